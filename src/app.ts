@@ -1,0 +1,67 @@
+/**
+ * The Worker's HTTP surface: configuration once, per-request stores, the routes, and the
+ * one place where errors become the contract's responses.
+ */
+import { Hono, type Context } from "hono";
+import { systemClock, type Clock } from "./clock";
+import { ConfigError, loadConfig, type Config } from "./config";
+import type { Env } from "./env";
+import { fail, ProblemError, render, type Problem } from "./errors";
+import { refresh } from "./routes/refresh";
+import { d1Stores, type Stores, type StoresFactory } from "./storage";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { config: Config; clock: Clock; stores: Stores };
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  stores?: StoresFactory;
+}
+
+export function problemResponse(c: Context, problem: Problem): Response {
+  const { status, body, headers } = render(problem);
+  return c.json(body, status as 400, headers);
+}
+
+type Handler = (c: Context<AppEnv>) => Promise<Response>;
+
+export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions = {}) {
+  // strict: false — every path matches with or without its trailing slash, as the origin's do.
+  const app = new Hono<AppEnv>({ strict: false });
+
+  app.use(async (c, next) => {
+    try {
+      c.set("config", await loadConfig(c.env));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(JSON.stringify({ event: "config_error", message: error.message }));
+      return problemResponse(c, { kind: "misconfigured" });
+    }
+    c.set("clock", clock);
+    c.set("stores", stores(c.env, (work) => c.executionCtx.waitUntil(work)));
+    await next();
+  });
+
+  /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */
+  const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], handler: Handler) => {
+    const path = pathWithSlash.replace(/\/$/, ""); // Hono's non-strict matching wants it bare
+    const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"];
+    app.on([...methods], path, handler);
+    app.options(path, (c) => c.body(null, 204, { Allow: allow.join(", ") }));
+    app.all(path, (c) => {
+      throw fail({ kind: "method_not_allowed", method: c.req.method, allow });
+    });
+  };
+
+  route("/api/org_token/refresh/", ["POST"], refresh);
+
+  app.notFound((c) => problemResponse(c, { kind: "not_found" }));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
+    return problemResponse(c, { kind: "internal" });
+  });
+  return app;
+}

@@ -1,0 +1,99 @@
+/**
+ * Configuration, parsed and validated once per set of values. A bad value never reaches a
+ * route: `loadConfig` answers a ConfigError, and the app turns it into one clear 500.
+ */
+import type { Env } from "./env";
+
+export const MIN_SECRET_BYTES = 32;
+
+export interface Config {
+  /** HS256 key for signing and verifying every token. */
+  signingKey: CryptoKey;
+  /** Separate HMAC key (derived from the secret) for successor token ids. */
+  successorKey: CryptoKey;
+  accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
+  refreshLifetime: number;
+  /** Seconds during which a just-rotated refresh token gets its successor pair again. */
+  reuseInterval: number;
+  corsAllowedOrigins: ReadonlySet<string>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const DEFAULTS = {
+  ACCESS_TOKEN_LIFETIME: 86400,
+  REFRESH_TOKEN_LIFETIME: 2592000,
+  REFRESH_REUSE_INTERVAL: 0,
+} as const;
+
+function seconds(env: Env, name: keyof typeof DEFAULTS, allowZero: boolean): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ConfigError(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
+  }
+  return value;
+}
+
+function origins(raw: string | undefined): Set<string> {
+  const list = (raw ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(`CORS_ALLOWED_ORIGINS has an entry that is not an origin: ${origin}`);
+    }
+    if (parsed.origin !== origin.replace(/\/$/, "")) {
+      throw new ConfigError(`CORS_ALLOWED_ORIGINS entries are bare origins (scheme://host[:port]): ${origin}`);
+    }
+  }
+  return new Set(list.map((o) => o.replace(/\/$/, "")));
+}
+
+async function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
+
+async function buildConfig(env: Env): Promise<Config> {
+  const secret = env.JWT_SECRET_KEY;
+  if (secret === undefined || secret === "") {
+    throw new ConfigError("JWT_SECRET_KEY is not set");
+  }
+  const secretBytes = new TextEncoder().encode(secret);
+  if (secretBytes.byteLength < MIN_SECRET_BYTES) {
+    throw new ConfigError(`JWT_SECRET_KEY is shorter than ${MIN_SECRET_BYTES} bytes`);
+  }
+  const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME", false);
+  const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
+  const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
+  const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
+  // Domain separation: the successor-id key is HMAC(secret, label), never the signing key.
+  const signingKey = await hmacKey(secretBytes);
+  const label = new TextEncoder().encode("org-token-edge successor jti v1");
+  const successorKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
+  return { signingKey, successorKey, accessLifetime, refreshLifetime, reuseInterval, corsAllowedOrigins };
+}
+
+// One parse per distinct set of values per isolate; env objects are reused across requests.
+const cache = new Map<string, Promise<Config>>();
+
+export function loadConfig(env: Env): Promise<Config> {
+  const fingerprint = JSON.stringify([
+    env.JWT_SECRET_KEY,
+    env.ACCESS_TOKEN_LIFETIME,
+    env.REFRESH_TOKEN_LIFETIME,
+    env.REFRESH_REUSE_INTERVAL,
+    env.CORS_ALLOWED_ORIGINS,
+  ]);
+  let config = cache.get(fingerprint);
+  if (config === undefined) {
+    config = buildConfig(env);
+    if (cache.size > 16) cache.clear(); // tests make many; production has one
+    cache.set(fingerprint, config);
+  }
+  return config;
+}

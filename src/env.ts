@@ -1,0 +1,10 @@
+/** The Worker's bindings and vars, as wrangler.toml and the secrets declare them. */
+export interface Env {
+  DB: D1Database;
+  BLACKLIST: KVNamespace;
+  JWT_SECRET_KEY?: string;
+  ACCESS_TOKEN_LIFETIME?: string;
+  REFRESH_TOKEN_LIFETIME?: string;
+  REFRESH_REUSE_INTERVAL?: string;
+  CORS_ALLOWED_ORIGINS?: string;
+}

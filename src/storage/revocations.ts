@@ -1,0 +1,161 @@
+/**
+ * The blacklist of refresh tokens, consulted in one place by refresh and logout.
+ *
+ * Two tiers. D1's `token_ledger` is the truth: its primary key on jti makes consumption
+ * exactly-once, whatever the concurrency or location (the conditional insert that changes
+ * a row is the one winner). KV is the edge copy, with expiration: read first for a fast
+ * reject, written after the win; being eventually consistent, it is never trusted to say
+ * "not revoked".
+ */
+import { guard } from "./guard";
+
+export type Revocation =
+  | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
+  | { kind: "logged_out" }
+  | { kind: "family_revoked" }; // a consumed token of its family was presented again
+
+export interface LedgerEntry {
+  jti: string;
+  family: string;
+  /** When the token is used: the successor pair's issue time for a rotation. */
+  usedAtMs: number;
+  /** The token's own exp (seconds): neither KV nor the ledger need remember it longer. */
+  expiresAt: number;
+}
+
+export type Outcome = { won: true } | { won: false; revocation: Revocation };
+
+export interface Revocations {
+  /** What is known of this token: KV first, then the ledger (maybe on a replica). */
+  lookup(jti: string, family: string): Promise<Revocation | undefined>;
+  /** Redeem a refresh token exactly once: one caller wins, every other learns why not. */
+  consume(entry: LedgerEntry): Promise<Outcome>;
+  /** Blacklist a token by logout, with the same exactly-once answer. */
+  logout(entry: LedgerEntry): Promise<Outcome>;
+  /** Stop every refresh token of a family; the newest one of them included. */
+  revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<void>;
+  /** Delete ledger and family rows whose tokens have all expired. */
+  purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }>;
+}
+
+/** Where work that must not delay or fail the response goes (ExecutionContext.waitUntil). */
+export type Background = (work: Promise<unknown>) => void;
+
+const KV_MIN_TTL = 60; // seconds: KV refuses a shorter expirationTtl
+
+interface KvTokenEntry {
+  reason: "rotated" | "logout";
+  used_at: number;
+}
+
+interface LedgerRow {
+  reason: "rotated" | "logout";
+  used_at: number;
+}
+
+function fromLedger(row: LedgerRow): Revocation {
+  return row.reason === "rotated" ? { kind: "rotated", usedAtMs: row.used_at } : { kind: "logged_out" };
+}
+
+// Insert unless the jti is already there or its family was revoked; the `changes` count
+// (1 or 0) names the single winner. The reads after it, in the same batch (one transaction,
+// one round trip), tell a loser why it lost.
+const CONSUME = `
+  INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
+  SELECT ?1, ?2, ?3, ?4, ?5
+  WHERE NOT EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ?2)
+  ON CONFLICT (jti) DO NOTHING`;
+const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
+const FAMILY_REVOKED = "SELECT 1 AS revoked FROM token_family_revocation WHERE family = ?1";
+const LOOKUP = `
+  SELECT
+    (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
+    l.reason, l.used_at
+  FROM (SELECT 1) LEFT JOIN token_ledger AS l ON l.jti = ?1`;
+
+export class D1KvRevocations implements Revocations {
+  constructor(
+    private readonly primary: D1Database,
+    private readonly reader: D1Database | D1DatabaseSession,
+    private readonly kv: KVNamespace,
+    private readonly background: Background,
+  ) {}
+
+  async lookup(jti: string, family: string): Promise<Revocation | undefined> {
+    const [token, familyEntry] = await guard("revocations.lookup.kv", () =>
+      Promise.all([this.kv.get<KvTokenEntry>(`jti:${jti}`, "json"), this.kv.get(`family:${family}`)]),
+    );
+    if (familyEntry !== null) return { kind: "family_revoked" };
+    if (token !== null) return fromLedger(token);
+    const row = await guard("revocations.lookup.d1", () =>
+      this.reader
+        .prepare(LOOKUP)
+        .bind(jti, family)
+        .first<{ family_revoked: number | null; reason: LedgerRow["reason"] | null; used_at: number | null }>(),
+    );
+    if (row?.family_revoked) return { kind: "family_revoked" };
+    if (row?.reason && row.used_at !== null) return fromLedger({ reason: row.reason, used_at: row.used_at });
+    return undefined;
+  }
+
+  consume(entry: LedgerEntry): Promise<Outcome> {
+    return this.record(entry, "rotated");
+  }
+
+  logout(entry: LedgerEntry): Promise<Outcome> {
+    return this.record(entry, "logout");
+  }
+
+  private async record(entry: LedgerEntry, reason: LedgerRow["reason"]): Promise<Outcome> {
+    const [insert, ledger, family] = await guard(`revocations.${reason}`, () =>
+      this.primary.batch([
+        this.primary.prepare(CONSUME).bind(entry.jti, entry.family, reason, entry.usedAtMs, entry.expiresAt),
+        this.primary.prepare(LEDGER_ROW).bind(entry.jti),
+        this.primary.prepare(FAMILY_REVOKED).bind(entry.family),
+      ]),
+    );
+    if (insert?.meta.changes === 1) {
+      const value: KvTokenEntry = { reason, used_at: entry.usedAtMs };
+      this.putKv(`jti:${entry.jti}`, JSON.stringify(value), entry.expiresAt, entry.usedAtMs);
+      return { won: true };
+    }
+    if (family?.results.length) return { won: false, revocation: { kind: "family_revoked" } };
+    const row = ledger?.results[0] as LedgerRow | undefined;
+    if (row === undefined) throw new Error("ledger insert changed nothing and found nothing");
+    return { won: false, revocation: fromLedger(row) };
+  }
+
+  async revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<void> {
+    await guard("revocations.revokeFamily", () =>
+      this.primary
+        .prepare(
+          `INSERT INTO token_family_revocation (family, revoked_at, expires_at) VALUES (?1, ?2, ?3)
+           ON CONFLICT (family) DO NOTHING`,
+        )
+        .bind(family, nowMs, expiresAt)
+        .run(),
+    );
+    this.putKv(`family:${family}`, String(nowMs), expiresAt, nowMs);
+  }
+
+  async purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }> {
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const [tokens, families] = await guard("revocations.purgeExpired", () =>
+      this.primary.batch([
+        this.primary.prepare("DELETE FROM token_ledger WHERE expires_at < ?1").bind(nowSeconds),
+        this.primary.prepare("DELETE FROM token_family_revocation WHERE expires_at < ?1").bind(nowSeconds),
+      ]),
+    );
+    return { tokens: tokens?.meta.changes ?? 0, families: families?.meta.changes ?? 0 };
+  }
+
+  /** The KV copy: after the D1 write, off the response path; a failure only costs speed. */
+  private putKv(key: string, value: string, expiresAt: number, nowMs: number): void {
+    const expirationTtl = Math.max(KV_MIN_TTL, Math.ceil(expiresAt - nowMs / 1000));
+    this.background(
+      this.kv.put(key, value, { expirationTtl }).catch((error: unknown) => {
+        console.error(JSON.stringify({ event: "kv_put_failed", key: key.split(":")[0], error: String(error) }));
+      }),
+    );
+  }
+}

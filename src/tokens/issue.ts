@@ -1,0 +1,107 @@
+/**
+ * Issuing token pairs. A rotation's successor ids are derived from the presented token's
+ * id, so the same rotation signed again (a retry within the reuse interval) yields the
+ * identical pair without storing any token at rest.
+ */
+import { SignJWT } from "jose";
+import type { Config } from "../config";
+import type { Subject, TokenClaims, TokenType } from "./claims";
+import { pythonFloat, utcTimestamp } from "./format";
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+  accessClaims: TokenClaims;
+  refreshClaims: TokenClaims;
+}
+
+/** The response body both login and refresh answer with, in the origin's key order. */
+export function pairBody(pair: TokenPair, config: Config) {
+  return {
+    exp: utcTimestamp(pair.accessClaims.exp),
+    access_lifetime: pythonFloat(config.accessLifetime),
+    refresh_lifetime: pythonFloat(config.refreshLifetime),
+    refresh: pair.refresh,
+    access: pair.access,
+  };
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A fresh id, formatted as simplejwt's uuid4().hex. */
+export function randomJti(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+async function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
+  const label = new TextEncoder().encode(`${type}:${presentedJti}`);
+  return hex(await crypto.subtle.sign("HMAC", config.successorKey, label)).slice(0, 32);
+}
+
+function claimsFor(
+  type: TokenType,
+  subject: Subject,
+  nowMs: number,
+  lifetime: number,
+  jti: string,
+  family?: string,
+): TokenClaims {
+  // As simplejwt: iat is now, exp is now + lifetime, both truncated to whole seconds.
+  const claims: TokenClaims = {
+    token_type: type,
+    exp: Math.floor((nowMs + lifetime * 1000) / 1000),
+    iat: Math.floor(nowMs / 1000),
+    jti,
+    user_id: subject.userId,
+    org_name: subject.orgName,
+    user_name: subject.userName,
+  };
+  if (family !== undefined) claims.fam = family;
+  return claims;
+}
+
+function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
+}
+
+async function signPair(config: Config, access: TokenClaims, refresh: TokenClaims): Promise<TokenPair> {
+  const [accessToken, refreshToken] = await Promise.all([
+    sign(access, config.signingKey),
+    sign(refresh, config.signingKey),
+  ]);
+  return { access: accessToken, refresh: refreshToken, accessClaims: access, refreshClaims: refresh };
+}
+
+/** A pair for a new login: fresh ids, and the refresh token starts its own family. */
+export function issueLoginPair(config: Config, subject: Subject, nowMs: number): Promise<TokenPair> {
+  const refreshJti = randomJti();
+  return signPair(
+    config,
+    claimsFor("access", subject, nowMs, config.accessLifetime, randomJti()),
+    claimsFor("refresh", subject, nowMs, config.refreshLifetime, refreshJti, refreshJti),
+  );
+}
+
+/**
+ * The successor pair of a refresh token rotated at `rotatedAtMs`: deterministic in
+ * (presented token, rotation time), so signing it again gives the same two tokens.
+ */
+export async function issueSuccessorPair(
+  config: Config,
+  presented: TokenClaims,
+  family: string,
+  rotatedAtMs: number,
+): Promise<TokenPair> {
+  const subject: Subject = { userId: presented.user_id, userName: presented.user_name, orgName: presented.org_name };
+  const [accessJti, refreshJti] = await Promise.all([
+    successorJti(config, presented.jti, "access"),
+    successorJti(config, presented.jti, "refresh"),
+  ]);
+  return signPair(
+    config,
+    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, accessJti),
+    claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, refreshJti, family),
+  );
+}

@@ -1,0 +1,150 @@
+/** Test helpers: a real D1/KV env, requests through the Worker's fetch handler, and tokens. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { decodeJwt, SignJWT } from "jose";
+import { createApp, type AppOptions } from "../../src/app";
+import type { Env } from "../../src/env";
+import vectorsJson from "../../../shared/vectors/simplejwt.json";
+
+export const vectors = vectorsJson;
+export const SECRET = env.JWT_SECRET_KEY!;
+export const BASE = "http://ps.test";
+
+/** A clock the test moves by hand. */
+export function manualClock(startMs = Date.UTC(2026, 10, 26, 12, 0, 0)) {
+  let now = startMs;
+  const clock = () => now;
+  clock.advance = (seconds: number) => {
+    now += seconds * 1000;
+  };
+  clock.set = (ms: number) => {
+    now = ms;
+  };
+  return clock;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export function app(options: AppOptions = {}): App {
+  return createApp(options);
+}
+
+/** One request through the app, waiting for its background work (the KV writes) to finish. */
+export async function call(target: App, path: string, init: RequestInit = {}, envOverrides: Partial<Env> = {}) {
+  const ctx = createExecutionContext();
+  const response = await target.fetch(new Request(`${BASE}${path}`, init), { ...env, ...envOverrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function postJson(target: App, path: string, body: unknown, envOverrides: Partial<Env> = {}, headers: Record<string, string> = {}) {
+  return call(
+    target,
+    path,
+    { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) },
+    envOverrides,
+  );
+}
+
+let counter = 0;
+/** A name no other test in the file uses (storage is shared by the tests of one file). */
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}${counter}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface Seeded {
+  userId: number;
+  userName: string;
+  orgId: number;
+  orgName: string;
+}
+
+/** A user, an organization and (unless membership is null) a membership between them. */
+export async function seed({
+  membership = "active",
+  userActive = true,
+  userId,
+  passwordHash = null,
+}: {
+  membership?: "active" | "inactive" | null;
+  userActive?: boolean;
+  userId?: number;
+  passwordHash?: string | null;
+} = {}): Promise<Seeded> {
+  const userName = unique("user");
+  const orgName = unique("Org");
+  const user = await env.DB.prepare(
+    "INSERT INTO users_user (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+  )
+    .bind(userId ?? 100_000 + counter, userName, passwordHash, userActive ? 1 : 0)
+    .first<{ id: number }>();
+  const org = await env.DB.prepare("INSERT INTO users_orgaccount (name) VALUES (?1) RETURNING id")
+    .bind(orgName)
+    .first<{ id: number }>();
+  if (membership !== null) {
+    await env.DB.prepare("INSERT INTO users_membership (user_id, org_id, active) VALUES (?1, ?2, ?3)")
+      .bind(user!.id, org!.id, membership === "active" ? 1 : 0)
+      .run();
+  }
+  return { userId: user!.id, userName, orgId: org!.id, orgName };
+}
+
+export async function setMembership(s: Seeded, active: boolean) {
+  await env.DB.prepare("UPDATE users_membership SET active = ?3 WHERE user_id = ?1 AND org_id = ?2")
+    .bind(s.userId, s.orgId, active ? 1 : 0)
+    .run();
+}
+
+export function hexId(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** A token as simplejwt would make it (any claim can be overridden or removed with undefined). */
+export async function mintToken(
+  s: Pick<Seeded, "userId" | "userName" | "orgName">,
+  {
+    type = "refresh",
+    nowMs = Date.now(),
+    lifetime = type === "refresh" ? 2592000 : 86400,
+    secret = SECRET,
+    alg = "HS256",
+    claims = {},
+  }: {
+    type?: string;
+    nowMs?: number;
+    lifetime?: number;
+    secret?: string;
+    alg?: string;
+    claims?: Record<string, unknown>;
+  } = {},
+): Promise<string> {
+  const iat = Math.floor(nowMs / 1000);
+  const payload: Record<string, unknown> = {
+    token_type: type,
+    exp: iat + lifetime,
+    iat,
+    jti: hexId(),
+    user_id: s.userId,
+    org_name: s.orgName,
+    user_name: s.userName,
+    ...claims,
+  };
+  for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).sign(new TextEncoder().encode(secret));
+}
+
+export function claimsOf(token: string) {
+  return decodeJwt(token);
+}
+
+/** The KV blacklist entry of a jti: its value and absolute expiration (unix seconds). */
+export async function kvEntry(jti: string) {
+  const [value, listed] = await Promise.all([
+    env.BLACKLIST.get(`jti:${jti}`, "json"),
+    env.BLACKLIST.list({ prefix: `jti:${jti}` }),
+  ]);
+  return { value, expiration: listed.keys[0]?.expiration };
+}
+
+export { env };
