@@ -1,0 +1,181 @@
+/** The contract's common behaviour, on the refresh route: bodies, paths, methods, configuration. */
+import { describe, expect, it } from "vitest";
+import { app, call, env, mintToken, postJson, seed } from "../support/harness";
+
+const PATH = "/api/org_token/refresh/";
+const worker = app();
+
+function post(body: BodyInit | null, contentType?: string, path = PATH) {
+  const headers: Record<string, string> = contentType === undefined ? {} : { "Content-Type": contentType };
+  return call(worker, path, { method: "POST", headers, body });
+}
+
+describe("request bodies", () => {
+  it("accepts JSON, form and multipart bodies alike", async () => {
+    const s = await seed();
+    const form = new FormData();
+    form.set("refresh", await mintToken(s));
+    const bodies: [BodyInit, string | undefined][] = [
+      [JSON.stringify({ refresh: await mintToken(s) }), "application/json"],
+      [JSON.stringify({ refresh: await mintToken(s) }), "application/json; charset=utf-8"],
+      [new URLSearchParams({ refresh: await mintToken(s) }).toString(), "application/x-www-form-urlencoded"],
+      [form, undefined], // fetch sets multipart/form-data with its boundary
+    ];
+    for (const [body, type] of bodies) {
+      const response = await post(body, type);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toHaveProperty("access");
+    }
+  });
+
+  it.each([
+    ["missing", {}, "This field is required."],
+    ["blank", { refresh: "" }, "This field may not be blank."],
+    ["whitespace only", { refresh: "   " }, "This field may not be blank."],
+    ["null", { refresh: null }, "This field may not be null."],
+    ["a list", { refresh: ["a"] }, "Not a valid string."],
+    ["an object", { refresh: { a: 1 } }, "Not a valid string."],
+    ["a boolean", { refresh: true }, "Not a valid string."],
+  ])("field error when refresh is %s", async (_name, body, message) => {
+    const response = await postJson(worker, PATH, body);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ refresh: [message] });
+  });
+
+  it("a number is a string to DRF, then an invalid token", async () => {
+    const response = await postJson(worker, PATH, { refresh: 12345 });
+    expect(response.status).toBe(403);
+  });
+
+  it("an empty body is empty data, whatever its type", async () => {
+    for (const type of [undefined, "application/json", "text/plain"]) {
+      const response = await post(null, type);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ refresh: ["This field is required."] });
+    }
+  });
+
+  it("form fields are validated the same way", async () => {
+    const response = await post("refresh=", "application/x-www-form-urlencoded");
+    expect(await response.json()).toEqual({ refresh: ["This field may not be blank."] });
+  });
+
+  it("malformed JSON: 400 JSON parse error", async () => {
+    const response = await post('{"refresh": ', "application/json");
+    expect(response.status).toBe(400);
+    const body = await response.json<{ detail: string }>();
+    expect(body.detail).toMatch(/^JSON parse error - ./);
+  });
+
+  it("JSON that is not an object", async () => {
+    const list = await post("[1, 2]", "application/json");
+    expect(list.status).toBe(400);
+    expect(await list.json()).toEqual({ non_field_errors: ["Invalid data. Expected a dictionary, but got list."] });
+    const nothing = await post("null", "application/json");
+    expect(await nothing.json()).toEqual({ non_field_errors: ["No data provided"] });
+  });
+
+  it.each(["text/plain", "application/xml", "application/jsonx"])("unsupported media type %s: 415", async (type) => {
+    const response = await post('{"refresh": "x"}', type);
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ detail: `Unsupported media type "${type}" in request.` });
+  });
+
+  it("a body over 64 KiB: 413, by Content-Length or by counting a stream", async () => {
+    const big = JSON.stringify({ refresh: "x".repeat(64 * 1024) });
+    const declared = await post(big, "application/json");
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toHaveProperty("detail");
+
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const chunked = await call(worker, PATH, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: stream,
+      // @ts-expect-error: workerd's RequestInit takes duplex for streamed bodies
+      duplex: "half",
+    });
+    expect(chunked.status).toBe(413);
+  });
+
+  it("a body of exactly 64 KiB is read", async () => {
+    const padding = 64 * 1024 - JSON.stringify({ refresh: "" }).length;
+    const response = await post(JSON.stringify({ refresh: "x".repeat(padding) }), "application/json");
+    expect(response.status).toBe(403); // read, parsed, and an invalid token
+  });
+});
+
+describe("paths and methods", () => {
+  it("the path matches with and without its trailing slash", async () => {
+    const s = await seed();
+    for (const path of ["/api/org_token/refresh/", "/api/org_token/refresh"]) {
+      const response = await postJson(worker, path, { refresh: await mintToken(s) });
+      expect(response.status).toBe(200);
+    }
+  });
+
+  it.each(["GET", "PUT", "PATCH", "DELETE"])("%s: 405 with an Allow header", async (method) => {
+    const response = await call(worker, PATH, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
+    expect(await response.json()).toEqual({ detail: `Method "${method}" not allowed.` });
+  });
+
+  it.each(["/api/org_token/refreshh/", "/api/", "/", "/api/org_token/refresh/extra"])("unknown path %s: 404", async (path) => {
+    const response = await call(worker, path, { method: "POST" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ detail: "The requested resource was not found on this server." });
+  });
+
+  it("every response is JSON and none echoes the presented token", async () => {
+    const token = await mintToken(await seed({ membership: null }));
+    const response = await postJson(worker, PATH, { refresh: token });
+    expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+    expect(await response.text()).not.toContain(token);
+  });
+});
+
+describe("configuration", () => {
+  it.each([
+    ["missing", undefined],
+    ["empty", ""],
+    ["shorter than 32 bytes", "x".repeat(31)],
+  ])("a %s JWT_SECRET_KEY fails every request with a clear 500 and signs nothing", async (_name, secret) => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const response = await postJson(worker, PATH, { refresh: token }, { JWT_SECRET_KEY: secret });
+    expect(response.status).toBe(500);
+    const body = await response.json<{ detail: string }>();
+    expect(body.detail).toMatch(/misconfigured/i);
+    expect(JSON.stringify(body)).not.toMatch(/eyJ/);
+    // The token was not consumed: with the right secret it still refreshes.
+    expect((await postJson(worker, PATH, { refresh: token })).status).toBe(200);
+  });
+
+  it.each([
+    ["ACCESS_TOKEN_LIFETIME", "-1"],
+    ["ACCESS_TOKEN_LIFETIME", "0"],
+    ["REFRESH_TOKEN_LIFETIME", "soon"],
+    ["REFRESH_REUSE_INTERVAL", "-5"],
+    ["CORS_ALLOWED_ORIGINS", "not a url"],
+  ])("an invalid %s (%s) is a 500, not a guess", async (name, value) => {
+    const response = await postJson(worker, PATH, { refresh: "x" }, { [name]: value });
+    expect(response.status).toBe(500);
+  });
+
+  it("a secret of 32 bytes is enough", async () => {
+    const secret = "k".repeat(32);
+    const s = await seed();
+    const response = await postJson(worker, PATH, { refresh: await mintToken(s, { secret }) }, { JWT_SECRET_KEY: secret });
+    expect(response.status).toBe(200);
+  });
+
+  it("the deployed env has the secret the tests expect", () => {
+    expect(env.JWT_SECRET_KEY!.length).toBeGreaterThanOrEqual(32);
+  });
+});
