@@ -1,0 +1,44 @@
+/**
+ * Fault injection over the real bindings: a named storage step throws as an unreachable
+ * D1 or KV would, every other call goes through to Miniflare's real D1 and KV.
+ */
+import { D1Members } from "../../src/storage/members";
+import { D1KvRevocations } from "../../src/storage/revocations";
+import type { StoresFactory } from "../../src/storage";
+
+export type Step = "kv.get" | "kv.put" | "replica.read" | "primary.batch" | "primary.run";
+
+function failing<T extends object>(target: T, prefix: string, broken: ReadonlySet<string>): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const name = `${prefix}.${String(property)}`;
+        if (broken.has(name)) return Promise.reject(new Error(`injected failure: ${name}`));
+        const result = value.apply(object, args);
+        // Statements are built by prepare().bind(): keep watching what they return.
+        if (property === "prepare" || property === "bind") return failing(result, prefix, broken);
+        return result;
+      };
+    },
+  });
+}
+
+/** Stores over the real bindings where the given steps fail. */
+export function faultyStores(...steps: Step[]): StoresFactory {
+  const broken = new Set<string>(
+    steps.flatMap((step) =>
+      step === "replica.read" ? ["replica.first", "replica.all", "replica.run"] : [step],
+    ),
+  );
+  return (env, background) => {
+    const primary = failing(env.DB, "primary", broken);
+    const replica = failing(env.DB.withSession("first-unconstrained"), "replica", broken);
+    const kv = failing(env.BLACKLIST, "kv", broken);
+    return {
+      members: new D1Members(replica, primary),
+      revocations: new D1KvRevocations(primary, replica, kv, background),
+    };
+  };
+}
