@@ -42,6 +42,8 @@ export interface Revocations {
 export type Background = (work: Promise<unknown>) => void;
 
 const KV_MIN_TTL = 60; // seconds: KV refuses a shorter expirationTtl
+// KV takes a 32-bit TTL; the ledger is the truth, so a far-future token's KV copy may lapse first.
+const KV_MAX_TTL = 366 * 24 * 3600;
 
 interface KvTokenEntry {
   reason: "rotated" | "logout";
@@ -151,7 +153,7 @@ export class D1KvRevocations implements Revocations {
 
   /** The KV copy: after the D1 write, off the response path; a failure only costs speed. */
   private putKv(key: string, value: string, expiresAt: number, nowMs: number): void {
-    const expirationTtl = Math.max(KV_MIN_TTL, Math.ceil(expiresAt - nowMs / 1000));
+    const expirationTtl = Math.min(KV_MAX_TTL, Math.max(KV_MIN_TTL, Math.ceil(expiresAt - nowMs / 1000)));
     this.background(
       this.kv.put(key, value, { expirationTtl }).catch((error: unknown) => {
         console.error(JSON.stringify({ event: "kv_put_failed", key: key.split(":")[0], error: String(error) }));

@@ -94,6 +94,10 @@ describe("refresh: simplejwt's own tokens (vectors)", () => {
     expect(claimsOf(pair.refresh)).toMatchObject({ user_id: 3, org_name: "UofMDTest", user_name: "ceugarteblair" });
     // A Django-issued token has no family claim: it starts a family named after itself.
     expect(claimsOf(pair.refresh).fam).toBe(claims.jti);
+    // exp 2099: KV's TTL is capped (it is a cache; the D1 ledger remembers until exp).
+    const cached = await kvEntry(claims.jti);
+    expect(cached.value).toMatchObject({ reason: "rotated" });
+    expect(cached.expiration! - Date.now() / 1000).toBeGreaterThan(365 * 24 * 3600);
 
     const again = await postJson(worker, PATH, { refresh: vectors.valid.refresh.token }, vectorEnv);
     expect(again.status).toBe(403);
