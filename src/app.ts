@@ -7,7 +7,9 @@ import { systemClock, type Clock } from "./clock";
 import { ConfigError, loadConfig, type Config } from "./config";
 import type { Env } from "./env";
 import { fail, ProblemError, render, type Problem } from "./errors";
-import { refresh } from "./routes/refresh";
+import { cors } from "./http/cors";
+import { openApiDocument } from "./routes/openapi";
+import { ROUTES } from "./routes/table";
 import { d1Stores, type Stores, type StoresFactory } from "./storage";
 
 export interface AppEnv {
@@ -43,10 +45,12 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
     c.set("stores", stores(c.env, (work) => c.executionCtx.waitUntil(work)));
     await next();
   });
+  app.use(cors);
 
   /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */
   const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], handler: Handler) => {
-    const path = pathWithSlash.replace(/\/$/, ""); // Hono's non-strict matching wants it bare
+    // Hono's non-strict matching wants the path bare, and its parameters as :name.
+    const path = pathWithSlash.replace(/\/$/, "").replace(/\{(\w+)\}/g, ":$1");
     const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"];
     app.on([...methods], path, handler);
     app.options(path, (c) => c.body(null, 204, { Allow: allow.join(", ") }));
@@ -55,7 +59,8 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
     });
   };
 
-  route("/api/org_token/refresh/", ["POST"], refresh);
+  for (const spec of ROUTES) route(spec.path, [spec.method], spec.handler);
+  route("/api/schema/", ["GET"], async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {

@@ -16,6 +16,9 @@ export interface Config {
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
   corsAllowedOrigins: ReadonlySet<string>;
+  /** Failed logins allowed per 15 minutes, per username and per client address, before 429. */
+  loginUserFailureLimit: number;
+  loginAddressFailureLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -27,6 +30,19 @@ const DEFAULTS = {
   REFRESH_TOKEN_LIFETIME: 2592000,
   REFRESH_REUSE_INTERVAL: 0,
 } as const;
+
+const LIMIT_DEFAULTS = {
+  LOGIN_USER_FAILURE_LIMIT: 10,
+  LOGIN_ADDRESS_FAILURE_LIMIT: 50,
+} as const;
+
+function count(env: Env, name: keyof typeof LIMIT_DEFAULTS): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return LIMIT_DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number above 0`);
+  return value;
+}
 
 function seconds(env: Env, name: keyof typeof DEFAULTS, allowZero: boolean): number {
   const raw = env[name];
@@ -71,11 +87,22 @@ async function buildConfig(env: Env): Promise<Config> {
   const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
   const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
   const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
+  const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
+  const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
   // Domain separation: the successor-id key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
   const label = new TextEncoder().encode("org-token-edge successor jti v1");
   const successorKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
-  return { signingKey, successorKey, accessLifetime, refreshLifetime, reuseInterval, corsAllowedOrigins };
+  return {
+    signingKey,
+    successorKey,
+    accessLifetime,
+    refreshLifetime,
+    reuseInterval,
+    corsAllowedOrigins,
+    loginUserFailureLimit,
+    loginAddressFailureLimit,
+  };
 }
 
 // One parse per distinct set of values per isolate; env objects are reused across requests.
@@ -88,6 +115,8 @@ export function loadConfig(env: Env): Promise<Config> {
     env.REFRESH_TOKEN_LIFETIME,
     env.REFRESH_REUSE_INTERVAL,
     env.CORS_ALLOWED_ORIGINS,
+    env.LOGIN_USER_FAILURE_LIMIT,
+    env.LOGIN_ADDRESS_FAILURE_LIMIT,
   ]);
   let config = cache.get(fingerprint);
   if (config === undefined) {

@@ -1,10 +1,12 @@
 import type { Env } from "../env";
+import { KvLoginAttempts, type LoginAttempts } from "./attempts";
 import { D1Members, type Members } from "./members";
 import { D1KvRevocations, type Background, type Revocations } from "./revocations";
 
 export interface Stores {
   members: Members;
   revocations: Revocations;
+  attempts: LoginAttempts;
 }
 
 export type StoresFactory = (env: Env, background: Background) => Stores;
@@ -18,5 +20,6 @@ export const d1Stores: StoresFactory = (env, background) => {
   return {
     members: new D1Members(session, env.DB),
     revocations: new D1KvRevocations(env.DB, session, env.BLACKLIST, background),
+    attempts: new KvLoginAttempts(env.BLACKLIST),
   };
 };

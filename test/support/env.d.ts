@@ -7,3 +7,12 @@ declare global {
     }
   }
 }
+
+declare global {
+  namespace Cloudflare {
+    // So `exports.default` from "cloudflare:workers" is typed as the Worker's own entry.
+    interface GlobalProps {
+      mainModule: typeof import("../../src/index");
+    }
+  }
+}

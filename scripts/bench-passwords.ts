@@ -1,0 +1,137 @@
+/**
+ * CPU time of password verification and hashing (src/passwords) against native PBKDF2, all in
+ * one Node process: `npx tsx scripts/bench-passwords.ts [runs]`. Node has no PBKDF2 limit, so the
+ * baseline is the one native deriveBits at 600000 iterations that Cloudflare's production refuses.
+ * Alternatives for counts above the limit are measured too (on fewer iterations, scaled to 600000).
+ */
+import { createHmac, createSecretKey } from "node:crypto";
+import vectors from "../../shared/vectors/simplejwt.json" with { type: "json" };
+import { burnPasswordTime, hashPassword, verifyPassword } from "../src/passwords";
+import { ITERATIONS } from "../src/passwords/django-format";
+import { pbkdf2Sha256Native } from "../src/passwords/pbkdf2";
+import { pbkdf2Sha256Portable } from "../src/passwords/pbkdf2-portable";
+import { SHA256_IV, compress, compressDigestBlock } from "../src/passwords/sha256";
+
+const runs = Math.max(1, Number(process.argv[2] ?? 5));
+const django = vectors.django_password_hashes;
+const password = django.password;
+const [, , saltText] = django.pbkdf2_sha256_600000.split("$") as [string, string, string, string];
+const enc = new TextEncoder();
+const pw = enc.encode(password);
+const salt = enc.encode(saltText);
+
+interface Case {
+  name: string;
+  work: () => unknown;
+  /** The measured work is 1/scale of the operation named (an alternative run on fewer iterations). */
+  scale?: number;
+  /** Fewer samples for the slowest alternatives. */
+  samples?: number;
+}
+
+async function cpuMsOnce(work: () => unknown): Promise<number> {
+  const start = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Median CPU milliseconds (user + system, all threads) per case, after one warm-up each. The
+ * cases take turns, round by round, so load from elsewhere on the machine spreads over all of them.
+ */
+async function measure(cases: Case[]): Promise<number[]> {
+  for (const c of cases) await c.work();
+  const samples = cases.map((): number[] => []);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, c] of cases.entries()) {
+      if (round < (c.samples ?? runs)) samples[i]!.push((c.scale ?? 1) * (await cpuMsOnce(c.work)));
+    }
+  }
+  return samples.map((list) => list.sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!);
+}
+
+function expectTrue(value: boolean, what: string): void {
+  if (!value) throw new Error(`bench sanity check failed: ${what}`);
+}
+
+// Alternative 1: one WebCrypto HMAC sign per iteration (600000 awaited native calls).
+async function signLoop(iterations: number): Promise<void> {
+  const key = await crypto.subtle.importKey("raw", pw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const first = new Uint8Array(salt.length + 4);
+  first.set(salt);
+  first[salt.length + 3] = 1;
+  let u = new Uint8Array(await crypto.subtle.sign("HMAC", key, first));
+  const t = u.slice();
+  for (let i = 1; i < iterations; i++) {
+    u = new Uint8Array(await crypto.subtle.sign("HMAC", key, u));
+    for (let j = 0; j < 32; j++) t[j]! ^= u[j]!;
+  }
+}
+
+// Alternative 2: node:crypto createHmac per iteration (synchronous; workerd has it with nodejs_compat).
+function createHmacLoop(iterations: number): void {
+  const key = createSecretKey(pw);
+  let u = createHmac("sha256", key).update(salt).update(Uint8Array.of(0, 0, 0, 1)).digest();
+  const t = Buffer.from(u);
+  for (let i = 1; i < iterations; i++) {
+    u = createHmac("sha256", key).update(u).digest();
+    for (let j = 0; j < 32; j++) t[j]! ^= u[j]!;
+  }
+}
+
+// Alternative 3: native prefix. deriveBits(99999) ^ deriveBits(100000) = U(100000), so two native
+// calls within the limit cover the first 100000 iterations; the portable loop does the rest.
+async function nativePrefix(iterations: number): Promise<Uint8Array> {
+  const [a, b] = await Promise.all([99_999, 100_000].map((n) => pbkdf2Sha256Native(pw, salt, n)));
+  const words = (x: Uint8Array) => Int32Array.from({ length: 8 }, (_, i) => new DataView(x.buffer).getInt32(4 * i));
+  const t = words(b!);
+  const u = words(a!).map((x, i) => x ^ t[i]!);
+  const pad = (p: number) => {
+    const block = new Int32Array(16);
+    for (let i = 0; i < 64; i++) block[i >> 2]! |= ((pw[i] ?? 0) ^ p) << (24 - 8 * (i & 3));
+    const state = Int32Array.from(SHA256_IV);
+    compress(state, block);
+    return state;
+  };
+  const inner = pad(0x36), outer = pad(0x5c), v = new Int32Array(8);
+  for (let i = 100_000; i < iterations; i++) {
+    compressDigestBlock(inner, u, v);
+    compressDigestBlock(outer, v, u);
+    for (let j = 0; j < 8; j++) t[j]! ^= u[j]!;
+  }
+  const out = new Uint8Array(32);
+  t.forEach((x, i) => new DataView(out.buffer).setInt32(4 * i, x));
+  return out;
+}
+
+const b64 = (x: Uint8Array) => Buffer.from(x).toString("base64");
+const expected = django.pbkdf2_sha256_600000.split("$")[3]!;
+expectTrue(b64(await pbkdf2Sha256Native(pw, salt, ITERATIONS)) === expected, "native baseline");
+expectTrue(b64(pbkdf2Sha256Portable(pw, salt, ITERATIONS)) === expected, "portable");
+expectTrue(b64(await nativePrefix(ITERATIONS)) === expected, "native prefix");
+expectTrue((await verifyPassword(password, django.pbkdf2_sha256_600000)).ok, "verify 600000");
+
+const cases: Case[] = [
+  { name: "baseline: native deriveBits at 600000", work: () => pbkdf2Sha256Native(pw, salt, ITERATIONS) },
+  { name: "verifyPassword, 600000 Django hash, right password", work: () => verifyPassword(password, django.pbkdf2_sha256_600000) },
+  { name: "verifyPassword, 600000 Django hash, wrong password", work: () => verifyPassword("wrong", django.pbkdf2_sha256_600000) },
+  { name: "verifyPassword, 260000 hash, right (+ rehash)", work: () => verifyPassword(password, django.pbkdf2_sha256_260000) },
+  { name: "verifyPassword, 100000 hash, right (native + rehash)", work: () => verifyPassword(password, django.pbkdf2_sha256_100000) },
+  { name: "verifyPassword, 100000 hash, wrong (native + harden)", work: () => verifyPassword("wrong", django.pbkdf2_sha256_100000) },
+  { name: "verifyPassword, null hash (unknown user)", work: () => verifyPassword(password, null) },
+  { name: "hashPassword (pbkdf2_sha256$600000)", work: () => hashPassword(password) },
+  { name: "burnPasswordTime", work: () => burnPasswordTime(password) },
+  { name: "alt: native prefix + portable rest", work: () => nativePrefix(ITERATIONS) },
+  { name: "alt: node createHmac loop (100000, x6)", work: () => createHmacLoop(100_000), scale: 6, samples: 3 },
+  { name: "alt: crypto.subtle.sign loop (20000, x30)", work: () => signLoop(20_000), scale: 30, samples: 1 },
+];
+const results = await measure(cases);
+const baseline = results[0]!;
+
+const width = Math.max(...cases.map((c) => c.name.length));
+console.log(`Node ${process.version}, median CPU time of ${runs} interleaved runs (user + system, all threads)\n`);
+console.log(`${"operation".padEnd(width)}  ${"CPU ms".padStart(8)}  ${"x native".padStart(8)}`);
+const line = (name: string, ms: number) =>
+  console.log(`${name.padEnd(width)}  ${ms.toFixed(1).padStart(8)}  ${(ms / baseline).toFixed(2).padStart(8)}`);
+cases.forEach((c, i) => line(c.name, results[i]!));

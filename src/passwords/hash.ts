@@ -1,0 +1,13 @@
+/** New password hashes: Django 4.2's own make_password output, computed within the runtime's limits. */
+import { ITERATIONS, encodeDjangoPbkdf2 } from "./django-format";
+import { utf8 } from "./encoding";
+import { pbkdf2Sha256 } from "./pbkdf2";
+import { newSalt } from "./salt";
+
+/** `pbkdf2_sha256$600000$<22-character salt>$<base64 hash>`. Throws a TypeError where Django would raise. */
+export async function hashPassword(password: string): Promise<string> {
+  const bytes = typeof password === "string" ? utf8(password) : undefined;
+  if (bytes === undefined) throw new TypeError("A password must be a string of well-formed Unicode");
+  const salt = newSalt();
+  return encodeDjangoPbkdf2(ITERATIONS, salt, await pbkdf2Sha256(bytes, utf8(salt)!, ITERATIONS));
+}

@@ -1,0 +1,30 @@
+/** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
+import type { Context } from "hono";
+import type { AppEnv } from "../app";
+import { fail } from "../errors";
+import { readFields } from "../http/body";
+import { familyOf } from "../tokens/claims";
+import { verifyToken } from "../tokens/verify";
+import { answerRevoked } from "./revoked";
+
+export async function logout(c: Context<AppEnv>) {
+  const { config, clock, stores } = c.var;
+  const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
+  const now = clock();
+
+  const claims = await verifyToken(token, "refresh", config.signingKey, now);
+  if (claims === undefined) throw fail({ kind: "token_not_valid" });
+  const family = familyOf(claims);
+
+  const [revocation, standing] = await Promise.all([
+    stores.revocations.lookup(claims.jti, family),
+    stores.members.standing(claims.user_id, claims.org_name),
+  ]);
+  const entry = { jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp };
+  const outcome = revocation === undefined ? await stores.revocations.logout(entry) : { won: false as const, revocation };
+  if (!outcome.won) {
+    // Already blacklisted; a rotated token coming back is reuse here too. No grace: nothing to hand out.
+    await answerRevoked(outcome.revocation, claims, family, now, config, stores.revocations, { graceAllowed: false });
+  }
+  return c.json(standing.kind === "inactive_member" ? { active: false } : {});
+}

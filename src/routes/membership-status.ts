@@ -1,0 +1,25 @@
+/** GET /api/membership_status/<org_name>/: is the bearer of this access token an active member? */
+import type { Context } from "hono";
+import type { AppEnv } from "../app";
+import { fail } from "../errors";
+import { verifyToken } from "../tokens/verify";
+import { requireMember } from "./standing";
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1];
+}
+
+export async function membershipStatus(c: Context<AppEnv>) {
+  const { config, clock, stores } = c.var;
+  const orgName = c.req.param("org_name") ?? "";
+  const token = bearerToken(c.req.header("Authorization"));
+  if (token === undefined) throw fail({ kind: "no_bearer_token" });
+
+  const claims = await verifyToken(token, "access", config.signingKey, clock());
+  if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
+  if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
+
+  const standing = await stores.members.standing(claims.user_id, orgName);
+  return c.json({ active: requireMember(standing, claims.user_name, orgName) });
+}
