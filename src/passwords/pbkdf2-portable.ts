@@ -7,36 +7,59 @@
  */
 import { SHA256_IV, compress, compressDigestBlock } from "./sha256";
 
-/** T1 = U1 ^ U2 ^ ... ^ Uc, Ui = HMAC-SHA256(password, U(i-1)), U1 = HMAC(password, salt ‖ 1). */
+/** T = U1 ^ U2 ^ ... ^ Uc, with U1 = HMAC-SHA256(password, salt ‖ INT(1)), Ui = HMAC(password, U(i-1)). */
 export function pbkdf2Sha256Portable(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {
-  if (!Number.isSafeInteger(iterations) || iterations < 1) throw new RangeError("iterations must be a positive integer");
-  const key = password.length > 64 ? wordsToBytes(hashTail(Int32Array.from(SHA256_IV), password, 0)) : password;
-  const inner = padState(key, 0x36);
-  const outer = padState(key, 0x5c);
-
+  checkCount(iterations, 1);
+  const { inner, outer } = hmacStates(password);
   const first = new Uint8Array(salt.length + 4);
   first.set(salt);
   first[salt.length + 3] = 1; // INT(1), big-endian: the first (and only) output block
   const u = new Int32Array(8);
   compressDigestBlock(outer, hashTail(inner.slice(), first, 64), u);
+  return wordsToBytes(iterate(inner, outer, u, u.slice(), iterations - 1));
+}
 
-  const t = u.slice();
+/**
+ * The same function from a prefix computed elsewhere (natively, within the limit): `prefix` is T
+ * after `done` iterations and `previous` is T after `done - 1`, so U(done) = prefix ^ previous.
+ */
+export function pbkdf2Sha256Resume(
+  password: Uint8Array,
+  previous: Uint8Array,
+  prefix: Uint8Array,
+  done: number,
+  iterations: number,
+): Uint8Array {
+  checkCount(done, 2);
+  checkCount(iterations, done);
+  const { inner, outer } = hmacStates(password);
+  const t = bytesToWords(prefix);
+  const u = bytesToWords(previous).map((word, i) => word ^ t[i]!);
+  return wordsToBytes(iterate(inner, outer, u, t, iterations - done));
+}
+
+/** `count` more iterations: u = HMAC(u), t ^= u. Both arrays are updated; returns t. */
+function iterate(inner: Int32Array, outer: Int32Array, u: Int32Array, t: Int32Array, count: number): Int32Array {
   const v = new Int32Array(8);
-  for (let i = 1; i < iterations; i++) {
+  for (let i = 0; i < count; i++) {
     compressDigestBlock(inner, u, v);
     compressDigestBlock(outer, v, u);
     for (let j = 0; j < 8; j++) t[j]! ^= u[j]!;
   }
-  return wordsToBytes(t);
+  return t;
 }
 
-/** The SHA-256 state after absorbing one block of (key zero-padded to 64 bytes) XOR pad. */
-function padState(key: Uint8Array, pad: number): Int32Array {
-  const block = new Int32Array(16);
-  for (let i = 0; i < 64; i++) block[i >> 2]! |= ((key[i] ?? 0) ^ pad) << (24 - 8 * (i & 3));
-  const state = Int32Array.from(SHA256_IV);
-  compress(state, block);
-  return state;
+/** SHA-256 states after absorbing the key (hashed first if over 64 bytes) XOR ipad and opad. */
+function hmacStates(password: Uint8Array): { inner: Int32Array; outer: Int32Array } {
+  const key = password.length > 64 ? wordsToBytes(hashTail(Int32Array.from(SHA256_IV), password, 0)) : password;
+  const padState = (pad: number) => {
+    const block = new Int32Array(16);
+    for (let i = 0; i < 64; i++) block[i >> 2]! |= ((key[i] ?? 0) ^ pad) << (24 - 8 * (i & 3));
+    const state = Int32Array.from(SHA256_IV);
+    compress(state, block);
+    return state;
+  };
+  return { inner: padState(0x36), outer: padState(0x5c) };
 }
 
 /** Finishes SHA-256 from `state`, which has absorbed `prefix` bytes, over `data`: the digest words. */
@@ -54,6 +77,16 @@ function hashTail(state: Int32Array, data: Uint8Array, prefix: number): Int32Arr
     compress(state, block);
   }
   return state;
+}
+
+function checkCount(count: number, min: number): void {
+  if (!Number.isSafeInteger(count) || count < min) throw new RangeError(`iteration count must be an integer >= ${min}`);
+}
+
+function bytesToWords(bytes: Uint8Array): Int32Array {
+  if (bytes.length !== 32) throw new RangeError("expected a 32-byte PBKDF2-HMAC-SHA256 block");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int32Array.from({ length: 8 }, (_, i) => view.getInt32(4 * i));
 }
 
 function wordsToBytes(words: Int32Array): Uint8Array {

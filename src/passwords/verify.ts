@@ -33,8 +33,8 @@ export async function verifyPassword(password: string, encoded: string | null): 
 
   const derived = await pbkdf2Sha256(bytes, parsed.saltBytes, parsed.iterations);
   if (!constantTimeEqual(encodeDjangoPbkdf2(parsed.iterations, parsed.salt, derived), encoded!)) {
-    // harden_runtime: make up the difference to the current count, always at the portable
-    // implementation's cost (what a current-scheme check costs here).
+    // harden_runtime: make up the difference to the current count in portable iterations, what
+    // a current-scheme check spends beyond the native prefix (exact above 100000 iterations).
     if (parsed.iterations < ITERATIONS) pbkdf2Sha256Portable(bytes, parsed.saltBytes, ITERATIONS - parsed.iterations);
     return { ok: false };
   }

@@ -24,7 +24,14 @@ export async function logout(c: Context<AppEnv>) {
   const outcome = revocation === undefined ? await stores.revocations.logout(entry) : { won: false as const, revocation };
   if (!outcome.won) {
     // Already blacklisted; a rotated token coming back is reuse here too. No grace: nothing to hand out.
-    await answerRevoked(outcome.revocation, claims, family, now, config, stores.revocations, { graceAllowed: false });
+    await answerRevoked(outcome.revocation, {
+      claims,
+      family,
+      nowMs: now,
+      config,
+      revocations: stores.revocations,
+      graceAllowed: false,
+    });
   }
   return c.json(standing.kind === "inactive_member" ? { active: false } : {});
 }

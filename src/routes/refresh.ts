@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
+import type { Revocation } from "../storage/revocations";
 import { familyOf } from "../tokens/claims";
 import { issueSuccessorPair, pairBody } from "../tokens/issue";
 import { verifyToken } from "../tokens/verify";
@@ -18,18 +19,17 @@ export async function refresh(c: Context<AppEnv>) {
   const claims = await verifyToken(token, "refresh", config.signingKey, now);
   if (claims === undefined) throw fail({ kind: "token_not_valid" });
   const family = familyOf(claims);
+  const blacklisted = async (revocation: Revocation) => {
+    const presented = { claims, family, nowMs: now, config, revocations: stores.revocations, graceAllowed: true };
+    return c.json(pairBody(await answerRevoked(revocation, presented), config));
+  };
 
   // Independent reads, side by side: the blacklist (KV, then a D1 replica) and the membership.
   const [revocation, standing] = await Promise.all([
     stores.revocations.lookup(claims.jti, family),
     stores.members.standing(claims.user_id, claims.org_name),
   ]);
-  if (revocation !== undefined) {
-    const again = await answerRevoked(revocation, claims, family, now, config, stores.revocations, {
-      graceAllowed: true,
-    });
-    return c.json(pairBody(again, config));
-  }
+  if (revocation !== undefined) return blacklisted(revocation);
 
   if (!requireMember(standing, claims.user_name, claims.org_name)) {
     return c.json({ active: false }); // the presented token stays usable
@@ -39,11 +39,6 @@ export async function refresh(c: Context<AppEnv>) {
   // and once it is consumed nothing can fail before the pair is answered.
   const pair = await issueSuccessorPair(config, claims, family, now);
   const outcome = await stores.revocations.consume({ jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp });
-  if (!outcome.won) {
-    const again = await answerRevoked(outcome.revocation, claims, family, now, config, stores.revocations, {
-      graceAllowed: true,
-    });
-    return c.json(pairBody(again, config));
-  }
+  if (!outcome.won) return blacklisted(outcome.revocation); // a concurrent refresh won
   return c.json(pairBody(pair, config));
 }

@@ -3,13 +3,13 @@
  * (test/support/production-limits.ts): native PBKDF2 above 100000 iterations is refused here
  * as on Cloudflare, so everything below proves the portable path.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import vectors from "../../../shared/vectors/simplejwt.json";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../../src/passwords";
 import { constantTimeEqual } from "../../src/passwords/constant-time";
 import { ITERATIONS, MAX_ITERATIONS, encodeDjangoPbkdf2 } from "../../src/passwords/django-format";
 import { NATIVE_PBKDF2_MAX_ITERATIONS, pbkdf2Sha256, pbkdf2Sha256Native } from "../../src/passwords/pbkdf2";
-import { pbkdf2Sha256Portable } from "../../src/passwords/pbkdf2-portable";
+import { pbkdf2Sha256Portable, pbkdf2Sha256Resume } from "../../src/passwords/pbkdf2-portable";
 import { SALT_LENGTH, newSalt, saltTooWeak } from "../../src/passwords/salt";
 import { PRODUCTION_MAX_PBKDF2_ITERATIONS, nodeCryptoLimited } from "../support/production-limits";
 
@@ -100,6 +100,30 @@ describe("portable PBKDF2-HMAC-SHA256", () => {
 
   it("rejects a non-positive iteration count", () => {
     expect(() => pbkdf2Sha256Portable(bytes("pw"), bytes("salt"), 0)).toThrow(RangeError);
+  });
+
+  it("resumes the chain from a native prefix: T(k) and U(k) = T(k) ^ T(k-1)", async () => {
+    const p = bytes("pw"), s = bytes("salt");
+    const previous = await pbkdf2Sha256Native(p, s, 9);
+    const prefix = await pbkdf2Sha256Native(p, s, 10);
+    expect(hex(pbkdf2Sha256Resume(p, previous, prefix, 10, 10))).toBe(hex(prefix));
+    expect(hex(pbkdf2Sha256Resume(p, previous, prefix, 10, 4096))).toBe(hex(await pbkdf2Sha256Native(p, s, 4096)));
+    expect(() => pbkdf2Sha256Resume(p, previous, prefix, 1, 4096)).toThrow(RangeError);
+    expect(() => pbkdf2Sha256Resume(p, previous, prefix, 10, 9)).toThrow(RangeError);
+    expect(() => pbkdf2Sha256Resume(p, previous.subarray(1), prefix, 10, 4096)).toThrow(RangeError);
+  });
+
+  it("above the limit, asks natively for exactly 99999 and 100000 iterations, then resumes", SLOW, async () => {
+    const spy = vi.spyOn(Object.getPrototypeOf(crypto.subtle) as SubtleCrypto, "deriveBits");
+    try {
+      const p = bytes(PASSWORD), s = bytes("a1b2c3d4e5f6g7h8i9j0kl");
+      const derived = await pbkdf2Sha256(p, s, 100001);
+      expect(spy.mock.calls.map(([algorithm]) => (algorithm as { iterations: number }).iterations)).toEqual([99999, 100000]);
+      for (const result of spy.mock.results) await expect(result.value).resolves.toBeInstanceOf(ArrayBuffer);
+      expect(hex(derived)).toBe(hex(pbkdf2Sha256Portable(p, s, 100001)));
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
