@@ -11,6 +11,7 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         plugins: [
