@@ -1,0 +1,217 @@
+/**
+ * The Worker as a browser meets it: `wrangler dev` on loopback, over a local D1 in a state
+ * directory of its own, plus tiny page servers for other origins. Everything here is bounded
+ * in time and leaves nothing running: wrangler runs in its own process group, and `stop()`
+ * ends the whole group.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const SCHEMA_PATH = join(ROOT, "schema.sql");
+
+const require = createRequire(import.meta.url);
+const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+/** The project's Node 22 (what `npx wrangler` uses), else whatever runs the tests. */
+const PROJECT_NODE = join(ROOT, "node_modules", ".bin", "node");
+const NODE = existsSync(PROJECT_NODE) ? PROJECT_NODE : process.execPath;
+
+/**
+ * Environment for every wrangler child: no telemetry, no fetch of the `Request.cf` object
+ * from workers.cloudflare.com, and logs and the dev registry inside `stateDir`, so nothing
+ * leaves loopback and nothing is shared with other wrangler sessions on the machine.
+ */
+function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: join(stateDir, "logs"),
+    WRANGLER_REGISTRY_PATH: join(stateDir, "registry"),
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+  };
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** End a process group: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+async function killGroup(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  };
+  signal("SIGTERM");
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+  ]);
+  // The leader may exit before its children (workerd): sweep the group either way.
+  signal("SIGKILL");
+  if (timedOut) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+}
+
+/** `wrangler <args>` to completion within `timeoutMs`; its output, or an error carrying it. */
+export function wrangler(args: string[], stateDir: string, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [WRANGLER_BIN, ...args], {
+      cwd: ROOT,
+      env: wranglerEnv(stateDir),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so a timeout ends everything it started
+    });
+    let output = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => {
+      void killGroup(child);
+      reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} did not finish within ${timeoutMs} ms\n${output}`));
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? code})\n${output}`));
+    });
+  });
+}
+
+/** SQL text as a single-quoted literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** schema.sql, then `seedSql`, into the local D1 under `persistTo`. */
+export async function seedDatabase(persistTo: string, stateDir: string, seedSql: string): Promise<void> {
+  const local = ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--yes"];
+  await wrangler([...local, "--file", SCHEMA_PATH], stateDir);
+  await wrangler([...local, "--command", seedSql], stateDir);
+}
+
+export interface LocalWorker {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** Everything wrangler printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  persistTo: string;
+  /** Directory for wrangler's logs, registry and an empty env file. */
+  stateDir: string;
+  vars: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * `wrangler dev` on 127.0.0.1, resolved once it answers HTTP. The variables go in as
+ * `--var NAME:VALUE`, and an empty `--env-file` keeps a developer's .dev.vars or .env out.
+ */
+export async function startWorker({ persistTo, stateDir, vars, readyTimeoutMs = 45_000 }: StartOptions): Promise<LocalWorker> {
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const emptyEnvFile = join(stateDir, "empty.env");
+  writeFileSync(emptyEnvFile, "");
+  const args = [
+    "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", persistTo,
+    "--env-file", emptyEnvFile,
+    "--show-interactive-dev-session=false",
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+  const child = spawn(NODE, [WRANGLER_BIN, ...args], {
+    cwd: ROOT,
+    env: wranglerEnv(stateDir),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  let exited: string | undefined;
+  child.on("exit", (code, signal) => (exited = `exited (${signal ?? code})`));
+  child.on("error", (error) => (exited = `failed to start: ${error.message}`));
+
+  const worker: LocalWorker = { url: `http://127.0.0.1:${port}`, output: () => output, stop: () => killGroup(child) };
+  const deadline = Date.now() + readyTimeoutMs;
+  try {
+    for (;;) {
+      if (exited !== undefined) throw new Error(`wrangler dev ${exited} before answering`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within ${readyTimeoutMs} ms`);
+      try {
+        // Any HTTP answer will do: the Worker is up.
+        await fetch(`${worker.url}/api/schema/`, { signal: AbortSignal.timeout(2_000) });
+        return worker;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } catch (error) {
+    await worker.stop();
+    (error as Error).message += `\n${output}`;
+    throw error;
+  }
+}
+
+export interface PageServer {
+  /** http://127.0.0.1:<port>, a browser origin. */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** A node:http server on 127.0.0.1 answering every GET with `html`. */
+export function servePage(html: string, port = 0): Promise<PageServer> {
+  const server: Server = createServer((request, response) => {
+    if (request.url === "/favicon.ico") {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(html);
+  });
+  return new Promise((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve({
+        origin: `http://127.0.0.1:${bound}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
