@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the Worker on this machine, ready to use. Makes a .dev.vars with a random
+ * secret when there is none, brings the local database up to schema.sql, then runs
+ * `wrangler dev` in the foreground.
+ *
+ *   npm start [-- --port N] [--persist-to DIR] [-- <more wrangler dev arguments>]
+ *   PORT=N npm start
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { DEV_VARS_PATH, SCHEMA_PATH, spawnWrangler, stateDir } from "./lib/project";
+
+function fail(message: string): never {
+  process.stderr.write(`serve: ${message}\n`);
+  process.exit(2);
+}
+
+function options() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: { port: { type: "string" }, "persist-to": { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write("Usage: npm start [-- --port N] [--persist-to DIR] [-- <wrangler dev arguments>]\n");
+    process.exit(0);
+  }
+  const port = parsed.values.port ?? process.env.PORT ?? "8787";
+  if (!/^[0-9]+$/.test(port) || Number(port) < 1 || Number(port) > 65535) fail(`not a port number: ${port}`);
+  const persistTo = parsed.values["persist-to"];
+  return { port, persist: persistTo === undefined ? [] : ["--persist-to", stateDir(persistTo)], rest: parsed.positionals };
+}
+
+function ensureDevVars() {
+  if (existsSync(DEV_VARS_PATH)) return;
+  const secret = randomBytes(48).toString("base64url");
+  const text = `# Made by npm start. Local development only: production uses \`wrangler secret put JWT_SECRET_KEY\`.\nJWT_SECRET_KEY=${secret}\n`;
+  try {
+    writeFileSync(DEV_VARS_PATH, text, { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if ((error as { code?: string }).code === "EEXIST") return; // made meanwhile: keep it
+    throw error;
+  }
+  process.stdout.write(`Created ${relative(process.cwd(), DEV_VARS_PATH) || ".dev.vars"} with a new random JWT_SECRET_KEY.\n`);
+}
+
+/** Run wrangler in the foreground; the exit status, or the signal that ended it. */
+function wrangler(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawnWrangler(args, { stdio: "inherit" });
+    // Relay what the terminal or a supervisor sends us (a terminal's Ctrl-C reaches both).
+    const relay = (signal: NodeJS.Signals) => child.kill(signal);
+    const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+    for (const signal of signals) process.on(signal, relay);
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      for (const s of signals) process.off(s, relay);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/** schema.sql on the local database; quiet unless it fails (it is idempotent). */
+function applySchema(persist: string[]): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const args = ["d1", "execute", "DB", "--local", ...persist, "--file", SCHEMA_PATH];
+    const child = spawnWrangler(args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) {
+        process.stdout.write("Applied schema.sql to the local database.\n");
+      } else {
+        process.stderr.write(`${output}\nserve: applying schema.sql to the local database failed\n`);
+      }
+      resolve(code === 0);
+    });
+  });
+}
+
+async function main() {
+  const { port, persist, rest } = options();
+  ensureDevVars();
+  if (!(await applySchema(persist))) return { code: 1, signal: null };
+  return wrangler(["dev", "--ip", "127.0.0.1", "--port", port, ...persist, ...rest]);
+}
+
+main().then(
+  ({ code, signal }) => {
+    if (signal !== null) {
+      process.kill(process.pid, signal); // end the way wrangler did
+    } else {
+      process.exitCode = code ?? 1;
+    }
+  },
+  (error: unknown) => {
+    process.stderr.write(`serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
