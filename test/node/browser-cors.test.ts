@@ -37,7 +37,7 @@ interface Pair {
 
 /** What a page's `fetch` came to: a response, or the rejection the browser raised. */
 type Outcome =
-  | { ok: true; status: number; type: ResponseType; body: unknown }
+  | { ok: true; status: number; type: string; body: unknown }
   | { ok: false; name: string; message: string };
 
 /** `fetch(url, POST JSON body)` run inside `page`, as a client's script would. */
