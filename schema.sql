@@ -33,15 +33,15 @@ CREATE TABLE IF NOT EXISTS token_ledger (
   jti        TEXT    PRIMARY KEY,
   family     TEXT    NOT NULL,              -- the login this token descends from
   reason     TEXT    NOT NULL CHECK (reason IN ('rotated', 'logout')),
-  used_at    INTEGER NOT NULL,              -- unix seconds; the successor's iat when rotated
-  expires_at INTEGER NOT NULL               -- the token's own exp: the row is useless after it
+  used_at    INTEGER NOT NULL,              -- unix milliseconds; the successor pair's issue time
+  expires_at INTEGER NOT NULL               -- unix seconds: the token's own exp, after which the row is useless
 ) WITHOUT ROWID;
 
 -- Token families revoked because a consumed refresh token was presented again.
 CREATE TABLE IF NOT EXISTS token_family_revocation (
   family     TEXT    PRIMARY KEY,
-  revoked_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL               -- no token of the family outlives this
+  revoked_at INTEGER NOT NULL,              -- unix milliseconds
+  expires_at INTEGER NOT NULL               -- unix seconds: no token of the family outlives this
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS token_ledger_expires_at ON token_ledger (expires_at);

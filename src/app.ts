@@ -29,6 +29,8 @@ export function problemResponse(c: Context, problem: Problem): Response {
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
 
+const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+
 export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions = {}) {
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
@@ -48,19 +50,22 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
   app.use(cors);
 
   /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */
-  const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], handler: Handler) => {
+  const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], name: string, handler: Handler) => {
     // Hono's non-strict matching wants the path bare, and its parameters as :name.
     const path = pathWithSlash.replace(/\/$/, "").replace(/\{(\w+)\}/g, ":$1");
     const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"];
     app.on([...methods], path, handler);
-    app.options(path, (c) => c.body(null, 204, { Allow: allow.join(", ") }));
+    // A plain OPTIONS (not a CORS preflight) gets DRF's metadata answer.
+    app.options(path, (c) =>
+      c.json({ name, renders: ["application/json"], parses: PARSES }, 200, { Allow: allow.join(", ") }),
+    );
     app.all(path, (c) => {
       throw fail({ kind: "method_not_allowed", method: c.req.method, allow });
     });
   };
 
-  for (const spec of ROUTES) route(spec.path, [spec.method], spec.handler);
-  route("/api/schema/", ["GET"], async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
+  for (const spec of ROUTES) route(spec.path, [spec.method], spec.summary, spec.handler);
+  route("/api/schema/", ["GET"], "OpenAPI document", async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {

@@ -9,8 +9,8 @@ export const MIN_SECRET_BYTES = 32;
 export interface Config {
   /** HS256 key for signing and verifying every token. */
   signingKey: CryptoKey;
-  /** Separate HMAC key (derived from the secret) for successor token ids. */
-  successorKey: CryptoKey;
+  /** A separate HMAC key derived from the secret: successor token ids, throttle keys. */
+  derivationKey: CryptoKey;
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
@@ -51,7 +51,8 @@ function seconds(env: Env, name: keyof typeof DEFAULTS, allowZero: boolean): num
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new ConfigError(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
   }
-  return value;
+  // As Python's timedelta: whole microseconds.
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function origins(raw: string | undefined): Set<string> {
@@ -89,13 +90,13 @@ async function buildConfig(env: Env): Promise<Config> {
   const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
   const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
   const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
-  // Domain separation: the successor-id key is HMAC(secret, label), never the signing key.
+  // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
-  const label = new TextEncoder().encode("org-token-edge successor jti v1");
-  const successorKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
+  const label = new TextEncoder().encode("org-token-edge derivation key v1");
+  const derivationKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
   return {
     signingKey,
-    successorKey,
+    derivationKey,
     accessLifetime,
     refreshLifetime,
     reuseInterval,

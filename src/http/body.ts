@@ -43,12 +43,33 @@ function pythonTypeName(value: unknown): string {
   return "NoneType";
 }
 
+/**
+ * Where the JSON broke, as Python's json module says it (line, column, char), and never
+ * the parser's own message: V8 quotes the input around the error, a password or a token.
+ */
+function jsonErrorReason(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : "";
+  const match = /position (\d+)/.exec(message);
+  const position = match ? Number(match[1]) : /end of JSON input/.test(message) ? text.length : undefined;
+  if (position === undefined) return "Invalid JSON";
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - (before.lastIndexOf("\n") + 1) + 1;
+  return `Invalid JSON: line ${line} column ${column} (char ${position})`;
+}
+
 function parseJson(bytes: Uint8Array): Data {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw fail({ kind: "json_parse_error", reason: "Invalid UTF-8" });
+  }
   let data: unknown;
   try {
-    data = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    data = JSON.parse(text);
   } catch (error) {
-    throw fail({ kind: "json_parse_error", reason: error instanceof Error ? error.message : String(error) });
+    throw fail({ kind: "json_parse_error", reason: jsonErrorReason(text, error) });
   }
   if (data === null) throw fail({ kind: "no_data" });
   if (typeof data !== "object" || Array.isArray(data)) {

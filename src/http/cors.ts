@@ -25,5 +25,8 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
   c.res.headers.append("Vary", "Origin");
-  if (allowed) c.res.headers.set("Access-Control-Allow-Origin", origin);
+  if (allowed) {
+    c.res.headers.set("Access-Control-Allow-Origin", origin);
+    c.res.headers.set("Access-Control-Expose-Headers", "Retry-After"); // for 429 and 503
+  }
 };

@@ -12,14 +12,13 @@ import { burnPasswordTime } from "./burn";
 import { constantTimeEqual } from "./constant-time";
 import { ITERATIONS, encodeDjangoPbkdf2, mustUpdate, parseDjangoPbkdf2 } from "./django-format";
 import { utf8 } from "./encoding";
-import { hashPassword } from "./hash";
-import { pbkdf2Sha256 } from "./pbkdf2";
-import { pbkdf2Sha256Portable } from "./pbkdf2-portable";
+import { pbkdf2Sha256, pbkdf2Sha256Padding } from "./pbkdf2";
 
 export interface PasswordCheck {
   ok: boolean;
-  /** On success, when the stored hash is weaker than the current scheme: store this instead. */
-  upgradedHash?: string;
+  /** On success, when the stored hash is weaker than the current scheme: store hashPassword's instead
+   * (off the response path: that is another full derivation). */
+  mustUpgrade?: true;
 }
 
 export async function verifyPassword(password: string, encoded: string | null): Promise<PasswordCheck> {
@@ -33,10 +32,9 @@ export async function verifyPassword(password: string, encoded: string | null): 
 
   const derived = await pbkdf2Sha256(bytes, parsed.saltBytes, parsed.iterations);
   if (!constantTimeEqual(encodeDjangoPbkdf2(parsed.iterations, parsed.salt, derived), encoded!)) {
-    // harden_runtime: make up the difference to the current count in portable iterations, what
-    // a current-scheme check spends beyond the native prefix (exact above 100000 iterations).
-    if (parsed.iterations < ITERATIONS) pbkdf2Sha256Portable(bytes, parsed.saltBytes, ITERATIONS - parsed.iterations);
+    // Django's harden_runtime: a weaker hash costs as much as a current one when the password is wrong.
+    if (parsed.iterations < ITERATIONS) await pbkdf2Sha256Padding(bytes, parsed.saltBytes, parsed.iterations, ITERATIONS);
     return { ok: false };
   }
-  return mustUpdate(parsed) ? { ok: true, upgradedHash: await hashPassword(password) } : { ok: true };
+  return mustUpdate(parsed) ? { ok: true, mustUpgrade: true } : { ok: true };
 }

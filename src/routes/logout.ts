@@ -5,7 +5,7 @@ import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { familyOf } from "../tokens/claims";
 import { verifyToken } from "../tokens/verify";
-import { answerRevoked } from "./revoked";
+import { refuseRevoked } from "./revoked";
 
 export async function logout(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
@@ -23,15 +23,8 @@ export async function logout(c: Context<AppEnv>) {
   const entry = { jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp };
   const outcome = revocation === undefined ? await stores.revocations.logout(entry) : { won: false as const, revocation };
   if (!outcome.won) {
-    // Already blacklisted; a rotated token coming back is reuse here too. No grace: nothing to hand out.
-    await answerRevoked(outcome.revocation, {
-      claims,
-      family,
-      nowMs: now,
-      config,
-      revocations: stores.revocations,
-      graceAllowed: false,
-    });
+    // Already blacklisted; a rotated token coming back is reuse here too (logout has no grace).
+    await refuseRevoked(outcome.revocation, claims, family, now, config, stores.revocations);
   }
   return c.json(standing.kind === "inactive_member" ? { active: false } : {});
 }

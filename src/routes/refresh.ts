@@ -3,12 +3,13 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
+import type { Standing } from "../storage/members";
 import type { Revocation } from "../storage/revocations";
-import { familyOf } from "../tokens/claims";
+import { familyOf, type TokenClaims } from "../tokens/claims";
 import { issueSuccessorPair, pairBody } from "../tokens/issue";
 import { verifyToken } from "../tokens/verify";
-import { answerRevoked } from "./revoked";
-import { requireMember } from "./standing";
+import { refuseRevoked, retriedRotation } from "./revoked";
+import { memberIsActive } from "./standing";
 
 export async function refresh(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
@@ -19,19 +20,15 @@ export async function refresh(c: Context<AppEnv>) {
   const claims = await verifyToken(token, "refresh", config.signingKey, now);
   if (claims === undefined) throw fail({ kind: "token_not_valid" });
   const family = familyOf(claims);
-  const blacklisted = async (revocation: Revocation) => {
-    const presented = { claims, family, nowMs: now, config, revocations: stores.revocations, graceAllowed: true };
-    return c.json(pairBody(await answerRevoked(revocation, presented), config));
-  };
 
   // Independent reads, side by side: the blacklist (KV, then a D1 replica) and the membership.
   const [revocation, standing] = await Promise.all([
     stores.revocations.lookup(claims.jti, family),
     stores.members.standing(claims.user_id, claims.org_name),
   ]);
-  if (revocation !== undefined) return blacklisted(revocation);
+  if (revocation !== undefined) return blacklisted(c, revocation, claims, family, standing, now);
 
-  if (!requireMember(standing, claims.user_name, claims.org_name)) {
+  if (!memberIsActive(standing, claims.user_name, claims.org_name)) {
     return c.json({ active: false }); // the presented token stays usable
   }
 
@@ -39,6 +36,22 @@ export async function refresh(c: Context<AppEnv>) {
   // and once it is consumed nothing can fail before the pair is answered.
   const pair = await issueSuccessorPair(config, claims, family, now);
   const outcome = await stores.revocations.consume({ jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp });
-  if (!outcome.won) return blacklisted(outcome.revocation); // a concurrent refresh won
+  if (!outcome.won) return blacklisted(c, outcome.revocation, claims, family, standing, now); // a concurrent refresh won
   return c.json(pairBody(pair, config));
+}
+
+/** A retry within the reuse interval gets its successor pair again (to a member still active); else 403. */
+async function blacklisted(
+  c: Context<AppEnv>,
+  revocation: Revocation,
+  claims: TokenClaims,
+  family: string,
+  standing: Standing,
+  now: number,
+) {
+  const { config, stores } = c.var;
+  const rotatedAt = retriedRotation(revocation, now, config);
+  if (rotatedAt === undefined) return refuseRevoked(revocation, claims, family, now, config, stores.revocations);
+  if (!memberIsActive(standing, claims.user_name, claims.org_name)) return c.json({ active: false });
+  return c.json(pairBody(await issueSuccessorPair(config, claims, family, rotatedAt), config));
 }

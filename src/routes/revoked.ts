@@ -4,30 +4,38 @@
  */
 import type { Config } from "../config";
 import { fail } from "../errors";
-import type { TokenClaims } from "../tokens/claims";
-import { issueSuccessorPair, type TokenPair } from "../tokens/issue";
 import type { Revocation, Revocations } from "../storage/revocations";
+import type { TokenClaims } from "../tokens/claims";
 
-export interface Presented {
-  claims: TokenClaims;
-  family: string;
-  nowMs: number;
-  config: Config;
-  revocations: Revocations;
-  /** Refresh may hand out the successor again; logout has nothing to hand out. */
-  graceAllowed: boolean;
+/**
+ * When the token was rotated, if presenting it again now is a retry within the reuse
+ * interval. A concurrent request whose clock read earlier than the winner's counts as a
+ * retry only when there is an interval at all: with 0 (the default) nothing is.
+ */
+export function retriedRotation(revocation: Revocation, nowMs: number, config: Config): number | undefined {
+  if (revocation.kind !== "rotated" || config.reuseInterval <= 0) return undefined;
+  return nowMs - revocation.usedAtMs < config.reuseInterval * 1000 ? revocation.usedAtMs : undefined;
 }
 
-/** The successor pair again when a rotation is retried within the reuse interval; else throws. */
-export async function answerRevoked(revocation: Revocation, presented: Presented): Promise<TokenPair> {
-  const { claims, family, nowMs, config, revocations, graceAllowed } = presented;
+/**
+ * Refuse a blacklisted token. A rotated token coming back is reuse: the thief or the victim
+ * holds a copy, so the whole family stops. Logged-out tokens and revoked families just stop.
+ */
+export async function refuseRevoked(
+  revocation: Revocation,
+  claims: TokenClaims,
+  family: string,
+  nowMs: number,
+  config: Config,
+  revocations: Revocations,
+): Promise<never> {
   if (revocation.kind === "rotated") {
-    if (graceAllowed && nowMs < revocation.usedAtMs + config.reuseInterval * 1000) {
-      return issueSuccessorPair(config, claims, family, revocation.usedAtMs);
+    // No token of the family outlives the later of this one's exp and a rotation made just now.
+    const familyExpiresAt = Math.max(claims.exp, Math.ceil(nowMs / 1000 + config.refreshLifetime));
+    const revoked = await revocations.revokeFamily(family, nowMs, familyExpiresAt);
+    if (revoked) {
+      console.warn(JSON.stringify({ event: "refresh_token_reuse", family, user_id: claims.user_id, org_name: claims.org_name }));
     }
-    // A consumed token came back: the thief or the victim holds a copy. Stop them both.
-    await revocations.revokeFamily(family, nowMs, Math.ceil(nowMs / 1000 + config.refreshLifetime));
-    console.warn(JSON.stringify({ event: "refresh_token_reuse", family, user_id: claims.user_id, org_name: claims.org_name }));
   }
   throw fail({ kind: "token_blacklisted" });
 }

@@ -3,9 +3,9 @@ import type { Standing } from "../storage/members";
 
 /**
  * The membership checks every route shares, in the contract's order: the organization,
- * the membership, the account. Answers whether the membership is active.
+ * the membership, the account. Throws unless a member; answers whether the membership is active.
  */
-export function requireMember(standing: Standing, userName: string, orgName: string): boolean {
+export function memberIsActive(standing: Standing, userName: string, orgName: string): boolean {
   switch (standing.kind) {
     case "no_organization":
       throw fail({ kind: "unknown_organization", org: orgName });

@@ -15,7 +15,9 @@ export interface LoginAttempts {
 }
 
 export interface ThrottleKey {
-  key: string; // "user:<name>" or "ip:<address>"
+  /** An opaque id of the username or address: never the name itself (a password typed into
+   * the username field must not sit in KV), and short whatever was typed (KV keys: 512 bytes). */
+  key: string;
   limit: number; // failures allowed per window
 }
 

@@ -32,8 +32,8 @@ export interface Revocations {
   consume(entry: LedgerEntry): Promise<Outcome>;
   /** Blacklist a token by logout, with the same exactly-once answer. */
   logout(entry: LedgerEntry): Promise<Outcome>;
-  /** Stop every refresh token of a family; the newest one of them included. */
-  revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<void>;
+  /** Stop every refresh token of a family, the newest included; true for the call that did it. */
+  revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<boolean>;
   /** Delete ledger and family rows whose tokens have all expired. */
   purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }>;
 }
@@ -41,18 +41,17 @@ export interface Revocations {
 /** Where work that must not delay or fail the response goes (ExecutionContext.waitUntil). */
 export type Background = (work: Promise<unknown>) => void;
 
+const PURGE_SLICE_ROWS = 5000;
+const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
+
 const KV_MIN_TTL = 60; // seconds: KV refuses a shorter expirationTtl
 // KV takes a 32-bit TTL; the ledger is the truth, so a far-future token's KV copy may lapse first.
 const KV_MAX_TTL = 366 * 24 * 3600;
 
-interface KvTokenEntry {
-  reason: "rotated" | "logout";
-  used_at: number;
-}
-
+/** A ledger row, and the KV copy of it under `jti:<jti>`. */
 interface LedgerRow {
   reason: "rotated" | "logout";
-  used_at: number;
+  used_at: number; // unix milliseconds
 }
 
 function fromLedger(row: LedgerRow): Revocation {
@@ -85,7 +84,7 @@ export class D1KvRevocations implements Revocations {
 
   async lookup(jti: string, family: string): Promise<Revocation | undefined> {
     const [token, familyEntry] = await guard("revocations.lookup.kv", () =>
-      Promise.all([this.kv.get<KvTokenEntry>(`jti:${jti}`, "json"), this.kv.get(`family:${family}`)]),
+      Promise.all([this.kv.get<LedgerRow>(`jti:${jti}`, "json"), this.kv.get(`family:${family}`)]),
     );
     if (familyEntry !== null) return { kind: "family_revoked" };
     if (token !== null) return fromLedger(token);
@@ -109,46 +108,83 @@ export class D1KvRevocations implements Revocations {
   }
 
   private async record(entry: LedgerEntry, reason: LedgerRow["reason"]): Promise<Outcome> {
-    const [insert, ledger, family] = await guard(`revocations.${reason}`, () =>
-      this.primary.batch([
+    let results: D1Result[];
+    try {
+      results = await this.primary.batch([
         this.primary.prepare(CONSUME).bind(entry.jti, entry.family, reason, entry.usedAtMs, entry.expiresAt),
         this.primary.prepare(LEDGER_ROW).bind(entry.jti),
         this.primary.prepare(FAMILY_REVOKED).bind(entry.family),
-      ]),
-    );
-    if (insert?.meta.changes === 1) {
-      const value: KvTokenEntry = { reason, used_at: entry.usedAtMs };
-      this.putKv(`jti:${entry.jti}`, JSON.stringify(value), entry.expiresAt, entry.usedAtMs);
-      return { won: true };
+      ]);
+    } catch (error) {
+      // A batch can commit and still fail on the way back (a timeout, a lost connection).
+      // Answering 503 then would strand the client: its retry would look like reuse.
+      if (await this.committed(entry, reason)) return this.won(entry, reason);
+      return guard(`revocations.${reason}`, () => Promise.reject(error));
     }
+    const [insert, ledger, family] = results;
+    if (insert?.meta.changes === 1) return this.won(entry, reason);
     if (family?.results.length) return { won: false, revocation: { kind: "family_revoked" } };
     const row = ledger?.results[0] as LedgerRow | undefined;
     if (row === undefined) throw new Error("ledger insert changed nothing and found nothing");
     return { won: false, revocation: fromLedger(row) };
   }
 
-  async revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<void> {
-    await guard("revocations.revokeFamily", () =>
+  /** Whether our own write is in the ledger: the row for this jti, with our reason and time. */
+  private async committed(entry: LedgerEntry, reason: LedgerRow["reason"]): Promise<boolean> {
+    try {
+      const row = await this.primary.prepare(LEDGER_ROW).bind(entry.jti).first<LedgerRow>();
+      // A same-millisecond sibling would have signed the identical pair: answering it is no second pair.
+      return row !== null && row.reason === reason && row.used_at === entry.usedAtMs;
+    } catch {
+      return false;
+    }
+  }
+
+  private won(entry: LedgerEntry, reason: LedgerRow["reason"]): Outcome {
+    const value: LedgerRow = { reason, used_at: entry.usedAtMs };
+    this.putKv(`jti:${entry.jti}`, JSON.stringify(value), entry.expiresAt, entry.usedAtMs);
+    return { won: true };
+  }
+
+  async revokeFamily(family: string, nowMs: number, expiresAt: number): Promise<boolean> {
+    const result = await guard("revocations.revokeFamily", () =>
       this.primary
         .prepare(
           `INSERT INTO token_family_revocation (family, revoked_at, expires_at) VALUES (?1, ?2, ?3)
-           ON CONFLICT (family) DO NOTHING`,
+           ON CONFLICT (family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
+           WHERE excluded.expires_at > expires_at`,
         )
         .bind(family, nowMs, expiresAt)
         .run(),
     );
+    // Of many concurrent replays, only the one that wrote the row writes KV (1 write/s per key).
+    if (result.meta.changes === 0) return false;
     this.putKv(`family:${family}`, String(nowMs), expiresAt, nowMs);
+    return true;
   }
 
   async purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }> {
     const nowSeconds = Math.floor(nowMs / 1000);
-    const [tokens, families] = await guard("revocations.purgeExpired", () =>
-      this.primary.batch([
-        this.primary.prepare("DELETE FROM token_ledger WHERE expires_at < ?1").bind(nowSeconds),
-        this.primary.prepare("DELETE FROM token_family_revocation WHERE expires_at < ?1").bind(nowSeconds),
-      ]),
-    );
-    return { tokens: tokens?.meta.changes ?? 0, families: families?.meta.changes ?? 0 };
+    const removed = { tokens: 0, families: 0 };
+    // In slices, so no single statement runs into D1's per-query limits; bounded per run.
+    for (let slice = 0; slice < PURGE_SLICES; slice++) {
+      const [tokens, families] = await guard("revocations.purgeExpired", () =>
+        this.primary.batch([
+          this.primary
+            .prepare(`DELETE FROM token_ledger WHERE jti IN
+                        (SELECT jti FROM token_ledger WHERE expires_at < ?1 LIMIT ${PURGE_SLICE_ROWS})`)
+            .bind(nowSeconds),
+          this.primary
+            .prepare(`DELETE FROM token_family_revocation WHERE family IN
+                        (SELECT family FROM token_family_revocation WHERE expires_at < ?1 LIMIT ${PURGE_SLICE_ROWS})`)
+            .bind(nowSeconds),
+        ]),
+      );
+      removed.tokens += tokens?.meta.changes ?? 0;
+      removed.families += families?.meta.changes ?? 0;
+      if ((tokens?.meta.changes ?? 0) < PURGE_SLICE_ROWS && (families?.meta.changes ?? 0) < PURGE_SLICE_ROWS) break;
+    }
+    return removed;
   }
 
   /** The KV copy: after the D1 write, off the response path; a failure only costs speed. */

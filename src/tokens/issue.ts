@@ -5,7 +5,7 @@
  */
 import { SignJWT } from "jose";
 import type { Config } from "../config";
-import type { Subject, TokenClaims, TokenType } from "./claims";
+import { subjectOf, type Subject, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 
 export interface TokenPair {
@@ -35,9 +35,13 @@ export function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-async function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
-  const label = new TextEncoder().encode(`${type}:${presentedJti}`);
-  return hex(await crypto.subtle.sign("HMAC", config.successorKey, label)).slice(0, 32);
+/** 32 hex characters that stand for `label` and cannot be guessed or reversed without the secret. */
+export async function opaqueId(config: Config, label: string): Promise<string> {
+  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, new TextEncoder().encode(label))).slice(0, 32);
+}
+
+function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
+  return opaqueId(config, `successor:${type}:${presentedJti}`);
 }
 
 function claimsFor(
@@ -94,7 +98,7 @@ export async function issueSuccessorPair(
   family: string,
   rotatedAtMs: number,
 ): Promise<TokenPair> {
-  const subject: Subject = { userId: presented.user_id, userName: presented.user_name, orgName: presented.org_name };
+  const subject = subjectOf(presented);
   const [accessJti, refreshJti] = await Promise.all([
     successorJti(config, presented.jti, "access"),
     successorJti(config, presented.jti, "refresh"),

@@ -7,7 +7,8 @@ import { D1Members } from "../../src/storage/members";
 import { D1KvRevocations } from "../../src/storage/revocations";
 import type { StoresFactory } from "../../src/storage";
 
-export type Step = "kv.get" | "kv.put" | "replica.read" | "primary.batch" | "primary.run";
+/** A step fails before it runs; with "+committed", after it ran (a lost answer). */
+export type Step = "kv.get" | "kv.put" | "replica.read" | "primary.batch" | "primary.run" | "primary.batch+committed";
 
 function failing<T extends object>(target: T, prefix: string, broken: ReadonlySet<string>): T {
   return new Proxy(target, {
@@ -18,6 +19,9 @@ function failing<T extends object>(target: T, prefix: string, broken: ReadonlySe
         const name = `${prefix}.${String(property)}`;
         if (broken.has(name)) return Promise.reject(new Error(`injected failure: ${name}`));
         const result = value.apply(object, args);
+        if (broken.has(`${name}+committed`)) {
+          return Promise.resolve(result).then(() => Promise.reject(new Error(`injected failure after commit: ${name}`)));
+        }
         // Statements are built by prepare().bind(): keep watching what they return.
         if (property === "prepare" || property === "bind") return failing(result, prefix, broken);
         return result;

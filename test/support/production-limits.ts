@@ -36,7 +36,12 @@ function refusedNode(iterations: unknown): number | undefined {
   return typeof iterations === "number" && iterations > PRODUCTION_MAX_PBKDF2_ITERATIONS ? iterations : undefined;
 }
 
-/** Replaces `target[key]` (own or inherited, same attributes) unless this file already did. */
+const LIMITED = Symbol.for("org-token-edge.production-limits");
+
+/**
+ * Replaces `target[key]` (own or inherited) with `make(real)`. True when the limited version is
+ * in place now (or was already, or there is no such function to limit).
+ */
 function replace<T extends object>(target: T, key: keyof T & string, make: (real: any) => unknown): boolean {
   const real = target[key] as ((...args: unknown[]) => unknown) & { [LIMITED]?: true };
   if (typeof real !== "function" || real[LIMITED]) return true;
@@ -48,31 +53,32 @@ function replace<T extends object>(target: T, key: keyof T & string, make: (real
   }
   return target[key] === limited;
 }
-const LIMITED = Symbol.for("org-token-edge.production-limits");
 
 type Algorithm = Record<string, unknown>;
 const subtle = Object.getPrototypeOf(crypto.subtle) as SubtleCrypto;
 
-replace(subtle, "deriveBits", (real: SubtleCrypto["deriveBits"]) =>
-  function deriveBits(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, length?: number | null) {
-    const requested = refusedWebCrypto(algorithm);
-    if (requested === undefined) return real.call(this, algorithm as never, baseKey, length as never);
-    return real.call(this, { ...algorithm, iterations: 1 } as never, baseKey, length as never).then(() => {
-      throw pbkdf2Refusal(requested);
-    });
-  },
-);
-
-replace(subtle, "deriveKey", (real: SubtleCrypto["deriveKey"]) =>
-  function deriveKey(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, ...rest: unknown[]) {
-    const requested = refusedWebCrypto(algorithm);
-    const call = real as unknown as (this: SubtleCrypto, ...args: unknown[]) => Promise<CryptoKey>;
-    if (requested === undefined) return call.call(this, algorithm, baseKey, ...rest);
-    return call.call(this, { ...algorithm, iterations: 1 }, baseKey, ...rest).then(() => {
-      throw pbkdf2Refusal(requested);
-    });
-  },
-);
+const webCryptoLimited =
+  replace(subtle, "deriveBits", (real: SubtleCrypto["deriveBits"]) =>
+    function deriveBits(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, length?: number | null) {
+      const requested = refusedWebCrypto(algorithm);
+      if (requested === undefined) return real.call(this, algorithm as never, baseKey, length as never);
+      return real.call(this, { ...algorithm, iterations: 1 } as never, baseKey, length as never).then(() => {
+        throw pbkdf2Refusal(requested);
+      });
+    },
+  ) &&
+  replace(subtle, "deriveKey", (real: SubtleCrypto["deriveKey"]) =>
+    function deriveKey(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, ...rest: unknown[]) {
+      const requested = refusedWebCrypto(algorithm);
+      const call = real as unknown as (this: SubtleCrypto, ...args: unknown[]) => Promise<CryptoKey>;
+      if (requested === undefined) return call.call(this, algorithm, baseKey, ...rest);
+      return call.call(this, { ...algorithm, iterations: 1 }, baseKey, ...rest).then(() => {
+        throw pbkdf2Refusal(requested);
+      });
+    },
+  );
+// Tests passing without the limit would prove nothing about production: stop loudly instead.
+if (!webCryptoLimited) throw new Error("production-limits: could not limit PBKDF2 in crypto.subtle");
 
 type Pbkdf2Sync = (password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) => unknown;
 type Pbkdf2 = (...args: [...Parameters<Pbkdf2Sync>, (error: unknown, key?: unknown) => void]) => void;

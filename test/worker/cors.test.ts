@@ -50,6 +50,7 @@ describe("CORS", () => {
         corsEnv,
       );
       expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+      expect(response.headers.get("Access-Control-Expose-Headers")).toBe("Retry-After");
     }
   });
 
@@ -63,9 +64,10 @@ describe("CORS", () => {
     expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
-  it("an OPTIONS without a preflight's headers is answered with Allow", async () => {
+  it("an OPTIONS without a preflight's headers is answered as DRF does: JSON metadata and Allow", async () => {
     const response = await call(worker, "/api/org_token/refresh/", { method: "OPTIONS" }, corsEnv);
-    expect(response.status).toBe(204);
+    expect(response.status).toBe(200);
     expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
+    expect(await response.json()).toMatchObject({ parses: expect.arrayContaining(["application/json"]) });
   });
 });

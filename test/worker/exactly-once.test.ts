@@ -2,7 +2,19 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { app, claimsOf, env, hexId, kvEntry, manualClock, mintToken, postJson, seed, type App } from "../support/harness";
+import {
+  app,
+  claimsOf,
+  env,
+  hexId,
+  kvEntry,
+  manualClock,
+  mintToken,
+  postJson,
+  seed,
+  setMembership,
+  type App,
+} from "../support/harness";
 import { faultyStores, type Step } from "../support/faults";
 
 const PATH = "/api/org_token/refresh/";
@@ -35,6 +47,17 @@ describe("exactly-once redemption", () => {
       .bind(claimsOf(token).jti)
       .first<{ n: number }>();
     expect(rows!.n).toBe(1);
+  });
+
+  it("a loser whose clock read earlier than the winner's still loses (no grace at the default 0)", async () => {
+    const start = Date.now();
+    const s = await seed();
+    const token = await mintToken(s, { nowMs: start });
+    const winner = await postJson(app({ clock: () => start + 5 }), PATH, { refresh: token });
+    expect(winner.status).toBe(200);
+    const earlier = await postJson(app({ clock: () => start }), PATH, { refresh: token });
+    expect(earlier.status).toBe(403);
+    expect(await earlier.json()).toEqual(BLACKLISTED);
   });
 
   it("the concurrent losers' reuse revokes the family: the winner's successor is refused too", async () => {
@@ -124,6 +147,18 @@ describe("retry grace (REFRESH_REUSE_INTERVAL)", () => {
     expect(claimsOf(results[0]!.body.refresh!).iat).toBe(Math.floor((clock() - 29_000) / 1000));
   });
 
+  it("a retry within the interval from a member no longer active gets {active: false}, not the pair", async () => {
+    const clock = manualClock();
+    const target = app({ clock });
+    const s = await seed();
+    const token = await mintToken(s, { nowMs: clock() });
+    expect((await postJson(target, PATH, { refresh: token }, grace)).status).toBe(200);
+    await setMembership(s, false);
+    const retry = await postJson(target, PATH, { refresh: token }, grace);
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ active: false });
+  });
+
   it("after the interval, reuse detection: 403 and the successor is revoked", async () => {
     const clock = manualClock();
     const target = app({ clock });
@@ -173,6 +208,17 @@ describe("failure atomicity: storage failures answer 503 and leave the token usa
     const healed = await postJson(app(), PATH, { refresh: token });
     expect(healed.status).toBe(200);
     expect(await healed.json()).toHaveProperty("refresh");
+  });
+
+  it("a consuming write that committed but whose answer was lost still answers the pair", async () => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const response = await postJson(app({ stores: faultyStores("primary.batch+committed") }), PATH, { refresh: token });
+    expect(response.status).toBe(200);
+    const pair = await response.json<Record<string, string>>();
+    expect(claimsOf(pair.refresh!).fam).toBe(claimsOf(token).jti);
+    // Consumed exactly once: the replay is refused, as after any win.
+    expect(await (await postJson(app(), PATH, { refresh: token })).json()).toEqual(BLACKLISTED);
   });
 
   it("a KV write failing after the win still answers the pair; the ledger refuses the replay", async () => {

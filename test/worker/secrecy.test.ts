@@ -1,0 +1,71 @@
+/** No response echoes a presented token; no log line holds a token, a password or a secret. */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { app, call, mintToken, postJson, seed, SECRET, vectors } from "../support/harness";
+import { faultyStores } from "../support/faults";
+
+const PASSWORD = vectors.django_password_hashes.password;
+let logged: string[] = [];
+
+beforeEach(() => {
+  logged = [];
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      logged.push(args.map(String).join(" "));
+    });
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("secrecy", () => {
+  it("malformed JSON bodies are described by position, never quoted", async () => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const raw = `{"refresh": ${token}}`; // unquoted: invalid JSON around a real token
+    const response = await call(app(), "/api/org_token/refresh/", { method: "POST", headers: { "Content-Type": "application/json" }, body: raw });
+    expect(response.status).toBe(400);
+    const body = await response.json<{ detail: string }>();
+    expect(body.detail).toMatch(/^JSON parse error - Invalid JSON/);
+    expect(body.detail).not.toContain(token.slice(0, 10));
+    const truncated = await call(app(), "/api/org_token/refresh/", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"refresh": "abc' });
+    expect(await truncated.json()).toEqual({ detail: "JSON parse error - Invalid JSON: line 1 column 17 (char 16)" });
+
+    const login = await call(app(), "/api/org_token/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"username": "u", "password": hunter2secret, "org_name": "o"}`,
+    });
+    expect(await login.text()).not.toContain("hunter2");
+  });
+
+  it("a whole day of successes, failures, replays and storage faults logs no token, password or secret", async () => {
+    const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
+    const target = app();
+    const secrets: string[] = [SECRET, PASSWORD];
+    const login = await postJson(target, "/api/org_token/", { username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const pair = await login.json<Record<string, string>>();
+    secrets.push(pair.access!, pair.refresh!);
+    await postJson(target, "/api/org_token/", { username: s.userName, password: `${PASSWORD}x`, org_name: s.orgName });
+    await postJson(target, "/api/org_token/", { username: PASSWORD, password: PASSWORD, org_name: s.orgName });
+    const next = await (await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh })).json<Record<string, string>>();
+    secrets.push(next.refresh!);
+    await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh }); // replay: reuse detected, logged
+    await postJson(app({ stores: faultyStores("replica.read") }), "/api/org_token/refresh/", { refresh: next.refresh });
+    await postJson(target, "/api/org_token/refresh/", {}, { JWT_SECRET_KEY: "short" });
+    expect(logged.length).toBeGreaterThan(0); // the day did log: reuse, storage error, configuration
+    for (const line of logged) {
+      for (const secret of secrets) expect(line).not.toContain(secret.slice(0, 24));
+      expect(line).not.toContain(SECRET);
+    }
+  });
+
+  it("a username of any length fails as a login, not as storage (throttle keys are short ids)", async () => {
+    const s = await seed();
+    const response = await postJson(app(), "/api/org_token/", { username: "u".repeat(4000), password: "x", org_name: s.orgName });
+    expect(response.status).toBe(401);
+    const keys = await (await import("cloudflare:workers")).env.BLACKLIST.list({ prefix: "login-failures:" });
+    for (const key of keys.keys) {
+      expect(key.name.length).toBeLessThan(64);
+      expect(key.name).not.toContain("uuuu");
+    }
+  });
+});

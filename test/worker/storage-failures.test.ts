@@ -1,0 +1,39 @@
+/** Storage unavailable, on every route: 503 with Retry-After, nothing issued, nothing consumed. */
+import { describe, expect, it } from "vitest";
+import { app, call, claimsOf, env, mintToken, postJson, seed, vectors } from "../support/harness";
+import { faultyStores, type Step } from "../support/faults";
+
+const PASSWORD = vectors.django_password_hashes.password;
+
+async function expect503(response: Response) {
+  expect(response.status).toBe(503);
+  expect(response.headers.get("Retry-After")).toMatch(/^\d+$/);
+  const text = await response.text();
+  expect(JSON.parse(text)).toHaveProperty("detail");
+  expect(text).not.toMatch(/eyJ/);
+}
+
+describe("storage failures", () => {
+  it.each<Step>(["kv.get", "replica.read"])("login when %s fails: 503, and it works afterwards", async (step) => {
+    const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
+    const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
+    await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/org_token/", body));
+    expect((await postJson(app(), "/api/org_token/", body)).status).toBe(200);
+  });
+
+  it.each<Step>(["kv.get", "replica.read", "primary.batch"])("logout when %s fails: 503, and the token is not blacklisted", async (step) => {
+    const s = await seed();
+    const token = await mintToken(s);
+    await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/token/blacklist/", { refresh: token }));
+    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    expect((await postJson(app(), "/api/org_token/refresh/", { refresh: token })).status).toBe(200);
+  });
+
+  it("membership status when the replica read fails: 503", async () => {
+    const s = await seed();
+    const access = await mintToken(s, { type: "access" });
+    const path = `/api/membership_status/${s.orgName}/`;
+    await expect503(await call(app({ stores: faultyStores("replica.read") }), path, { headers: { Authorization: `Bearer ${access}` } }));
+    expect(await (await call(app(), path, { headers: { Authorization: `Bearer ${access}` } })).json()).toEqual({ active: true });
+  });
+});
