@@ -11,25 +11,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, SCHEMA_PATH, spawnWrangler } from "./lib/project";
+import { freePort } from "./lib/process";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 20);
 const HASH_600K = "pbkdf2_sha256$600000$a1b2c3d4e5f6g7h8i9j0kl$QCf3ZqXJJp3PHjbkzmMgBHffjzwuKYwh9SvK7KAEu7s=";
 const PASSWORD = "correct horse battery staple";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CONFIG_PATH, loadWrangler, SCHEMA_PATH, spawnWrangler, wranglerEnv } from "./project";
+import { collect } from "./process";
 
 export type Value = string | number | null;
 
@@ -86,16 +87,8 @@ export function inlineParams(sql: string, params: readonly Value[]): string {
 }
 
 function runWrangler(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Its --json output goes through the logger: at least the default level, whatever ours is.
-    const child = spawnWrangler(args, { stdio: ["ignore", "pipe", "pipe"], env: { ...wranglerEnv(), WRANGLER_LOG: "log" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  // Its --json output goes through the logger: at least the default level, whatever ours is.
+  return collect(spawnWrangler(args, { stdio: ["ignore", "pipe", "pipe"], env: { ...wranglerEnv(), WRANGLER_LOG: "log" } }));
 }
 
 /**

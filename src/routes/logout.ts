@@ -1,20 +1,12 @@
 /** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
-import { fail } from "../errors";
-import { readFields } from "../http/body";
-import { familyOf } from "../tokens/claims";
-import { verifyToken } from "../tokens/verify";
+import { presentedRefreshToken } from "./presented";
 import { refuseRevoked } from "./revoked";
 
 export async function logout(c: Context<AppEnv>) {
-  const { config, clock, stores } = c.var;
-  const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
-  const now = clock();
-
-  const claims = await verifyToken(token, "refresh", config.signingKey, now);
-  if (claims === undefined) throw fail({ kind: "token_not_valid" });
-  const family = familyOf(claims);
+  const { config, stores } = c.var;
+  const { claims, family, now } = await presentedRefreshToken(c);
 
   const [revocation, standing] = await Promise.all([
     stores.revocations.lookup(claims.jti, family),

@@ -1,25 +1,18 @@
 /** POST /api/org_token/refresh/: the contract's refresh table, top to bottom. */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
-import { fail } from "../errors";
-import { readFields } from "../http/body";
 import type { Standing } from "../storage/members";
 import type { Revocation } from "../storage/revocations";
-import { familyOf, type TokenClaims } from "../tokens/claims";
+import type { TokenClaims } from "../tokens/claims";
 import { issueSuccessorPair, pairBody } from "../tokens/issue";
-import { verifyToken } from "../tokens/verify";
+import { presentedRefreshToken } from "./presented";
 import { refuseRevoked, retriedRotation } from "./revoked";
 import { memberIsActive } from "./standing";
 
 export async function refresh(c: Context<AppEnv>) {
-  const { config, clock, stores } = c.var;
+  const { config, stores } = c.var;
   // The Authorization header is ignored: the Python client sends its expired access token there.
-  const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
-  const now = clock();
-
-  const claims = await verifyToken(token, "refresh", config.signingKey, now);
-  if (claims === undefined) throw fail({ kind: "token_not_valid" });
-  const family = familyOf(claims);
+  const { claims, family, now } = await presentedRefreshToken(c);
 
   // Independent reads, side by side: the blacklist (KV, then a D1 replica) and the membership.
   const [revocation, standing] = await Promise.all([

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeJwt, jwtVerify } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
+import { collect } from "../../scripts/lib/process";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "admin-cli-test-secret-that-is-long-enough-0123456789";
@@ -24,11 +25,12 @@ interface Result {
 interface RunOptions {
   input?: string;
   env?: Record<string, string | undefined>;
-  /** Run through `npx tsx` as documented, instead of the equivalent, faster `node --import tsx`. */
-  npx?: boolean;
 }
 
-function run(args: string[], { input, env = {}, npx = false }: RunOptions = {}): Promise<Result> {
+/** No command of the CLI takes this long; past it the child is killed and the test fails. */
+const COMMAND_TIMEOUT_MS = 90_000;
+
+function run(args: string[], { input, env = {} }: RunOptions = {}): Promise<Result> {
   const childEnv: Record<string, string | undefined> = {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -36,22 +38,18 @@ function run(args: string[], { input, env = {}, npx = false }: RunOptions = {}):
     ...env,
   };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const [command, prefix] = npx ? ["npx", ["tsx"]] : [process.execPath, ["--import", "tsx"]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, "scripts/admin.ts", ...args], {
-      cwd: ROOT,
-      env: childEnv,
-      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    // The CLI may exit without reading its stdin (it refuses before asking for a password).
-    if (input !== undefined) child.stdin!.on("error", () => {}).end(input);
+  // `node --import tsx` is what `npm run admin` (tsx) does, without npm's and npx's wrappers.
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    timeout: COMMAND_TIMEOUT_MS,
+    killSignal: "SIGKILL",
   });
+  const done = collect(child);
+  // The CLI may exit without reading its stdin (it refuses before asking for a password).
+  if (input !== undefined) child.stdin!.on("error", () => {}).end(input);
+  return done;
 }
 
 const stateDirs: string[] = [];
@@ -108,7 +106,7 @@ function json(result: Result): any {
 // Generous: a loaded two-core machine runs these processes several times slower than usual.
 describe.concurrent("admin CLI", { timeout: 300_000 }, () => {
   it("explains itself and refuses bad command lines before touching a database", async () => {
-    const help = await run(["--help"], { npx: true });
+    const help = await run(["--help"]);
     expect(help.code).toBe(0);
     for (const words of [
       "org add <name>",

@@ -10,6 +10,10 @@ export const vectors = vectorsJson;
 export const SECRET = env.JWT_SECRET_KEY!;
 export const BASE = "http://ps.test";
 
+/** The contract's two invalid-token bodies for refresh tokens. */
+export const TOKEN_NOT_VALID = { detail: "Given token not valid for any token type", code: "token_not_valid" };
+export const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
+
 /** A clock the test moves by hand. */
 export function manualClock(startMs = Date.UTC(2026, 10, 26, 12, 0, 0)) {
   let now = startMs;

@@ -3,7 +3,9 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import {
+  type App,
   app,
+  BLACKLISTED,
   claimsOf,
   env,
   hexId,
@@ -13,12 +15,10 @@ import {
   postJson,
   seed,
   setMembership,
-  type App,
 } from "../support/harness";
 import { faultyStores, type Step } from "../support/faults";
 
 const PATH = "/api/org_token/refresh/";
-const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
 
 async function refreshAll(target: App, token: string, times: number, envOverrides = {}) {
   return Promise.all(

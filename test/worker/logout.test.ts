@@ -1,11 +1,21 @@
 /** POST /api/token/blacklist/: every row, and the same blacklist refresh consults. */
 import { describe, expect, it } from "vitest";
-import { app, claimsOf, env, kvEntry, manualClock, mintToken, postJson, seed, vectors } from "../support/harness";
+import {
+  app,
+  BLACKLISTED,
+  claimsOf,
+  env,
+  kvEntry,
+  manualClock,
+  mintToken,
+  postJson,
+  seed,
+  TOKEN_NOT_VALID,
+  vectors,
+} from "../support/harness";
 
 const LOGOUT = "/api/token/blacklist/";
 const REFRESH = "/api/org_token/refresh/";
-const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
-const TOKEN_NOT_VALID = { detail: "Given token not valid for any token type", code: "token_not_valid" };
 const worker = app();
 
 describe("logout", () => {

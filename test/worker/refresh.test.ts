@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   app,
+  BLACKLISTED,
   claimsOf,
   env,
   kvEntry,
@@ -10,12 +11,11 @@ import {
   postJson,
   seed,
   setMembership,
+  TOKEN_NOT_VALID,
   vectors,
 } from "../support/harness";
 
 const PATH = "/api/org_token/refresh/";
-const TOKEN_NOT_VALID = { detail: "Given token not valid for any token type", code: "token_not_valid" };
-const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
 
 async function ledgerRow(jti: string) {
   return env.DB.prepare("SELECT * FROM token_ledger WHERE jti = ?1").bind(jti).first();

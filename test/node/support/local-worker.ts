@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../scripts/lib/process";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SCHEMA_PATH = join(ROOT, "schema.sql");
@@ -39,18 +40,7 @@ function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
   };
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** End a process group: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
 async function killGroup(child: ChildProcess, graceMs = 3_000): Promise<void> {

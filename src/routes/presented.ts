@@ -1,0 +1,24 @@
+/** The first rows of the refresh and logout tables: the body's refresh token, verified. */
+import type { Context } from "hono";
+import type { AppEnv } from "../app";
+import { fail } from "../errors";
+import { readFields } from "../http/body";
+import { familyOf, type TokenClaims } from "../tokens/claims";
+import { verifyToken } from "../tokens/verify";
+
+export interface PresentedRefresh {
+  claims: TokenClaims;
+  family: string;
+  /** The request's one reading of the clock. */
+  now: number;
+}
+
+/** Parse the body, then verify signature, alg, type and expiry before any storage is touched. */
+export async function presentedRefreshToken(c: Context<AppEnv>): Promise<PresentedRefresh> {
+  const { config, clock } = c.var;
+  const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
+  const now = clock();
+  const claims = await verifyToken(token, "refresh", config.signingKey, now);
+  if (claims === undefined) throw fail({ kind: "token_not_valid" });
+  return { claims, family: familyOf(claims), now };
+}
