@@ -22,9 +22,12 @@ export function stateDir(persistTo: string | undefined): string {
   return persistTo === undefined ? DEFAULT_STATE_DIR : resolve(process.cwd(), persistTo);
 }
 
-/** Never report usage to Cloudflare from these scripts (and there is no network to do it with). */
+/**
+ * Never report usage to Cloudflare from these scripts, nor fetch `request.cf` from it for
+ * `wrangler dev`: the service runs locally without any network (a placeholder cf is used).
+ */
 export function wranglerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, WRANGLER_SEND_METRICS: "false" };
+  return { CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, WRANGLER_SEND_METRICS: "false" };
 }
 
 const require = createRequire(import.meta.url);
