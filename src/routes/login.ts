@@ -5,7 +5,8 @@ import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
 import type { ThrottleKey } from "../storage/attempts";
-import { issueLoginPair, opaqueId, pairBody } from "../tokens/issue";
+import { issueLoginPair, pairBody } from "../tokens/issue";
+import { opaqueId } from "../tokens/opaque-id";
 import { memberIsActive } from "./standing";
 
 export async function login(c: Context<AppEnv>) {

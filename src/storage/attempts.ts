@@ -6,6 +6,7 @@
  * the count approximate under a burst; throttling needs no more.
  */
 import { guard } from "./guard";
+import { putQuietly } from "./kv";
 
 export interface LoginAttempts {
   /** Seconds until any of these keys may try again; 0 when none is throttled. */
@@ -55,11 +56,9 @@ export class KvLoginAttempts implements LoginAttempts {
         const previous = counters[i];
         const open = previous != null && nowMs < previous.since + FAILURE_WINDOW_SECONDS * 1000;
         const next: Counter = open ? { count: previous.count + 1, since: previous.since } : { count: 1, since: nowMs };
-        const expirationTtl = Math.max(60, Math.ceil((next.since + FAILURE_WINDOW_SECONDS * 1000 - nowMs) / 1000));
+        const ttl = (next.since + FAILURE_WINDOW_SECONDS * 1000 - nowMs) / 1000;
         // A lost count only lets one more guess through; it must not turn a 401 into a 503.
-        return this.kv.put(`login-failures:${key}`, JSON.stringify(next), { expirationTtl }).catch((error: unknown) => {
-          console.error(JSON.stringify({ event: "kv_put_failed", key: "login-failures", error: String(error) }));
-        });
+        return putQuietly(this.kv, `login-failures:${key}`, JSON.stringify(next), ttl);
       }),
     );
   }

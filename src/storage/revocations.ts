@@ -8,6 +8,7 @@
  * "not revoked".
  */
 import { guard } from "./guard";
+import { putQuietly } from "./kv";
 
 export type Revocation =
   | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
@@ -43,10 +44,6 @@ export type Background = (work: Promise<unknown>) => void;
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
-
-const KV_MIN_TTL = 60; // seconds: KV refuses a shorter expirationTtl
-// KV takes a 32-bit TTL; the ledger is the truth, so a far-future token's KV copy may lapse first.
-const KV_MAX_TTL = 366 * 24 * 3600;
 
 /** A ledger row, and the KV copy of it under `jti:<jti>`. */
 interface LedgerRow {
@@ -189,11 +186,6 @@ export class D1KvRevocations implements Revocations {
 
   /** The KV copy: after the D1 write, off the response path; a failure only costs speed. */
   private putKv(key: string, value: string, expiresAt: number, nowMs: number): void {
-    const expirationTtl = Math.min(KV_MAX_TTL, Math.max(KV_MIN_TTL, Math.ceil(expiresAt - nowMs / 1000)));
-    this.background(
-      this.kv.put(key, value, { expirationTtl }).catch((error: unknown) => {
-        console.error(JSON.stringify({ event: "kv_put_failed", key: key.split(":")[0], error: String(error) }));
-      }),
-    );
+    this.background(putQuietly(this.kv, key, value, expiresAt - nowMs / 1000));
   }
 }

@@ -7,6 +7,7 @@ import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { subjectOf, type Subject, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
+import { opaqueId } from "./opaque-id";
 
 export interface TokenPair {
   access: string;
@@ -26,18 +27,9 @@ export function pairBody(pair: TokenPair, config: Config) {
   };
 }
 
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** A fresh id, formatted as simplejwt's uuid4().hex. */
 export function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
-}
-
-/** 32 hex characters that stand for `label` and cannot be guessed or reversed without the secret. */
-export async function opaqueId(config: Config, label: string): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, new TextEncoder().encode(label))).slice(0, 32);
 }
 
 function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
