@@ -6,7 +6,7 @@
  * scaled to 600000).
  */
 import { createHmac, createSecretKey } from "node:crypto";
-import vectors from "../../shared/vectors/simplejwt.json" with { type: "json" };
+import vectors from "../test/fixtures/simplejwt.json" with { type: "json" };
 import { burnPasswordTime, hashPassword, verifyPassword } from "../src/passwords";
 import { ITERATIONS } from "../src/passwords/django-format";
 import { pbkdf2Sha256, pbkdf2Sha256Native } from "../src/passwords/pbkdf2";

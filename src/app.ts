@@ -10,12 +10,10 @@ import { fail, ProblemError, render, type Problem } from "./errors";
 import { cors } from "./http/cors";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
-import { d1Stores, type Stores, type StoresFactory } from "./storage";
+import { d1Stores, type StoresFactory } from "./storage";
+import type { AppEnv } from "./types";
 
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { config: Config; clock: Clock; stores: Stores };
-}
+export type { AppEnv } from "./types";
 
 export interface AppOptions {
   clock?: Clock;

@@ -3,7 +3,7 @@
  * gets none, so the browser blocks it. Preflights answer 204 either way.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 
 const ALLOW_METHODS = "GET, POST, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type";

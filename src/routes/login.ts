@@ -1,6 +1,6 @@
 /** POST /api/org_token/: a token pair for a username, password and organization. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";

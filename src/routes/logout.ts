@@ -1,6 +1,6 @@
 /** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import { presentedRefreshToken } from "./presented";
 import { refuseRevoked } from "./revoked";
 

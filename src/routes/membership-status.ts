@@ -1,6 +1,6 @@
 /** GET /api/membership_status/<org_name>/: is the bearer of this access token an active member? */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { verifyToken } from "../tokens/verify";
 import { memberIsActive } from "./standing";

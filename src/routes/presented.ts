@@ -1,6 +1,6 @@
 /** The first rows of the refresh and logout tables: the body's refresh token, verified. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { familyOf, type TokenClaims } from "../tokens/claims";

@@ -1,6 +1,6 @@
 /** POST /api/org_token/refresh/: the contract's refresh table, top to bottom. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import type { Standing } from "../storage/members";
 import type { Revocation } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";

@@ -3,7 +3,7 @@
  * from them, so neither can say something the other does not.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../types";
 import type { Problem } from "../errors";
 import { login } from "./login";
 import { logout } from "./logout";

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt, SignJWT } from "jose";
 import { createApp, type AppOptions } from "../../src/app";
 import type { Env } from "../../src/env";
-import vectorsJson from "../../../shared/vectors/simplejwt.json";
+import vectorsJson from "../fixtures/simplejwt.json";
 
 export const vectors = vectorsJson;
 export const SECRET = env.JWT_SECRET_KEY!;

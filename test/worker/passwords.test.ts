@@ -4,7 +4,7 @@
  * as on Cloudflare, so every count above that goes through the native prefix + portable path.
  */
 import { describe, expect, it, vi } from "vitest";
-import vectors from "../../../shared/vectors/simplejwt.json";
+import vectors from "../fixtures/simplejwt.json";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../../src/passwords";
 import { constantTimeEqual } from "../../src/passwords/constant-time";
 import { ITERATIONS, MAX_ITERATIONS, encodeDjangoPbkdf2 } from "../../src/passwords/django-format";

@@ -1,0 +1,10 @@
+/** The types every route and middleware shares: Hono's context environment for this app. */
+import type { Clock } from "./clock";
+import type { Config } from "./config";
+import type { Env } from "./env";
+import type { Stores } from "./storage";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { config: Config; clock: Clock; stores: Stores };
+}
