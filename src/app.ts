@@ -8,7 +8,8 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { systemClock, type Clock } from "./clock";
 import { ConfigError, loadConfig, type Config, type SettingNames, type Settings } from "./config";
 import { workerApiOptions, type Env } from "./env";
-import { fail, ProblemError, render, type Problem } from "./errors";
+import { fail, ProblemError } from "./errors";
+import { problemResponse } from "./http/problem";
 import { cors } from "./http/cors";
 import { orgTokenGuard, type OrgTokenVariables, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { openApiDocument } from "./routes/openapi";
@@ -78,11 +79,6 @@ type Handler = (c: Context<AppEnv>) => Promise<Response>;
 
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
 const SCHEMA_PATH = "/api/schema/";
-
-function problemResponse(c: Context, problem: Problem): Response {
-  const { status, body, headers } = render(problem);
-  return c.json(body, status as 400, headers);
-}
 
 /** "/", "", "auth/" → "" and "/auth". */
 function normalizeBase(basePath = "/"): string {

@@ -7,7 +7,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import { ConfigError, type Config } from "../config";
-import { fail, ProblemError, render, type Problem } from "../errors";
+import { fail, ProblemError } from "../errors";
+import { problemResponse } from "./problem";
 import { bearerToken } from "../routes/membership-status";
 import { memberIsActive } from "../routes/standing";
 import { storesOver, type StorageBindings } from "../storage";
@@ -39,11 +40,6 @@ export interface OrgTokenVariables {
 
 type Prepare<E extends object> = (env: E) => Promise<{ config: Config; storage: StorageBindings }>;
 type GuardEnv<E extends object> = { Bindings: E; Variables: OrgTokenVariables };
-
-function problemResponse(c: Context, problem: Problem): Response {
-  const { status, body, headers } = render(problem);
-  return c.json(body, status as 400, headers);
-}
 
 export function orgTokenGuard<E extends object>(
   prepare: Prepare<E>,
