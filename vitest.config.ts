@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -30,6 +31,23 @@ export default defineConfig({
           testTimeout: 30_000, // a login derives 600000 PBKDF2 iterations in portable code
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["./test/support/production-limits.ts", "./test/support/apply-schema.ts"],
+        },
+      },
+      {
+        // The example host (examples/host): its own wrangler.toml and binding names; the
+        // package imported by its name, here the source.
+        resolve: { alias: { "org-token-edge": fileURLToPath(new URL("./src/api.ts", import.meta.url)) } },
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./examples/host/wrangler.toml" },
+            miniflare: { bindings: { TOKENS_SECRET: "example-host-secret-that-is-long-enough-0123", TEST_SCHEMA: schema } },
+          }),
+        ],
+        test: {
+          name: "example-host",
+          testTimeout: 30_000,
+          include: ["examples/host/test/**/*.test.ts"],
+          setupFiles: ["./test/support/production-limits.ts", "./examples/host/test/apply-schema.ts"],
         },
       },
       {

@@ -364,6 +364,7 @@ async function memberList(ctx: Context, [org]: string[]) {
  */
 async function workerConfig(remote: boolean) {
   const { loadConfig, ConfigError } = await import("../src/config");
+  const { workerConfigInput } = await import("../src/env");
   const vars: Record<string, string> = {};
   const files = [loadWrangler().unstable_readConfig({ config: CONFIG_PATH }).vars, remote ? {} : readDevVars()];
   for (const source of files) {
@@ -381,7 +382,7 @@ async function workerConfig(remote: boolean) {
     );
   }
   try {
-    return await loadConfig(vars as unknown as Parameters<typeof loadConfig>[0]);
+    return await loadConfig(workerConfigInput(vars));
   } catch (error) {
     if (error instanceof ConfigError) throw new AdminError(error.message);
     throw error;

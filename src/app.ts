@@ -1,48 +1,162 @@
 /**
- * The Worker's HTTP surface: configuration once, per-request stores, the routes, and the
- * one place where errors become the contract's responses.
+ * The API as a mountable unit: the host's env resolved to bindings and settings once per
+ * request, configuration validated once per set of values, the routes under a base path,
+ * and the one place where errors become the contract's responses. `src/api.ts` is the
+ * public face of `buildApi`; this repository's own Worker is built from it too.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { systemClock, type Clock } from "./clock";
-import { ConfigError, loadConfig, type Config } from "./config";
-import type { Env } from "./env";
-import { fail, ProblemError, render, type Problem } from "./errors";
+import { ConfigError, loadConfig, type Config, type SettingNames, type Settings } from "./config";
+import { workerApiOptions, type Env } from "./env";
+import { fail, ProblemError } from "./errors";
+import { problemResponse } from "./http/problem";
 import { cors } from "./http/cors";
+import { orgTokenGuard, type OrgTokenVariables, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
-import { d1Stores, type StoresFactory } from "./storage";
+import { storesOver, type StorageBindings, type Stores, type StoresFactory } from "./storage";
+import type { Background } from "./storage/revocations";
 import type { AppEnv } from "./types";
 
 export type { AppEnv } from "./types";
 
-export interface AppOptions {
-  clock?: Clock;
-  stores?: StoresFactory;
+/** What the API needs from the host's env, under whatever names the host gave them. */
+export interface OrgTokenBindings {
+  /** The D1 database holding users, organizations, memberships and the token ledger (schema.sql). */
+  db: D1Database | undefined;
+  /** The KV namespace for the edge blacklist and the login failure counters. */
+  kv: KVNamespace | undefined;
+  /** The HS256 signing secret, at least 32 bytes (a Worker secret). */
+  secret: string | undefined;
+  /** Older secrets still accepted when verifying (key rotation). */
+  previousSecrets?: string | readonly string[] | undefined;
 }
 
-export function problemResponse(c: Context, problem: Problem): Response {
-  const { status, body, headers } = render(problem);
-  return c.json(body, status as 400, headers);
+/** How log lines and 500s name the bindings and settings: the host's own names, ideally. */
+export type OrgTokenNames = SettingNames & { db?: string; kv?: string };
+
+export interface OrgTokenApiOptions<E> {
+  bindings: (env: E) => OrgTokenBindings;
+  /** Lifetimes, limits, CORS origins…: strings (env vars) or numbers; absent or blank means the default. */
+  settings?: (env: E) => Settings;
+  /** Where the API's paths start: "/" (the default) or a prefix such as "/auth". */
+  basePath?: string;
+  names?: OrgTokenNames;
+}
+
+export interface PurgeResult {
+  tokens: number;
+  families: number;
+}
+
+export interface OrgTokenApi<E extends object> {
+  /** Hono middleware: answers the API's own paths (with or without trailing slash), next() for every other. */
+  middleware: MiddlewareHandler<{ Bindings: E }>;
+  /** A fetch handler: a standalone Worker's, or for hono/mount (with `replaceRequest: false`). */
+  fetch: (request: Request, env: E, ctx?: ExecutionContext) => Promise<Response>;
+  /** Whether a request is the API's (by path only): for plain-fetch hosts. */
+  handles: (request: Request) => boolean;
+  /** Delete ledger rows whose tokens have expired: call it from the host's cron. */
+  purgeExpired: (env: E, nowMs?: number) => Promise<PurgeResult>;
+  /** Guard a host route: a valid access token, optionally for an organization and an active member. */
+  requireOrgToken: (options?: RequireOrgTokenOptions<E>) => MiddlewareHandler<{ Bindings: E; Variables: OrgTokenVariables }>;
+  /** The normalized base path: "" for the root, else "/prefix". */
+  basePath: string;
+}
+
+/** Seams for this repository's tests and benchmarks; not part of the package's API. */
+export interface Internals<E extends object> {
+  clock?: Clock;
+  stores?: (env: E, bindings: StorageBindings, background: Background) => Stores;
+}
+
+export interface Prepared {
+  config: Config;
+  storage: StorageBindings;
 }
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
 
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+const SCHEMA_PATH = "/api/schema/";
 
-export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions = {}) {
+/** "/", "", "auth/" → "" and "/auth". */
+function normalizeBase(basePath = "/"): string {
+  const trimmed = basePath.trim().replace(/\/+$/, "");
+  return trimmed === "" ? "" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A route's path as a pattern: parameters are one segment, the trailing slash optional. */
+function pathPattern(base: string, path: string): RegExp {
+  const segments = path.replace(/\/$/, "").split(/\{\w+\}/).map(escapeRegExp);
+  return new RegExp(`^${escapeRegExp(base)}${segments.join("[^/]+")}/?$`);
+}
+
+function isD1(value: unknown): value is D1Database {
+  return typeof (value as D1Database | undefined)?.prepare === "function";
+}
+
+function isKv(value: unknown): value is KVNamespace {
+  return typeof (value as KVNamespace | undefined)?.get === "function";
+}
+
+/** The host's ExecutionContext when it has one; else background work just runs on its own. */
+function backgroundOf(c: Context): Background {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return (work) => void work.catch(() => undefined);
+  }
+}
+
+function executionContextOf(c: Context): ExecutionContext | undefined {
+  try {
+    return c.executionCtx as ExecutionContext;
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, internals: Internals<E> = {}) {
+  const base = normalizeBase(options.basePath);
+  const names = options.names ?? {};
+  const clock = internals.clock ?? systemClock;
+  const stores = internals.stores ?? ((_env, bindings, background) => storesOver(bindings, background));
+
+  /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
+  async function prepare(env: E): Promise<Prepared> {
+    const bindings = options.bindings(env);
+    if (!isD1(bindings.db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
+    if (!isKv(bindings.kv)) throw new ConfigError(`${names.kv ?? "kv"} (the KV namespace binding) is not bound`);
+    const config = await loadConfig({
+      secret: bindings.secret,
+      previousSecrets: bindings.previousSecrets,
+      settings: options.settings?.(env) ?? {},
+      names,
+    });
+    return { config, storage: { db: bindings.db, kv: bindings.kv } };
+  }
+
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
   app.use(async (c, next) => {
+    let prepared: Prepared;
     try {
-      c.set("config", await loadConfig(c.env));
+      prepared = await prepare(c.env as E);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       console.error(JSON.stringify({ event: "config_error", message: error.message }));
       return problemResponse(c, { kind: "misconfigured" });
     }
+    c.set("config", prepared.config);
     c.set("clock", clock);
-    c.set("stores", stores(c.env, (work) => c.executionCtx.waitUntil(work)));
+    c.set("stores", stores(c.env as E, prepared.storage, backgroundOf(c)));
     await next();
   });
   app.use(cors);
@@ -50,7 +164,7 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
   /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */
   const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], name: string, handler: Handler) => {
     // Hono's non-strict matching wants the path bare, and its parameters as :name.
-    const path = pathWithSlash.replace(/\/$/, "").replace(/\{(\w+)\}/g, ":$1");
+    const path = base + pathWithSlash.replace(/\/$/, "").replace(/\{(\w+)\}/g, ":$1");
     const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"];
     app.on([...methods], path, handler);
     // A plain OPTIONS (not a CORS preflight) gets DRF's metadata answer.
@@ -63,7 +177,9 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
   };
 
   for (const spec of ROUTES) route(spec.path, [spec.method], spec.summary, spec.handler);
-  route("/api/schema/", ["GET"], "OpenAPI document", async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
+  route(SCHEMA_PATH, ["GET"], "OpenAPI document", async (c) =>
+    c.json(openApiDocument(new URL(c.req.url).origin + base)),
+  );
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {
@@ -71,5 +187,41 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
     console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
     return problemResponse(c, { kind: "internal" });
   });
-  return app;
+
+  const patterns = [...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => pathPattern(base, path));
+  const handles = (request: Request) => {
+    const { pathname } = new URL(request.url);
+    return patterns.some((pattern) => pattern.test(pathname));
+  };
+
+  const api: OrgTokenApi<E> = {
+    basePath: base,
+    handles,
+    fetch: async (request, env, ctx) => app.fetch(request, env as object, ctx),
+    middleware: async (c, next) => {
+      // Another path is the host's: no config, no headers, nothing.
+      if (!handles(c.req.raw)) return next();
+      return app.fetch(c.req.raw, c.env as object, executionContextOf(c));
+    },
+    async purgeExpired(env, nowMs = Date.now()) {
+      const { db, kv } = options.bindings(env);
+      if (!isD1(db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
+      // The purge writes no KV; the namespace is only there to build the store.
+      return storesOver({ db, kv: kv as KVNamespace }, () => undefined).revocations.purgeExpired(nowMs);
+    },
+    requireOrgToken: (guardOptions = {}) => orgTokenGuard<E>(prepare, clock, guardOptions),
+  };
+  return { ...api, app };
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  stores?: StoresFactory;
+}
+
+/** This repository's Worker as a Hono app, for its tests and benchmarks: today's env names. */
+export function createApp({ clock, stores }: AppOptions = {}) {
+  const internals: Internals<Env> = { clock };
+  if (stores) internals.stores = (env, _bindings, background) => stores(env, background);
+  return buildApi(workerApiOptions, internals).app;
 }

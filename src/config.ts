@@ -1,10 +1,47 @@
 /**
  * Configuration, parsed and validated once per set of values. A bad value never reaches a
- * route: `loadConfig` answers a ConfigError, and the app turns it into one clear 500.
+ * route: `loadConfig` answers a ConfigError naming the setting, and the app turns it into
+ * one clear 500.
+ *
+ * The input is the API's settings (as a host passes them to `orgTokenApi`), not an Env:
+ * this repository's Worker maps its env vars onto them in src/worker.ts.
  */
-import type { Env } from "./env";
 
 export const MIN_SECRET_BYTES = 32;
+
+/** A setting as a host has it: an env var's string, or a number. Blank or absent: the default. */
+export type SettingValue = string | number | undefined;
+
+/**
+ * Everything but the secret, each optional. To add a setting: a field here, its default
+ * and parser below (in `buildConfig`), its field in Config, and its env var in src/worker.ts.
+ */
+export interface Settings {
+  /** Seconds (may be fractional); default 86400. */
+  accessTokenLifetime?: SettingValue;
+  /** Seconds; default 2592000 (30 days). */
+  refreshTokenLifetime?: SettingValue;
+  /** Seconds during which a just-rotated refresh token gets its successor pair again; default 0. */
+  refreshReuseInterval?: SettingValue;
+  /** Origins that get CORS headers: a comma-separated string or a list; default none. */
+  corsAllowedOrigins?: string | readonly string[] | undefined;
+  /** Failed logins allowed per 15 minutes per username before 429; default 10. */
+  loginUserFailureLimit?: SettingValue;
+  /** Failed logins allowed per 15 minutes per client address before 429; default 50. */
+  loginAddressFailureLimit?: SettingValue;
+}
+
+/** How error messages name the secret and each setting (a host's own env var names, for example). */
+export type SettingNames = Partial<Record<keyof Settings | "secret" | "previousSecrets", string>>;
+
+export interface ConfigInput {
+  /** The HS256 signing secret, at least 32 bytes. */
+  secret: string | undefined;
+  /** Older secrets still accepted for verification (key rotation). */
+  previousSecrets?: string | readonly string[] | undefined;
+  settings: Settings;
+  names?: SettingNames;
+}
 
 export interface Config {
   /** HS256 key for signing and verifying every token. */
@@ -25,71 +62,90 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-const DEFAULTS = {
-  ACCESS_TOKEN_LIFETIME: 86400,
-  REFRESH_TOKEN_LIFETIME: 2592000,
-  REFRESH_REUSE_INTERVAL: 0,
+const SECONDS_DEFAULTS = {
+  accessTokenLifetime: 86400,
+  refreshTokenLifetime: 2592000,
+  refreshReuseInterval: 0,
 } as const;
 
 const LIMIT_DEFAULTS = {
-  LOGIN_USER_FAILURE_LIMIT: 10,
-  LOGIN_ADDRESS_FAILURE_LIMIT: 50,
+  loginUserFailureLimit: 10,
+  loginAddressFailureLimit: 50,
 } as const;
 
-function count(env: Env, name: keyof typeof LIMIT_DEFAULTS): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return LIMIT_DEFAULTS[name];
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number above 0`);
-  return value;
+function isBlank(raw: SettingValue): raw is undefined | string {
+  return raw === undefined || (typeof raw === "string" && raw.trim() === "");
 }
 
-function seconds(env: Env, name: keyof typeof DEFAULTS, allowZero: boolean): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigError(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
-  }
-  // As Python's timedelta: whole microseconds.
-  return Math.round(value * 1e6) / 1e6;
-}
+/** Reads settings, naming each in its messages as the host named it. */
+class SettingsReader {
+  constructor(
+    private readonly settings: Settings,
+    private readonly names: SettingNames,
+  ) {}
 
-function origins(raw: string | undefined): Set<string> {
-  const list = (raw ?? "").split(",").map((o) => o.trim()).filter(Boolean);
-  for (const origin of list) {
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      throw new ConfigError(`CORS_ALLOWED_ORIGINS has an entry that is not an origin: ${origin}`);
-    }
-    if (parsed.origin !== origin.replace(/\/$/, "")) {
-      throw new ConfigError(`CORS_ALLOWED_ORIGINS entries are bare origins (scheme://host[:port]): ${origin}`);
-    }
+  name(key: keyof SettingNames): string {
+    return this.names[key] ?? key;
   }
-  return new Set(list.map((o) => o.replace(/\/$/, "")));
+
+  count(key: keyof typeof LIMIT_DEFAULTS): number {
+    const raw = this.settings[key];
+    if (isBlank(raw)) return LIMIT_DEFAULTS[key];
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${this.name(key)} must be a whole number above 0`);
+    return value;
+  }
+
+  seconds(key: keyof typeof SECONDS_DEFAULTS, allowZero: boolean): number {
+    const raw = this.settings[key];
+    if (isBlank(raw)) return SECONDS_DEFAULTS[key];
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+      throw new ConfigError(`${this.name(key)} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
+    }
+    // As Python's timedelta: whole microseconds.
+    return Math.round(value * 1e6) / 1e6;
+  }
+
+  origins(): Set<string> {
+    const raw = this.settings.corsAllowedOrigins;
+    const entries = typeof raw === "string" || raw === undefined ? (raw ?? "").split(",") : [...raw];
+    const list = entries.map((o) => o.trim()).filter(Boolean);
+    const name = this.name("corsAllowedOrigins");
+    for (const origin of list) {
+      let parsed: URL;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        throw new ConfigError(`${name} has an entry that is not an origin: ${origin}`);
+      }
+      if (parsed.origin !== origin.replace(/\/$/, "")) {
+        throw new ConfigError(`${name} entries are bare origins (scheme://host[:port]): ${origin}`);
+      }
+    }
+    return new Set(list.map((o) => o.replace(/\/$/, "")));
+  }
 }
 
 async function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
-async function buildConfig(env: Env): Promise<Config> {
-  const secret = env.JWT_SECRET_KEY;
+async function buildConfig({ secret, settings, names = {} }: ConfigInput): Promise<Config> {
+  const read = new SettingsReader(settings, names);
   if (secret === undefined || secret === "") {
-    throw new ConfigError("JWT_SECRET_KEY is not set");
+    throw new ConfigError(`${read.name("secret")} is not set`);
   }
   const secretBytes = new TextEncoder().encode(secret);
   if (secretBytes.byteLength < MIN_SECRET_BYTES) {
-    throw new ConfigError(`JWT_SECRET_KEY is shorter than ${MIN_SECRET_BYTES} bytes`);
+    throw new ConfigError(`${read.name("secret")} is shorter than ${MIN_SECRET_BYTES} bytes`);
   }
-  const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME", false);
-  const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
-  const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
-  const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
-  const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
-  const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
+  const accessLifetime = read.seconds("accessTokenLifetime", false);
+  const refreshLifetime = read.seconds("refreshTokenLifetime", false);
+  const reuseInterval = read.seconds("refreshReuseInterval", true);
+  const corsAllowedOrigins = read.origins();
+  const loginUserFailureLimit = read.count("loginUserFailureLimit");
+  const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
   const label = new TextEncoder().encode("org-token-edge derivation key v1");
@@ -106,22 +162,15 @@ async function buildConfig(env: Env): Promise<Config> {
   };
 }
 
-// One parse per distinct set of values per isolate; env objects are reused across requests.
+// One parse per distinct set of values per isolate; the values are the same on every request.
 const cache = new Map<string, Promise<Config>>();
 
-export function loadConfig(env: Env): Promise<Config> {
-  const fingerprint = JSON.stringify([
-    env.JWT_SECRET_KEY,
-    env.ACCESS_TOKEN_LIFETIME,
-    env.REFRESH_TOKEN_LIFETIME,
-    env.REFRESH_REUSE_INTERVAL,
-    env.CORS_ALLOWED_ORIGINS,
-    env.LOGIN_USER_FAILURE_LIMIT,
-    env.LOGIN_ADDRESS_FAILURE_LIMIT,
-  ]);
+export function loadConfig(input: ConfigInput): Promise<Config> {
+  const { secret, previousSecrets, settings, names } = input;
+  const fingerprint = JSON.stringify([secret, previousSecrets, settings, names]);
   let config = cache.get(fingerprint);
   if (config === undefined) {
-    config = buildConfig(env);
+    config = buildConfig(input);
     if (cache.size > 16) cache.clear(); // tests make many; production has one
     cache.set(fingerprint, config);
   }

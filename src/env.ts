@@ -1,4 +1,11 @@
-/** The Worker's bindings and vars, as wrangler.toml and the secrets declare them. */
+/**
+ * This repository's Worker: its bindings and vars, as wrangler.toml and the secrets declare
+ * them, and how they map onto the API's bindings and settings (src/index.ts builds the
+ * Worker from these with the same factory a host uses).
+ */
+import type { OrgTokenApiOptions } from "./app";
+import type { ConfigInput, Settings } from "./config";
+
 export interface Env {
   DB: D1Database;
   BLACKLIST: KVNamespace;
@@ -9,4 +16,34 @@ export interface Env {
   CORS_ALLOWED_ORIGINS?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
+}
+
+/** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
+export const SETTING_VARS = {
+  accessTokenLifetime: "ACCESS_TOKEN_LIFETIME",
+  refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
+  refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
+  corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
+  loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
+  loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
+} as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
+
+export const workerApiOptions: OrgTokenApiOptions<Env> = {
+  bindings: (env) => ({ db: env.DB, kv: env.BLACKLIST, secret: env.JWT_SECRET_KEY }),
+  settings: (env) => {
+    const settings: Record<string, string | undefined> = {};
+    for (const [key, name] of Object.entries(SETTING_VARS)) settings[key] = env[name];
+    return settings as Settings;
+  },
+  basePath: "/",
+  names: { db: "DB", kv: "BLACKLIST", secret: "JWT_SECRET_KEY", ...SETTING_VARS },
+};
+
+/** The configuration input of this Worker's env, for scripts that load its config directly. */
+export function workerConfigInput(env: Partial<Env>): ConfigInput {
+  return {
+    secret: env.JWT_SECRET_KEY,
+    settings: workerApiOptions.settings!(env as Env),
+    names: workerApiOptions.names ?? {},
+  };
 }

@@ -1,16 +1,14 @@
-import { createApp } from "./app";
-import { systemClock } from "./clock";
-import type { Env } from "./env";
-import { d1Stores } from "./storage";
+/** This repository's Worker: the API at the root, under today's binding and variable names. */
+import { orgTokenApi } from "./api";
+import { workerApiOptions, type Env } from "./env";
 
-const app = createApp();
+const tokens = orgTokenApi<Env>(workerApiOptions);
 
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => tokens.fetch(request, env, ctx),
   /** Cron Trigger: forget ledger rows whose tokens have expired. */
-  async scheduled(controller, env, ctx) {
-    const { revocations } = d1Stores(env, (work) => ctx.waitUntil(work));
-    const removed = await revocations.purgeExpired(controller.scheduledTime ?? systemClock());
+  async scheduled(controller, env, _ctx) {
+    const removed = await tokens.purgeExpired(env, controller.scheduledTime);
     console.log(JSON.stringify({ event: "ledger_purged", ...removed }));
   },
 } satisfies ExportedHandler<Env>;

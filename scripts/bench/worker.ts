@@ -5,7 +5,7 @@
  */
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import type { Env } from "../../src/env";
+import { workerConfigInput, type Env } from "../../src/env";
 import { d1Stores } from "../../src/storage";
 import type { Revocations } from "../../src/storage/revocations";
 import { issueLoginPair } from "../../src/tokens/issue";
@@ -46,7 +46,7 @@ export default {
       return Response.json({ ok: true });
     }
     if (url.pathname === "/__bench/mint") {
-      const config = await loadConfig(env);
+      const config = await loadConfig(workerConfigInput(env));
       const count = Number(url.searchParams.get("count") ?? "1");
       const pairs = await Promise.all(Array.from({ length: count }, () => issueLoginPair(config, SUBJECT, Date.now())));
       return Response.json(pairs.map((pair) => pair.refresh));

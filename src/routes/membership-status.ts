@@ -5,7 +5,7 @@ import { fail } from "../errors";
 import { verifyToken } from "../tokens/verify";
 import { memberIsActive } from "./standing";
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   return match?.[1];
 }

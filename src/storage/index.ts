@@ -9,17 +9,26 @@ export interface Stores {
   attempts: LoginAttempts;
 }
 
+/** The two bindings the stores need, whatever the host named them. */
+export interface StorageBindings {
+  db: D1Database;
+  kv: KVNamespace;
+}
+
 export type StoresFactory = (env: Env, background: Background) => Stores;
 
 /**
  * Per request: reads go through one D1 session, which may be served by a nearby read
  * replica; the consuming write goes to the primary, the only strongly consistent place.
  */
-export const d1Stores: StoresFactory = (env, background) => {
-  const session = env.DB.withSession("first-unconstrained");
+export function storesOver({ db, kv }: StorageBindings, background: Background): Stores {
+  const session = db.withSession("first-unconstrained");
   return {
-    members: new D1Members(session, env.DB),
-    revocations: new D1KvRevocations(env.DB, session, env.BLACKLIST, background),
-    attempts: new KvLoginAttempts(env.BLACKLIST),
+    members: new D1Members(session, db),
+    revocations: new D1KvRevocations(db, session, kv, background),
+    attempts: new KvLoginAttempts(kv),
   };
-};
+}
+
+/** This repository's Worker: the stores over its own binding names. */
+export const d1Stores: StoresFactory = (env, background) => storesOver({ db: env.DB, kv: env.BLACKLIST }, background);

@@ -1,0 +1,8 @@
+import type { Context } from "hono";
+import { render, type Problem } from "../errors";
+
+/** A Problem as the contract's response: the API's error handler and requireOrgToken() answer with it. */
+export function problemResponse(c: Context, problem: Problem): Response {
+  const { status, body, headers } = render(problem);
+  return c.json(body, status as 400, headers);
+}

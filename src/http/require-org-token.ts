@@ -1,0 +1,85 @@
+/**
+ * `requireOrgToken()`: the membership-status checks as Hono middleware for a host's own
+ * routes. A bearer access token (HS256, type `access`, unexpired), optionally for a given
+ * organization and of an active member (read from D1); the verified token then sits on
+ * the context under `orgToken`. Failures answer the contract's membership-status bodies.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { Clock } from "../clock";
+import { ConfigError, type Config } from "../config";
+import { fail, ProblemError } from "../errors";
+import { problemResponse } from "./problem";
+import { bearerToken } from "../routes/membership-status";
+import { memberIsActive } from "../routes/standing";
+import { storesOver, type StorageBindings } from "../storage";
+import type { TokenClaims } from "../tokens/claims";
+import { verifyToken } from "../tokens/verify";
+
+export interface RequireOrgTokenOptions<E extends object> {
+  /** The organization the token must be for: a name, or read from the request (a path parameter). */
+  organization?: string | ((c: Context<{ Bindings: E }>) => string | undefined);
+  /**
+   * Whether the token's user must be an active member of the token's organization, read
+   * from D1 on every request (default true). false: the signature and claims only.
+   */
+  activeMember?: boolean;
+}
+
+/** What `requireOrgToken()` puts on the context, as `c.var.orgToken`. */
+export interface VerifiedOrgToken {
+  userId: number;
+  userName: string;
+  orgName: string;
+  /** Every verified claim (exp, iat, jti, token_type, …). */
+  claims: TokenClaims;
+}
+
+export interface OrgTokenVariables {
+  orgToken: VerifiedOrgToken;
+}
+
+type Prepare<E extends object> = (env: E) => Promise<{ config: Config; storage: StorageBindings }>;
+type GuardEnv<E extends object> = { Bindings: E; Variables: OrgTokenVariables };
+
+export function orgTokenGuard<E extends object>(
+  prepare: Prepare<E>,
+  clock: Clock,
+  { organization, activeMember = true }: RequireOrgTokenOptions<E>,
+): MiddlewareHandler<GuardEnv<E>> {
+  async function verified(c: Context<GuardEnv<E>>): Promise<VerifiedOrgToken> {
+    let prepared;
+    try {
+      prepared = await prepare(c.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(JSON.stringify({ event: "config_error", message: error.message }));
+      throw fail({ kind: "misconfigured" });
+    }
+    const token = bearerToken(c.req.header("Authorization"));
+    if (token === undefined) throw fail({ kind: "no_bearer_token" });
+    const claims = await verifyToken(token, "access", prepared.config.signingKey, clock());
+    if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
+    const required = typeof organization === "function" ? organization(c as Context) : organization;
+    if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
+    if (activeMember) {
+      const { members } = storesOver(prepared.storage, () => undefined);
+      const standing = await members.standing(claims.user_id, claims.org_name);
+      if (!memberIsActive(standing, claims.user_name, claims.org_name)) {
+        throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });
+      }
+    }
+    return { userId: claims.user_id, userName: claims.user_name, orgName: claims.org_name, claims };
+  }
+
+  return async (c, next) => {
+    let token: VerifiedOrgToken;
+    try {
+      token = await verified(c);
+    } catch (error) {
+      if (error instanceof ProblemError) return problemResponse(c, error.problem);
+      throw error;
+    }
+    c.set("orgToken", token);
+    await next();
+  };
+}

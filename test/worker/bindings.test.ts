@@ -1,0 +1,37 @@
+/** Missing bindings are a misconfiguration: a 500 whose log line names the binding, not a "transient" 503. */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app, mintToken, postJson, seed } from "../support/harness";
+
+const worker = app();
+const PATH = "/api/org_token/refresh/";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("missing bindings", () => {
+  it.each([
+    ["DB", "D1 database"],
+    ["BLACKLIST", "KV namespace"],
+  ])("without %s: 500 misconfigured, no Retry-After, a log line naming it", async (binding, what) => {
+    const errors = vi.spyOn(console, "error");
+    const token = await mintToken(await seed());
+    const response = await postJson(worker, PATH, { refresh: token }, { [binding]: undefined });
+    expect(response.status).toBe(500);
+    expect(response.headers.get("Retry-After")).toBeNull();
+    expect(await response.json()).toEqual({
+      detail: "Server misconfigured: the token service cannot sign or verify tokens.",
+    });
+    const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as { event: string; message: string });
+    expect(lines).toContainEqual({ event: "config_error", message: `${binding} (the ${what} binding) is not bound` });
+    // Nothing was consumed: with the binding back, the token still refreshes.
+    expect((await postJson(worker, PATH, { refresh: token })).status).toBe(200);
+  });
+
+  it("a value that is not a binding (a var by the same name) is missing too", async () => {
+    const errors = vi.spyOn(console, "error");
+    const response = await postJson(worker, PATH, { refresh: "x" }, { DB: "oops" as unknown as D1Database });
+    expect(response.status).toBe(500);
+    expect(errors.mock.calls.flat().join("\n")).toContain("DB (the D1 database binding) is not bound");
+  });
+});
