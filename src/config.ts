@@ -7,9 +7,14 @@ import type { Env } from "./env";
 export const MIN_SECRET_BYTES = 32;
 
 export interface Config {
-  /** HS256 key for signing and verifying every token. */
+  /** HS256 key for signing every token (JWT_SECRET_KEY). */
   signingKey: CryptoKey;
-  /** A separate HMAC key derived from the secret: successor token ids, throttle keys. */
+  /** Keys a token may be signed with: the signing key first, then JWT_PREVIOUS_SECRET_KEYS. */
+  verificationKeys: readonly CryptoKey[];
+  /**
+   * A separate HMAC key derived from the current secret: successor token ids, throttle keys.
+   * A rotation changes it; nothing stored is keyed by it except short-lived login counters.
+   */
   derivationKey: CryptoKey;
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
   refreshLifetime: number;
@@ -75,7 +80,8 @@ async function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
-async function buildConfig(env: Env): Promise<Config> {
+/** JWT_SECRET_KEY's bytes, at least MIN_SECRET_BYTES of them. */
+function currentSecret(env: Env): Uint8Array {
   const secret = env.JWT_SECRET_KEY;
   if (secret === undefined || secret === "") {
     throw new ConfigError("JWT_SECRET_KEY is not set");
@@ -84,6 +90,38 @@ async function buildConfig(env: Env): Promise<Config> {
   if (secretBytes.byteLength < MIN_SECRET_BYTES) {
     throw new ConfigError(`JWT_SECRET_KEY is shorter than ${MIN_SECRET_BYTES} bytes`);
   }
+  return secretBytes;
+}
+
+/**
+ * JWT_PREVIOUS_SECRET_KEYS: the secrets of earlier rotations, which still verify but never
+ * sign. A JSON array of strings (`["old secret"]`), because a secret may hold any character
+ * a separator could be; unset, blank or `[]`: none. Errors never quote a value.
+ */
+function previousSecrets(raw: string | undefined): Uint8Array[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  const name = "JWT_PREVIOUS_SECRET_KEYS";
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list) || !list.every((entry) => typeof entry === "string")) {
+    throw new ConfigError(`${name} must be a JSON array of strings, e.g. ["<previous secret>"]`);
+  }
+  return list.map((entry: string, index) => {
+    const bytes = new TextEncoder().encode(entry);
+    if (bytes.byteLength < MIN_SECRET_BYTES) {
+      throw new ConfigError(`${name} entry ${index + 1} is shorter than ${MIN_SECRET_BYTES} bytes`);
+    }
+    return bytes;
+  });
+}
+
+async function buildConfig(env: Env): Promise<Config> {
+  const secretBytes = currentSecret(env);
+  const previous = previousSecrets(env.JWT_PREVIOUS_SECRET_KEYS);
   const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME", false);
   const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
   const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
@@ -92,10 +130,12 @@ async function buildConfig(env: Env): Promise<Config> {
   const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
+  const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
   const label = new TextEncoder().encode("org-token-edge derivation key v1");
   const derivationKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
   return {
     signingKey,
+    verificationKeys,
     derivationKey,
     accessLifetime,
     refreshLifetime,
@@ -112,6 +152,7 @@ const cache = new Map<string, Promise<Config>>();
 export function loadConfig(env: Env): Promise<Config> {
   const fingerprint = JSON.stringify([
     env.JWT_SECRET_KEY,
+    env.JWT_PREVIOUS_SECRET_KEYS,
     env.ACCESS_TOKEN_LIFETIME,
     env.REFRESH_TOKEN_LIFETIME,
     env.REFRESH_REUSE_INTERVAL,

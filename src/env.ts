@@ -3,6 +3,8 @@ export interface Env {
   DB: D1Database;
   BLACKLIST: KVNamespace;
   JWT_SECRET_KEY?: string;
+  /** Secrets of earlier rotations that still verify: a JSON array of strings. */
+  JWT_PREVIOUS_SECRET_KEYS?: string;
   ACCESS_TOKEN_LIFETIME?: string;
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;

@@ -16,7 +16,7 @@ export async function membershipStatus(c: Context<AppEnv>) {
   const token = bearerToken(c.req.header("Authorization"));
   if (token === undefined) throw fail({ kind: "no_bearer_token" });
 
-  const claims = await verifyToken(token, "access", config.signingKey, clock());
+  const claims = await verifyToken(token, "access", config.verificationKeys, clock());
   if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 
