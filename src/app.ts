@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from "./config";
 import type { Env } from "./env";
 import { fail, ProblemError, render, type Problem } from "./errors";
 import { cors } from "./http/cors";
+import { forwardUnowned, ownedPaths } from "./http/forward";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
 import { d1Stores, type StoresFactory } from "./storage";
@@ -27,12 +28,15 @@ export function problemResponse(c: Context, problem: Problem): Response {
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
 
+const SCHEMA_PATH = "/api/schema/";
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions = {}) {
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
+  // Paths the API does not own go to ORIGIN_URL, before configuration and CORS touch them.
+  app.use(forwardUnowned(ownedPaths([...ROUTES.map((spec) => spec.path), SCHEMA_PATH])));
   app.use(async (c, next) => {
     try {
       c.set("config", await loadConfig(c.env));
@@ -63,7 +67,7 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
   };
 
   for (const spec of ROUTES) route(spec.path, [spec.method], spec.summary, spec.handler);
-  route("/api/schema/", ["GET"], "OpenAPI document", async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
+  route(SCHEMA_PATH, ["GET"], "OpenAPI document", async (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {

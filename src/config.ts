@@ -168,3 +168,24 @@ export function loadConfig(env: Env): Promise<Config> {
   }
   return config;
 }
+
+/**
+ * ORIGIN_URL: where requests for paths the API does not own are forwarded (the Django
+ * origin, by a name that does not route back to this Worker), a bare origin
+ * scheme://host[:port]. Unset or blank: no forwarding, such paths get the contract's 404.
+ * Apart from Config so that a broken token setting does not take the origin's paths down.
+ */
+export function loadOriginUrl(env: Env): URL | undefined {
+  const raw = env.ORIGIN_URL?.trim() ?? "";
+  if (raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("ORIGIN_URL is not a URL");
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== raw.replace(/\/$/, "")) {
+    throw new ConfigError("ORIGIN_URL must be a bare http(s) origin, scheme://host[:port]");
+  }
+  return url;
+}

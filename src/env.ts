@@ -11,4 +11,6 @@ export interface Env {
   CORS_ALLOWED_ORIGINS?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
+  /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
+  ORIGIN_URL?: string;
 }
