@@ -8,7 +8,9 @@ import { ConfigError, loadConfig, type Config } from "./config";
 import type { Env } from "./env";
 import { fail, ProblemError, render, type Problem } from "./errors";
 import { cors } from "./http/cors";
-import { forwardUnowned, ownedPaths } from "./http/forward";
+import { forwardUnowned } from "./http/forward";
+import { routeMatcher } from "./http/route-match";
+import { requestLog } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
 import { d1Stores, type StoresFactory } from "./storage";
@@ -35,15 +37,18 @@ export function createApp({ clock = systemClock, stores = d1Stores }: AppOptions
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
-  // Paths the API does not own go to ORIGIN_URL, before configuration and CORS touch them.
-  app.use(forwardUnowned(ownedPaths([...ROUTES.map((spec) => spec.path), SCHEMA_PATH])));
+  // One log line per request; then paths the API does not own go to ORIGIN_URL, before
+  // configuration and CORS touch them.
+  const routeOf = routeMatcher([...ROUTES.map((spec) => spec.path), SCHEMA_PATH]);
+  app.use(requestLog(routeOf));
+  app.use(forwardUnowned(routeOf));
   app.use(async (c, next) => {
     try {
       c.set("config", await loadConfig(c.env));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       console.error(JSON.stringify({ event: "config_error", message: error.message }));
-      return problemResponse(c, { kind: "misconfigured" });
+      throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
     }
     c.set("clock", clock);
     c.set("stores", stores(c.env, (work) => c.executionCtx.waitUntil(work)));

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ConfigError, loadOriginUrl } from "../config";
 import { fail } from "../errors";
+import { log, noteRequest } from "../log";
 import type { AppEnv } from "../types";
 
 /** Marks a request this Worker forwarded; seeing it come back in means ORIGIN_URL points here. */
@@ -40,46 +41,23 @@ export function isForwardingLoop(request: Request): boolean {
   return (request.headers.get("Via") ?? "").split(",").some((hop) => hop.trim() === VIA);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * A test for the API's own paths (OpenAPI style, `{name}` for one segment), matched as the
- * app's router does: with or without the trailing slash, percent-escapes decoded.
- */
-export function ownedPaths(paths: readonly string[]): (pathname: string) => boolean {
-  const patterns = paths.map((path) => {
-    const pieces = path.replace(/\/$/, "").split(/\{\w+\}/).map(escapeRegExp);
-    return new RegExp(`^${pieces.join("[^/]+")}/?$`);
-  });
-  return (pathname) => {
-    let decoded = pathname;
-    try {
-      decoded = decodeURI(pathname);
-    } catch {
-      // A malformed escape: match it as it is.
-    }
-    return patterns.some((pattern) => pattern.test(decoded) || pattern.test(pathname));
-  };
-}
-
 /**
  * Middleware: with ORIGIN_URL set, a request for a path the API does not own goes to the
  * origin and its answer comes back as it is (status, headers, streamed body); everything
  * else, and every request when ORIGIN_URL is unset, goes on to the API.
  */
-export function forwardUnowned(owns: (pathname: string) => boolean): MiddlewareHandler<AppEnv> {
+export function forwardUnowned(routeOf: (pathname: string) => string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     let origin: URL | undefined;
     try {
       origin = loadOriginUrl(c.env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      console.error(JSON.stringify({ event: "config_error", message: error.message }));
+      log("error", "config_error", { message: error.message });
       throw fail({ kind: "misconfigured" });
     }
-    if (origin === undefined || owns(new URL(c.req.url).pathname)) return next();
+    if (origin === undefined || routeOf(new URL(c.req.url).pathname) !== undefined) return next();
+    noteRequest(c, { outcome: "forwarded" });
     if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" });
     try {
       return await fetch(forwardedRequest(c.req.raw, origin));

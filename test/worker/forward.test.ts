@@ -4,7 +4,8 @@
  * through a real origin server (streamed bodies, redirects) is test/node/forward.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { forwardedRequest, isForwardingLoop, ownedPaths, VIA } from "../../src/http/forward";
+import { forwardedRequest, isForwardingLoop, VIA } from "../../src/http/forward";
+import { routeMatcher } from "../../src/http/route-match";
 import { ROUTES } from "../../src/routes/table";
 import { app, call } from "../support/harness";
 
@@ -53,7 +54,8 @@ describe("the request sent to the origin", () => {
 });
 
 describe("the API's own paths", () => {
-  const owns = ownedPaths([...ROUTES.map((r) => r.path), "/api/schema/"]);
+  const route = routeMatcher([...ROUTES.map((r) => r.path), "/api/schema/"]);
+  const owns = (path: string) => route(path) !== undefined;
 
   it("every route path, with and without its trailing slash, is the API's", () => {
     for (const path of [
