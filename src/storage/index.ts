@@ -3,7 +3,6 @@ import { KvLoginAttempts, type LoginAttempts } from "./attempts";
 import { D1Members, type Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import { D1KvRevocations, type Background, type Revocations } from "./revocations";
-import { log } from "../log";
 
 export interface Stores {
   members: Members;
@@ -18,17 +17,12 @@ export type StoresFactory = (env: Env, background: Background) => Stores;
  * Per request: reads go through one D1 session, which may be served by a nearby read
  * replica; the consuming write goes to the primary, the only strongly consistent place.
  */
-/** A failed health check's cause, for the log only. */
-export function probeFailed(store: "d1" | "kv", error: unknown): void {
-  log("error", "health_check_failed", { store, error: String(error) });
-}
-
 export const d1Stores: StoresFactory = (env, background) => {
   const session = env.DB.withSession("first-unconstrained");
   return {
     members: new D1Members(session, env.DB),
     revocations: new D1KvRevocations(env.DB, session, env.BLACKLIST, background),
     attempts: new KvLoginAttempts(env.BLACKLIST),
-    probe: new D1KvProbe(env.DB, env.BLACKLIST, probeFailed),
+    probe: new D1KvProbe(env.DB, env.BLACKLIST),
   };
 };

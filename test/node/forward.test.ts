@@ -83,6 +83,10 @@ describe("forwarding to ORIGIN_URL", () => {
     // The public name: wrangler dev presents requests under the first route's host, as production does.
     expect(entry.headers["x-forwarded-host"]).toMatch(/^(ps\.example\.org|127\.0\.0\.1:\d+)$/);
     expect(entry.bytes).toBe(JSON.stringify({ name: "x" }).length);
+    // Its log line says where it went, and holds neither the query nor the credentials.
+    const logged = worker.output().split("\n").filter((line) => line.includes('"outcome":"forwarded"'));
+    expect(logged.some((line) => line.includes('"route":"(origin)"') && line.includes('"status":201'))).toBe(true);
+    for (const line of logged) expect(line).not.toMatch(/some-access-token|sessionid|page=2/);
   });
 
   it("a large body streams through: the origin has bytes before the client has sent them all", async () => {
