@@ -57,12 +57,14 @@ export function forwardUnowned(routeOf: (pathname: string) => string | undefined
       throw fail({ kind: "misconfigured" });
     }
     if (origin === undefined || routeOf(new URL(c.req.url).pathname) !== undefined) return next();
-    noteRequest(c, { outcome: "forwarded" });
     if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" });
+    let response: Response;
     try {
-      return await fetch(forwardedRequest(c.req.raw, origin));
+      response = await fetch(forwardedRequest(c.req.raw, origin));
     } catch (error) {
       throw fail({ kind: "origin_unreachable" }, error);
     }
+    noteRequest(c, { outcome: "forwarded" });
+    return response;
   };
 }
