@@ -6,12 +6,15 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { systemClock, type Clock } from "./clock";
-import { ConfigError, loadConfig, type Config, type SettingNames, type Settings } from "./config";
+import { ConfigError, loadConfig, loadOriginUrl, type Config, type SettingNames, type Settings } from "./config";
 import { workerApiOptions, type Env } from "./env";
 import { fail, ProblemError } from "./errors";
 import { problemResponse } from "./http/problem";
 import { cors } from "./http/cors";
 import { orgTokenGuard, type OrgTokenVariables, type RequireOrgTokenOptions } from "./http/require-org-token";
+import { forwardUnowned } from "./http/forward";
+import { routeMatcher } from "./http/route-match";
+import { requestLog } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
 import { storesOver, type StorageBindings, type Stores, type StoresFactory } from "./storage";
@@ -33,7 +36,7 @@ export interface OrgTokenBindings {
 }
 
 /** How log lines and 500s name the bindings and settings: the host's own names, ideally. */
-export type OrgTokenNames = SettingNames & { db?: string; kv?: string };
+export type OrgTokenNames = SettingNames & { db?: string; kv?: string; originUrl?: string };
 
 export interface OrgTokenApiOptions<E> {
   bindings: (env: E) => OrgTokenBindings;
@@ -41,6 +44,12 @@ export interface OrgTokenApiOptions<E> {
   settings?: (env: E) => Settings;
   /** Where the API's paths start: "/" (the default) or a prefix such as "/auth". */
   basePath?: string;
+  /**
+   * For a Worker whose routes cover more than the API's paths: the origin (scheme://host[:port])
+   * that gets every other request unchanged. Unset: those paths get the contract's 404.
+   * Only the standalone `fetch` forwards; `middleware` leaves other paths to the host.
+   */
+  originUrl?: (env: E) => string | undefined;
   names?: OrgTokenNames;
 }
 
@@ -84,16 +93,6 @@ const SCHEMA_PATH = "/api/schema/";
 function normalizeBase(basePath = "/"): string {
   const trimmed = basePath.trim().replace(/\/+$/, "");
   return trimmed === "" ? "" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** A route's path as a pattern: parameters are one segment, the trailing slash optional. */
-function pathPattern(base: string, path: string): RegExp {
-  const segments = path.replace(/\/$/, "").split(/\{\w+\}/).map(escapeRegExp);
-  return new RegExp(`^${escapeRegExp(base)}${segments.join("[^/]+")}/?$`);
 }
 
 function isD1(value: unknown): value is D1Database {
@@ -142,9 +141,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return { config, storage: { db: bindings.db, kv: bindings.kv } };
   }
 
+  const routeOf = routeMatcher([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
+  /** Where paths the API does not own go: the origin, for a standalone Worker that sets one. */
+  const originOf = (env: E) => loadOriginUrl(options.originUrl?.(env), names.originUrl);
+
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
+  // One log line per request; then paths the API does not own go to ORIGIN_URL, before
+  // configuration and CORS touch them.
+  app.use(requestLog(routeOf));
+  app.use(forwardUnowned(routeOf, originOf));
   app.use(async (c, next) => {
     let prepared: Prepared;
     try {
@@ -152,7 +159,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       console.error(JSON.stringify({ event: "config_error", message: error.message }));
-      return problemResponse(c, { kind: "misconfigured" });
+      throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
     }
     c.set("config", prepared.config);
     c.set("clock", clock);
@@ -188,11 +195,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return problemResponse(c, { kind: "internal" });
   });
 
-  const patterns = [...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => pathPattern(base, path));
-  const handles = (request: Request) => {
-    const { pathname } = new URL(request.url);
-    return patterns.some((pattern) => pattern.test(pathname));
-  };
+  const handles = (request: Request) => routeOf(new URL(request.url).pathname) !== undefined;
 
   const api: OrgTokenApi<E> = {
     basePath: base,

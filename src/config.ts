@@ -44,9 +44,14 @@ export interface ConfigInput {
 }
 
 export interface Config {
-  /** HS256 key for signing and verifying every token. */
+  /** HS256 key for signing every token (JWT_SECRET_KEY). */
   signingKey: CryptoKey;
-  /** A separate HMAC key derived from the secret: successor token ids, throttle keys. */
+  /** Keys a token may be signed with: the signing key first, then JWT_PREVIOUS_SECRET_KEYS. */
+  verificationKeys: readonly CryptoKey[];
+  /**
+   * A separate HMAC key derived from the current secret: successor token ids, throttle keys.
+   * A rotation changes it; nothing stored is keyed by it except short-lived login counters.
+   */
   derivationKey: CryptoKey;
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
   refreshLifetime: number;
@@ -131,7 +136,34 @@ async function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
-async function buildConfig({ secret, settings, names = {} }: ConfigInput): Promise<Config> {
+/**
+ * The secrets of earlier rotations, which still verify but never sign: a list, or as an env
+ * var a JSON array of strings (`["old secret"]`), because a secret may hold any character a
+ * separator could be. Unset, blank or `[]`: none. Errors never quote a value.
+ */
+function previousSecrets(raw: string | readonly string[] | undefined, name: string): Uint8Array[] {
+  if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return [];
+  let list: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      list = undefined;
+    }
+  }
+  if (!Array.isArray(list) || !list.every((entry) => typeof entry === "string")) {
+    throw new ConfigError(`${name} must be a JSON array of strings, e.g. ["<previous secret>"]`);
+  }
+  return list.map((entry: string, index) => {
+    const bytes = new TextEncoder().encode(entry);
+    if (bytes.byteLength < MIN_SECRET_BYTES) {
+      throw new ConfigError(`${name} entry ${index + 1} is shorter than ${MIN_SECRET_BYTES} bytes`);
+    }
+    return bytes;
+  });
+}
+
+async function buildConfig({ secret, previousSecrets: previousRaw, settings, names = {} }: ConfigInput): Promise<Config> {
   const read = new SettingsReader(settings, names);
   if (secret === undefined || secret === "") {
     throw new ConfigError(`${read.name("secret")} is not set`);
@@ -140,6 +172,7 @@ async function buildConfig({ secret, settings, names = {} }: ConfigInput): Promi
   if (secretBytes.byteLength < MIN_SECRET_BYTES) {
     throw new ConfigError(`${read.name("secret")} is shorter than ${MIN_SECRET_BYTES} bytes`);
   }
+  const previous = previousSecrets(previousRaw, read.name("previousSecrets"));
   const accessLifetime = read.seconds("accessTokenLifetime", false);
   const refreshLifetime = read.seconds("refreshTokenLifetime", false);
   const reuseInterval = read.seconds("refreshReuseInterval", true);
@@ -148,10 +181,12 @@ async function buildConfig({ secret, settings, names = {} }: ConfigInput): Promi
   const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
+  const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
   const label = new TextEncoder().encode("org-token-edge derivation key v1");
   const derivationKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
   return {
     signingKey,
+    verificationKeys,
     derivationKey,
     accessLifetime,
     refreshLifetime,
@@ -175,4 +210,25 @@ export function loadConfig(input: ConfigInput): Promise<Config> {
     cache.set(fingerprint, config);
   }
   return config;
+}
+
+/**
+ * ORIGIN_URL: where requests for paths the API does not own are forwarded (the Django
+ * origin, by a name that does not route back to this Worker), a bare origin
+ * scheme://host[:port]. Unset or blank: no forwarding, such paths get the contract's 404.
+ * Apart from Config so that a broken token setting does not take the origin's paths down.
+ */
+export function loadOriginUrl(value: string | undefined, name = "ORIGIN_URL"): URL | undefined {
+  const raw = value?.trim() ?? "";
+  if (raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== raw.replace(/\/$/, "")) {
+    throw new ConfigError(`${name} must be a bare http(s) origin, scheme://host[:port]`);
+  }
+  return url;
 }

@@ -10,12 +10,16 @@ export interface Env {
   DB: D1Database;
   BLACKLIST: KVNamespace;
   JWT_SECRET_KEY?: string;
+  /** Secrets of earlier rotations that still verify: a JSON array of strings. */
+  JWT_PREVIOUS_SECRET_KEYS?: string;
   ACCESS_TOKEN_LIFETIME?: string;
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
   CORS_ALLOWED_ORIGINS?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
+  /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
+  ORIGIN_URL?: string;
 }
 
 /** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
@@ -29,20 +33,34 @@ export const SETTING_VARS = {
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {
-  bindings: (env) => ({ db: env.DB, kv: env.BLACKLIST, secret: env.JWT_SECRET_KEY }),
+  bindings: (env) => ({
+    db: env.DB,
+    kv: env.BLACKLIST,
+    secret: env.JWT_SECRET_KEY,
+    previousSecrets: env.JWT_PREVIOUS_SECRET_KEYS,
+  }),
   settings: (env) => {
     const settings: Record<string, string | undefined> = {};
     for (const [key, name] of Object.entries(SETTING_VARS)) settings[key] = env[name];
     return settings as Settings;
   },
   basePath: "/",
-  names: { db: "DB", kv: "BLACKLIST", secret: "JWT_SECRET_KEY", ...SETTING_VARS },
+  originUrl: (env) => env.ORIGIN_URL,
+  names: {
+    db: "DB",
+    kv: "BLACKLIST",
+    secret: "JWT_SECRET_KEY",
+    previousSecrets: "JWT_PREVIOUS_SECRET_KEYS",
+    originUrl: "ORIGIN_URL",
+    ...SETTING_VARS,
+  },
 };
 
 /** The configuration input of this Worker's env, for scripts that load its config directly. */
 export function workerConfigInput(env: Partial<Env>): ConfigInput {
   return {
     secret: env.JWT_SECRET_KEY,
+    previousSecrets: env.JWT_PREVIOUS_SECRET_KEYS,
     settings: workerApiOptions.settings!(env as Env),
     names: workerApiOptions.names ?? {},
   };

@@ -33,6 +33,11 @@ export type Problem =
   | { kind: "wrong_organization" }
   | { kind: "storage_unavailable"; retryAfter: number }
   | { kind: "misconfigured" }
+  /** Forwarding to ORIGIN_URL: the origin did not answer, or the request came back to us. */
+  | { kind: "origin_unreachable" }
+  /** The health route: which stores did not answer (never why). */
+  | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
+  | { kind: "forwarding_loop" }
   | { kind: "internal" };
 
 export class ProblemError extends Error {
@@ -123,6 +128,12 @@ export function render(problem: Problem): Rendered {
       };
     case "misconfigured":
       return { status: 500, body: { detail: "Server misconfigured: the token service cannot sign or verify tokens." } };
+    case "unhealthy":
+      return { status: 503, body: { status: "unavailable", failed: problem.failed }, headers: { "Cache-Control": "no-store" } };
+    case "origin_unreachable":
+      return { status: 502, body: { detail: "The origin server could not be reached." } };
+    case "forwarding_loop":
+      return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
   }

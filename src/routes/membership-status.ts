@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import { fail } from "../errors";
+import { noteRequest } from "../log";
 import { verifyToken } from "../tokens/verify";
 import { memberIsActive } from "./standing";
 
@@ -16,10 +17,13 @@ export async function membershipStatus(c: Context<AppEnv>) {
   const token = bearerToken(c.req.header("Authorization"));
   if (token === undefined) throw fail({ kind: "no_bearer_token" });
 
-  const claims = await verifyToken(token, "access", config.signingKey, clock());
+  const claims = await verifyToken(token, "access", config.verificationKeys, clock());
   if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
+  noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 
   const standing = await stores.members.standing(claims.user_id, orgName);
-  return c.json({ active: memberIsActive(standing, claims.user_name, orgName) });
+  const active = memberIsActive(standing, claims.user_name, orgName);
+  noteRequest(c, { outcome: active ? "active" : "inactive_member" });
+  return c.json({ active });
 }

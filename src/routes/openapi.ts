@@ -16,6 +16,7 @@ const SCHEMAS = {
   },
   ActiveFlag: { type: "object", required: ["active"], properties: { active: { type: "boolean" } } },
   Logout: { type: "object", properties: { active: { type: "boolean", const: false } } },
+  Health: { type: "object", required: ["status"], properties: { status: { type: "string", const: "ok" } } },
   Error: { type: "object", additionalProperties: true, description: "The contract's error bodies" },
 } as const;
 
@@ -23,6 +24,7 @@ const SUCCESS_SCHEMA: Record<SuccessBody, string> = {
   token_pair: "TokenPair",
   active_flag: "ActiveFlag",
   logout: "Logout",
+  health: "Health",
 };
 
 function ref(name: string) {

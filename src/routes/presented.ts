@@ -18,7 +18,7 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
   const { config, clock } = c.var;
   const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
   const now = clock();
-  const claims = await verifyToken(token, "refresh", config.signingKey, now);
+  const claims = await verifyToken(token, "refresh", config.verificationKeys, now);
   if (claims === undefined) throw fail({ kind: "token_not_valid" });
   return { claims, family: familyOf(claims), now };
 }

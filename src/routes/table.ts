@@ -5,12 +5,13 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import type { Problem } from "../errors";
+import { health, HEALTH_PATH } from "./health";
 import { login } from "./login";
 import { logout } from "./logout";
 import { membershipStatus } from "./membership-status";
 import { refresh } from "./refresh";
 
-export type SuccessBody = "token_pair" | "active_flag" | "logout";
+export type SuccessBody = "token_pair" | "active_flag" | "logout" | "health";
 
 export interface RouteSpec {
   method: "GET" | "POST";
@@ -104,6 +105,15 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "user_inactive" },
     ],
     handler: membershipStatus,
+  },
+  {
+    method: "GET",
+    path: HEALTH_PATH,
+    operationId: "health",
+    summary: "Whether the Worker reaches D1 and KV (no data read or shown)",
+    success: [{ status: 200, body: "health", description: "Both answer: {\"status\": \"ok\"}" }],
+    problems: [{ kind: "unhealthy", failed: ["d1", "kv"] }],
+    handler: health,
   },
 ];
 

@@ -1,12 +1,14 @@
 import type { Env } from "../env";
 import { KvLoginAttempts, type LoginAttempts } from "./attempts";
 import { D1Members, type Members } from "./members";
+import { D1KvProbe, type StorageProbe } from "./probe";
 import { D1KvRevocations, type Background, type Revocations } from "./revocations";
 
 export interface Stores {
   members: Members;
   revocations: Revocations;
   attempts: LoginAttempts;
+  probe: StorageProbe;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -27,6 +29,7 @@ export function storesOver({ db, kv }: StorageBindings, background: Background):
     members: new D1Members(session, db),
     revocations: new D1KvRevocations(db, session, kv, background),
     attempts: new KvLoginAttempts(kv),
+    probe: new D1KvProbe(db, kv),
   };
 }
 

@@ -6,6 +6,7 @@ import { KvLoginAttempts } from "../../src/storage/attempts";
 import { D1Members } from "../../src/storage/members";
 import { D1KvRevocations } from "../../src/storage/revocations";
 import type { StoresFactory } from "../../src/storage";
+import { D1KvProbe } from "../../src/storage/probe";
 
 /** A step fails before it runs; with "+committed", after it ran (a lost answer). */
 export type Step = "kv.get" | "kv.put" | "replica.read" | "primary.batch" | "primary.run" | "primary.batch+committed";
@@ -45,6 +46,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
       members: new D1Members(replica, primary),
       revocations: new D1KvRevocations(primary, replica, kv, background),
       attempts: new KvLoginAttempts(kv),
+      probe: new D1KvProbe(primary, kv),
     };
   };
 }

@@ -1,0 +1,164 @@
+/**
+ * ORIGIN_URL end to end: `wrangler dev` serving the Worker in front of a stand-in origin (a
+ * node:http server on loopback). Paths the API does not own reach the origin unchanged —
+ * method, query, headers, a large body streamed through (the origin sees its first bytes
+ * before the client has sent the rest), redirects handed back — and the API's own paths never
+ * reach it.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorker, type LocalWorker } from "./support/local-worker";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  bytes: number;
+  sha256: string;
+}
+
+const seen: Seen[] = [];
+let firstChunk: () => void = () => undefined;
+let origin: Server;
+let originUrl: string;
+let worker: LocalWorker;
+let stateDir: string;
+
+beforeAll(async () => {
+  origin = createServer((request, response) => {
+    const hash = createHash("sha256");
+    let bytes = 0;
+    request.on("data", (chunk: Buffer) => {
+      if (bytes === 0) firstChunk();
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
+    request.on("end", () => {
+      const entry = { method: request.method!, url: request.url!, headers: request.headers, bytes, sha256: hash.digest("hex") };
+      seen.push(entry);
+      if (request.url === "/old/") {
+        response.writeHead(302, { Location: "/new/", "Content-Type": "text/html" }).end("moved");
+        return;
+      }
+      response.writeHead(201, { "Content-Type": "application/json", "X-Origin": "django" }).end(JSON.stringify(entry));
+    });
+  });
+  await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  stateDir = mkdtempSync(join(tmpdir(), "forward-test-"));
+  worker = await startWorker({
+    persistTo: join(stateDir, "state"),
+    stateDir,
+    vars: { JWT_SECRET_KEY: "forward-test-secret-that-is-long-enough-0123", ORIGIN_URL: originUrl },
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await new Promise((resolve) => origin?.close(resolve));
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("forwarding to ORIGIN_URL", () => {
+  it("a path the API does not own reaches the origin with its method, query and headers", async () => {
+    const response = await fetch(`${worker.url}/api/users/?page=2&q=a%20b&q=c`, {
+      method: "PATCH",
+      headers: { Authorization: "Bearer some-access-token", "Content-Type": "application/json", Cookie: "sessionid=abc" },
+      body: JSON.stringify({ name: "x" }),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("X-Origin")).toBe("django");
+    const entry = (await response.json()) as Seen;
+    expect(entry.method).toBe("PATCH");
+    expect(entry.url).toBe("/api/users/?page=2&q=a%20b&q=c");
+    expect(entry.headers.authorization).toBe("Bearer some-access-token");
+    expect(entry.headers.cookie).toBe("sessionid=abc");
+    expect(entry.headers["content-type"]).toBe("application/json");
+    expect(entry.headers.host).toBe(new URL(originUrl).host);
+    // The public name: wrangler dev presents requests under the first route's host, as production does.
+    expect(entry.headers["x-forwarded-host"]).toMatch(/^(ps\.example\.org|127\.0\.0\.1:\d+)$/);
+    expect(entry.bytes).toBe(JSON.stringify({ name: "x" }).length);
+    // Its log line says where it went, and holds neither the query nor the credentials.
+    const logged = worker.output().split("\n").filter((line) => line.includes('"outcome":"forwarded"'));
+    expect(logged.some((line) => line.includes('"route":"(origin)"') && line.includes('"status":201'))).toBe(true);
+    for (const line of logged) expect(line).not.toMatch(/some-access-token|sessionid|page=2/);
+  });
+
+  it("a large body streams through: the origin has bytes before the client has sent them all", async () => {
+    const chunk = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+    const chunks = 48; // 12 MiB
+    const expected = createHash("sha256");
+    for (let i = 0; i < chunks; i += 1) expected.update(chunk);
+    const originHasBytes = new Promise<void>((resolve) => (firstChunk = resolve));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // After the first quarter, hold the rest back until the origin has received something:
+        // a Worker that buffered the whole body would never get there.
+        if (sent === chunks / 4) {
+          const guard = new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("the origin got nothing while the body was incomplete")), 30_000).unref(),
+          );
+          await Promise.race([originHasBytes, guard]);
+        }
+        if (sent === chunks) return controller.close();
+        controller.enqueue(chunk);
+        sent += 1;
+      },
+    });
+    const response = await fetch(`${worker.url}/upload/?name=big.bin`, {
+      method: "POST",
+      headers: { "Content-Type": "application/octet-stream" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(201);
+    const entry = (await response.json()) as Seen;
+    expect(entry.url).toBe("/upload/?name=big.bin");
+    expect(entry.bytes).toBe(chunk.length * chunks);
+    expect(entry.sha256).toBe(expected.digest("hex"));
+  });
+
+  it("a body of known length arrives with its Content-Length, not chunked", async () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024, 7);
+    const response = await fetch(`${worker.url}/upload/`, { method: "PUT", body: payload });
+    const entry = (await response.json()) as Seen;
+    expect(entry.headers["content-length"]).toBe(String(payload.length));
+    expect(entry.headers["transfer-encoding"]).toBeUndefined();
+    expect(entry.bytes).toBe(payload.length);
+  });
+
+  it("a redirect is handed back to the client, not followed", async () => {
+    const response = await fetch(`${worker.url}/old/`, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/new/");
+    expect(await response.text()).toBe("moved");
+    expect(seen.some((entry) => entry.url === "/new/")).toBe(false);
+  });
+
+  it("the API's own paths never reach the origin", async () => {
+    const before = seen.length;
+    const refresh = await fetch(`${worker.url}/api/org_token/refresh/?x=1`, { method: "POST" });
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toEqual({ refresh: ["This field is required."] });
+    const logout = await fetch(`${worker.url}/api/token/blacklist`, { method: "GET" });
+    expect(logout.status).toBe(405);
+    const status = await fetch(`${worker.url}/api/membership_status/SomeOrg/`);
+    expect(status.status).toBe(400);
+    const login = await fetch(`${worker.url}/api/org_token/`, { method: "OPTIONS", headers: { Origin: "https://x.example", "Access-Control-Request-Method": "POST" } });
+    expect(login.status).toBe(204);
+    expect(seen.length).toBe(before);
+  });
+
+  it("an origin that does not answer is a 502, last because it stops the origin", async () => {
+    await new Promise((resolve) => origin.close(resolve));
+    const response = await fetch(`${worker.url}/api/users/`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ detail: "The origin server could not be reached." });
+  });
+});
