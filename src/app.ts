@@ -14,7 +14,7 @@ import { cors } from "./http/cors";
 import { orgTokenGuard, type OrgTokenVariables, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { forwardUnowned } from "./http/forward";
 import { routeMatcher } from "./http/route-match";
-import { requestLog } from "./log";
+import { log, requestLog } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
 import { storesOver, type StorageBindings, type Stores, type StoresFactory } from "./storage";
@@ -158,7 +158,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       prepared = await prepare(c.env as E);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      console.error(JSON.stringify({ event: "config_error", message: error.message }));
+      log("error", "config_error", { message: error.message });
       throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
     }
     c.set("config", prepared.config);
@@ -191,7 +191,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.problem);
-    console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
+    log("error", "unhandled_error", { error: String(error) });
     return problemResponse(c, { kind: "internal" });
   });
 

@@ -158,7 +158,10 @@ describe("the host's own routes are untouched", () => {
       const api = await call(host, "/api/org_token/refresh/", post({ refresh: "x" }), overrides);
       expect(api.status).toBe(500);
     }
-    const messages = errors.mock.calls.map(([line]) => JSON.parse(String(line)).message);
+    const messages = errors.mock.calls
+      .map(([line]) => JSON.parse(String(line)))
+      .filter((entry) => entry.event === "config_error")
+      .map((entry) => entry.message);
     expect(messages).toEqual([
       "TOKENS_SECRET is not set",
       "TOKENS_ACCESS_LIFETIME must be a positive number of seconds",
