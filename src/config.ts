@@ -16,7 +16,10 @@ export interface Config {
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
   corsAllowedOrigins: ReadonlySet<string>;
-  /** Failed logins allowed per 15 minutes, per username and per client address, before 429. */
+  /** Login attempts per 15-minute window (src/login/throttle.ts): per username at one address
+   * before 429; per username over all addresses before each address gets one try per window;
+   * per address (IPv6: /64) over all usernames before 429. */
+  loginPairFailureLimit: number;
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
 }
@@ -32,7 +35,8 @@ const DEFAULTS = {
 } as const;
 
 const LIMIT_DEFAULTS = {
-  LOGIN_USER_FAILURE_LIMIT: 10,
+  LOGIN_PAIR_FAILURE_LIMIT: 10,
+  LOGIN_USER_FAILURE_LIMIT: 100,
   LOGIN_ADDRESS_FAILURE_LIMIT: 50,
 } as const;
 
@@ -88,6 +92,7 @@ async function buildConfig(env: Env): Promise<Config> {
   const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
   const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
   const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
+  const loginPairFailureLimit = count(env, "LOGIN_PAIR_FAILURE_LIMIT");
   const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
   const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
@@ -101,6 +106,7 @@ async function buildConfig(env: Env): Promise<Config> {
     refreshLifetime,
     reuseInterval,
     corsAllowedOrigins,
+    loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,
   };
@@ -116,6 +122,7 @@ export function loadConfig(env: Env): Promise<Config> {
     env.REFRESH_TOKEN_LIFETIME,
     env.REFRESH_REUSE_INTERVAL,
     env.CORS_ALLOWED_ORIGINS,
+    env.LOGIN_PAIR_FAILURE_LIMIT,
     env.LOGIN_USER_FAILURE_LIMIT,
     env.LOGIN_ADDRESS_FAILURE_LIMIT,
   ]);

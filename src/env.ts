@@ -7,6 +7,7 @@ export interface Env {
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
   CORS_ALLOWED_ORIGINS?: string;
+  LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
 }

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
-import { KvLoginAttempts, type LoginAttempts } from "./attempts";
+import type { LoginAttempts } from "./attempts";
+import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members, type Members } from "./members";
 import { D1KvRevocations, type Background, type Revocations } from "./revocations";
 
@@ -20,6 +21,6 @@ export const d1Stores: StoresFactory = (env, background) => {
   return {
     members: new D1Members(session, env.DB),
     revocations: new D1KvRevocations(env.DB, session, env.BLACKLIST, background),
-    attempts: new KvLoginAttempts(env.BLACKLIST),
+    attempts: new D1LoginAttempts(env.DB),
   };
 };

@@ -1,5 +1,6 @@
 /** POST /api/org_token/: every row, Django's hashes, the upgrade, and brute-force throttling. */
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import { app, call, claimsOf, env, manualClock, postJson, seed, vectors, type App } from "../support/harness";
 
 const LOGIN = "/api/org_token/";
@@ -110,40 +111,140 @@ describe("login", () => {
 });
 
 describe("login: brute force", () => {
-  it("10 failures for one username: 429 with Retry-After, even with the right password; the window ends", async () => {
+  let nextAddress = 0;
+  /** A client address no other test uses (the address counter spans usernames). */
+  const freshAddress = () => ({ "CF-Connecting-IP": `198.51.${100 + Math.floor(++nextAddress / 250)}.${nextAddress % 250}` });
+  const statuses = (responses: Response[]) => responses.map((r) => r.status);
+  const tally = (codes: number[]) => ({ 401: codes.filter((c) => c === 401).length, 429: codes.filter((c) => c === 429).length });
+
+  it("40 parallel wrong logins at one address with a pair limit of 10: 10 are checked (401), 30 refused (429) before any hash", async () => {
     const clock = manualClock();
     const target = app({ clock });
     const s = await seed({ passwordHash: HASH_100K });
+    const address = freshAddress();
+    const limits = { LOGIN_PAIR_FAILURE_LIMIT: "10" };
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address, limits)),
+    );
+    expect(tally(statuses(burst))).toEqual({ 401: 10, 429: 30 });
+    for (const response of burst.filter((r) => r.status === 429)) {
+      expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+    }
+    // Refused attempts were given back: the counters hold the 10 checked ones.
+    const rows = await env.DB.prepare("SELECT attempts FROM login_attempts WHERE attempts = 10").all();
+    expect(rows.results.length).toBeGreaterThanOrEqual(2); // the pair and the username
+  });
+
+  it("40 parallel wrong logins from one address over 40 usernames with an address limit of 10: 10 checked, 30 refused", async () => {
+    const target = app({ clock: manualClock() });
+    const s = await seed();
+    const address = freshAddress();
+    const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "10" };
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login(target, { username: `nobody-${i}-${s.userName}`, password: "x", org_name: s.orgName }, address, limits)),
+    );
+    expect(tally(statuses(burst))).toEqual({ 401: 10, 429: 30 });
+  });
+
+  it("10 failures for a username at one address: 429 with Retry-After there, even with the right password; the window ends", async () => {
+    const clock = manualClock();
+    const target = app({ clock });
+    const s = await seed({ passwordHash: HASH_100K });
+    const address = freshAddress();
     for (let i = 0; i < 10; i++) {
-      expect((await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName })).status).toBe(401);
+      expect((await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address)).status).toBe(401);
       clock.advance(1);
     }
-    const blocked = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const blocked = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address);
     expect(blocked.status).toBe(429);
     const retryAfter = Number(blocked.headers.get("Retry-After"));
     expect(retryAfter).toBeGreaterThan(800);
     expect(retryAfter).toBeLessThanOrEqual(900);
     expect(await blocked.json()).toHaveProperty("detail");
 
+    // The owner, elsewhere, is not locked out.
+    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress())).status).toBe(200);
+
     clock.advance(retryAfter);
-    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName })).status).toBe(200);
+    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address)).status).toBe(200);
   });
 
-  it("successful logins are not counted: more than the limit in a row are never throttled", async () => {
-    const target = app();
+  it("a username under attack from many addresses: the owner at an address that has not failed gets in; the guessers get one try per window", async () => {
+    const clock = manualClock();
+    const target = app({ clock });
     const s = await seed({ passwordHash: HASH_100K });
-    const limits = { LOGIN_USER_FAILURE_LIMIT: "2" };
-    for (let i = 0; i < 4; i++) {
-      const response = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, {}, limits);
-      expect(response.status).toBe(200);
+    const limits = { LOGIN_USER_FAILURE_LIMIT: "6", LOGIN_PAIR_FAILURE_LIMIT: "3" };
+    const attackers = Array.from({ length: 6 }, freshAddress);
+    const wrong = (address: Record<string, string>, i: number) =>
+      login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address, limits);
+    // 6 addresses, one wrong guess each: the username is at its limit of 6.
+    expect(statuses(await Promise.all(attackers.map((a, i) => wrong(a, i))))).toEqual(Array(6).fill(401));
+    // Now an address that already failed is refused, even below its pair limit of 3.
+    expect((await wrong(attackers[0]!, 99)).status).toBe(429);
+    // A new guesser gets one try, then is refused.
+    const newcomer = freshAddress();
+    expect((await wrong(newcomer, 100)).status).toBe(401);
+    expect((await wrong(newcomer, 101)).status).toBe(429);
+    // The owner, at an address that has not failed, gets in.
+    const owner = freshAddress();
+    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status).toBe(200);
+    // ... and again: the success cleared the owner's pair, so it is still a first try.
+    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status).toBe(200);
+  });
+
+  it("IPv6 addresses count per /64: rotating within it is counted together; another /64 is not", async () => {
+    const target = app({ clock: manualClock() });
+    const s = await seed({ passwordHash: HASH_100K });
+    const limits = { LOGIN_PAIR_FAILURE_LIMIT: "3" };
+    const net = `2001:db8:${(++nextAddress).toString(16)}:7`;
+    const rotating = [`${net}::1`, `${net}:0:0:0:2`, `${net.toUpperCase()}:FFFF:1:2:3`];
+    for (const [i, address] of rotating.entries()) {
+      const response = await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, { "CF-Connecting-IP": address }, limits);
+      expect(response.status).toBe(401);
     }
+    const sameNet = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, { "CF-Connecting-IP": `${net}:abcd::9` }, limits);
+    expect(sameNet.status).toBe(429);
+    const otherNet = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, { "CF-Connecting-IP": `${net}1::1` }, limits);
+    expect(otherNet.status).toBe(200);
+  });
+
+  it.each([
+    ["2001:db8:1:2::1", "2001:0db8:0001:0002::/64"],
+    ["2001:DB8:1:2:3:4:5:6", "2001:0db8:0001:0002::/64"],
+    ["::ffff:192.0.2.7", "192.0.2.7"],
+    ["0:0:0:0:0:ffff:c000:207", "192.0.2.7"],
+    ["fe80::1%eth0", "fe80:0000:0000:0000::/64"],
+    ["::", "0000:0000:0000:0000::/64"],
+    ["::1.2.3.4", "0000:0000:0000:0000::/64"],
+    ["203.0.113.9", "203.0.113.9"],
+    ["2001:db8::1::2", "2001:db8::1::2"], // not an address: counted as itself
+    [undefined, "unknown"],
+  ])("address %s counts as %s", async (raw, counted) => {
+    const { throttledAddress } = await import("../../src/login/address");
+    expect(throttledAddress(raw)).toBe(counted);
+  });
+
+  it("successful logins are not counted, and one clears its pair's earlier failures", async () => {
+    const target = app({ clock: manualClock() });
+    const s = await seed({ passwordHash: HASH_100K });
+    const address = freshAddress();
+    const attempt = (password: string, limits: Partial<Env>) =>
+      login(target, { username: s.userName, password, org_name: s.orgName }, address, limits).then((r) => r.status);
+    const tight = { LOGIN_PAIR_FAILURE_LIMIT: "2", LOGIN_USER_FAILURE_LIMIT: "2", LOGIN_ADDRESS_FAILURE_LIMIT: "2" };
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await attempt(PASSWORD, tight));
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    // Pair limit 2: without the reset, the second typo after the success would be the third.
+    const pairOnly = { LOGIN_PAIR_FAILURE_LIMIT: "2" };
+    for (const password of ["typo", PASSWORD, "typo", "typo", PASSWORD]) statuses.push(await attempt(password, pairOnly));
+    expect(statuses.slice(4)).toEqual([401, 200, 401, 401, 429]);
   });
 
   it("one client address guessing across many usernames is throttled at LOGIN_ADDRESS_FAILURE_LIMIT", async () => {
     const clock = manualClock();
     const target = app({ clock });
     const s = await seed({ passwordHash: HASH_100K });
-    const address = { "CF-Connecting-IP": "203.0.113.9" };
+    const address = freshAddress();
     const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "4" };
     for (let i = 0; i < 4; i++) {
       const response = await login(target, { username: `nobody${i}`, password: "x", org_name: s.orgName }, address, limits);
@@ -152,7 +253,26 @@ describe("login: brute force", () => {
     const blocked = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address, limits);
     expect(blocked.status).toBe(429);
     // Another address is not affected.
-    const other = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, { "CF-Connecting-IP": "198.51.100.7" }, limits);
+    const other = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress(), limits);
     expect(other.status).toBe(200);
+  });
+
+  it("the cron's purge deletes ended windows only", async () => {
+    const { D1LoginAttempts } = await import("../../src/storage/d1/attempts");
+    const attempts = new D1LoginAttempts(env.DB);
+    const clock = manualClock(Date.UTC(2020, 0, 1)); // before every other test's windows
+    const key = `purge-test-${crypto.randomUUID()}`;
+    expect((await attempts.take([key], clock()))[0]!.count).toBe(1);
+    expect((await attempts.take([key], clock()))[0]!.count).toBe(2);
+    clock.advance(15 * 60 - 1);
+    expect(await attempts.purge(clock())).toBe(0);
+    expect(await env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first("attempts")).toBe(2);
+    clock.advance(1);
+    expect(await attempts.purge(clock())).toBe(1);
+    expect(await env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first()).toBeNull();
+    // A window that ended but was not purged yet starts over at 1.
+    await attempts.take([key], clock());
+    clock.advance(15 * 60);
+    expect((await attempts.take([key], clock()))[0]!.count).toBe(1);
   });
 });
