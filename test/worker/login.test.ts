@@ -110,6 +110,64 @@ describe("login", () => {
   });
 });
 
+describe("login: names and bodies as Django reads them", () => {
+  const worker = app();
+  /** A user whose name has letters outside ASCII (Jérôme + a unique tail). */
+  async function seedNamed() {
+    const s = await seed({ passwordHash: HASH_600K });
+    const userName = `Jérôme${s.userName}`;
+    await env.DB.prepare("UPDATE users_user SET username = ?1 WHERE id = ?2").bind(userName, s.userId).run();
+    return { ...s, userName };
+  }
+  const bytes = (text: string, encode: (s: string) => number[]) => new Uint8Array(encode(text));
+  const latin1 = (text: string) => Array.from(text, (ch) => ch.charCodeAt(0));
+  const utf16le = (text: string, bom: boolean) =>
+    [...(bom ? [0xff, 0xfe] : []), ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) & 0xff, ch.charCodeAt(0) >> 8])];
+  const utf16be = (text: string) => [0xfe, 0xff, ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) >> 8, ch.charCodeAt(0) & 0xff])];
+
+  it("U+0085 and U+001F around the name are stripped (Python's str.strip), so the owner logs in", async () => {
+    const s = await seed({ passwordHash: HASH_100K });
+    const response = await login(worker, { username: `\u0085\u001f${s.userName}\u001c\u0085 `, password: PASSWORD, org_name: s.orgName });
+    expect(response.status).toBe(200);
+  });
+
+  it("a trailing U+FEFF is kept (not whitespace to Python): no such user, 401", async () => {
+    const s = await seed({ passwordHash: HASH_100K });
+    const response = await login(worker, { username: `${s.userName}\ufeff`, password: PASSWORD, org_name: s.orgName });
+    expect(response.status).toBe(401);
+  });
+
+  it("NUL in the name: 400, checked before any password work", async () => {
+    const response = await login(worker, { username: "bob\u0000", password: PASSWORD, org_name: "Org" });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ username: ["Null characters are not allowed."] });
+  });
+
+  it.each([
+    ["JSON, charset=latin-1", "application/json; charset=latin-1", (body: Record<string, string>) => bytes(JSON.stringify(body), latin1)],
+    ["JSON, charset=ISO-8859-1", "application/json; charset=ISO-8859-1", (body: Record<string, string>) => bytes(JSON.stringify(body), latin1)],
+    ["JSON, charset=utf-16 with a little-endian BOM", "application/json; charset=utf-16", (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, true))],
+    ["JSON, charset=UTF-16 with a big-endian BOM", 'application/json; charset="UTF-16"', (body: Record<string, string>) => bytes(JSON.stringify(body), utf16be)],
+    ["JSON, charset=utf-16le without a BOM", "application/json; charset=utf-16le", (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, false))],
+    ["form, charset=latin-1, percent-escaped", "application/x-www-form-urlencoded; charset=latin-1", (body: Record<string, string>) =>
+      bytes(Object.entries(body).map(([k, v]) => `${k}=${Array.from(v, (ch) => /[A-Za-z0-9_]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`).join("")}`).join("&"), latin1)],
+    ["form, no charset, raw latin-1 bytes (QueryDict falls back to iso-8859-1)", "application/x-www-form-urlencoded", (body: Record<string, string>) =>
+      bytes(Object.entries(body).map(([k, v]) => `${k}=${v.replaceAll(" ", "+")}`).join("&"), latin1)],
+  ])("%s: read in its charset, the owner logs in", async (_name, contentType, encode) => {
+    const s = await seedNamed();
+    const body = encode({ username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const response = await call(worker, LOGIN, { method: "POST", headers: { "Content-Type": contentType }, body });
+    expect(response.status).toBe(200);
+  });
+
+  it("a latin-1 body read as UTF-8 (no charset) would not be the same name: JSON refuses it", async () => {
+    const s = await seedNamed();
+    const body = bytes(JSON.stringify({ username: s.userName, password: PASSWORD, org_name: s.orgName }), latin1);
+    const response = await call(worker, LOGIN, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    expect(response.status).toBe(400);
+  });
+});
+
 describe("login: brute force", () => {
   let nextAddress = 0;
   /** A client address no other test uses (the address counter spans usernames). */
