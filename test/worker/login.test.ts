@@ -315,6 +315,16 @@ describe("login: brute force", () => {
     expect(other.status).toBe(200);
   });
 
+  it.each([
+    ["LOGIN_PAIR_FAILURE_LIMIT", "0"],
+    ["LOGIN_USER_FAILURE_LIMIT", "many"],
+    ["LOGIN_ADDRESS_FAILURE_LIMIT", "2.5"],
+  ])("an invalid %s (%s) is a 500, not a guess", async (name, value) => {
+    const s = await seed({ passwordHash: HASH_100K });
+    const response = await login(app(), { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress(), { [name]: value });
+    expect(response.status).toBe(500);
+  });
+
   it("the cron's purge deletes ended windows only", async () => {
     const { D1LoginAttempts } = await import("../../src/storage/d1/attempts");
     const attempts = new D1LoginAttempts(env.DB);
