@@ -46,3 +46,13 @@ CREATE TABLE IF NOT EXISTS token_family_revocation (
 
 CREATE INDEX IF NOT EXISTS token_ledger_expires_at ON token_ledger (expires_at);
 CREATE INDEX IF NOT EXISTS token_family_revocation_expires_at ON token_family_revocation (expires_at);
+
+-- Login attempts, counted atomically per HMAC key (src/storage/d1/attempts.ts; migration 0002).
+CREATE TABLE IF NOT EXISTS login_attempts (
+  key          TEXT    PRIMARY KEY,
+  attempts     INTEGER NOT NULL,            -- taken in the window, successes and refused ones given back
+  window_start INTEGER NOT NULL,            -- unix milliseconds
+  window_end   INTEGER NOT NULL             -- unix milliseconds; after it the row counts for nothing and the cron deletes it
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS login_attempts_window_end ON login_attempts (window_end);

@@ -56,6 +56,8 @@ export interface OrgTokenApiOptions<E> {
 export interface PurgeResult {
   tokens: number;
   families: number;
+  /** Login attempt counters whose window has ended. */
+  loginAttempts: number;
 }
 
 export interface OrgTokenApi<E extends object> {
@@ -209,8 +211,10 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     async purgeExpired(env, nowMs = Date.now()) {
       const { db, kv } = options.bindings(env);
       if (!isD1(db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
-      // The purge writes no KV; the namespace is only there to build the store.
-      return storesOver({ db, kv: kv as KVNamespace }, () => undefined).revocations.purgeExpired(nowMs);
+      // The purge writes no KV; the namespace is only there to build the stores.
+      const stores = storesOver({ db, kv: kv as KVNamespace }, () => undefined);
+      const removed = await stores.revocations.purgeExpired(nowMs);
+      return { ...removed, loginAttempts: await stores.attempts.purge(nowMs) };
     },
     requireOrgToken: (guardOptions = {}) => orgTokenGuard<E>(prepare, clock, guardOptions),
   };

@@ -25,7 +25,9 @@ export interface Settings {
   refreshReuseInterval?: SettingValue;
   /** Origins that get CORS headers: a comma-separated string or a list; default none. */
   corsAllowedOrigins?: string | readonly string[] | undefined;
-  /** Failed logins allowed per 15 minutes per username before 429; default 10. */
+  /** Failed logins allowed per 15 minutes per username at one client address before 429; default 10. */
+  loginPairFailureLimit?: SettingValue;
+  /** Failed logins per 15 minutes per username across addresses; past it, one try per address; default 100. */
   loginUserFailureLimit?: SettingValue;
   /** Failed logins allowed per 15 minutes per client address before 429; default 50. */
   loginAddressFailureLimit?: SettingValue;
@@ -58,7 +60,10 @@ export interface Config {
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
   corsAllowedOrigins: ReadonlySet<string>;
-  /** Failed logins allowed per 15 minutes, per username and per client address, before 429. */
+  /** Login attempts per 15-minute window (src/login/throttle.ts): per username at one address
+   * before 429; per username over all addresses before each address gets one try per window;
+   * per address (IPv6: /64) over all usernames before 429. */
+  loginPairFailureLimit: number;
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
 }
@@ -74,7 +79,8 @@ const SECONDS_DEFAULTS = {
 } as const;
 
 const LIMIT_DEFAULTS = {
-  loginUserFailureLimit: 10,
+  loginPairFailureLimit: 10,
+  loginUserFailureLimit: 100,
   loginAddressFailureLimit: 50,
 } as const;
 
@@ -177,6 +183,7 @@ async function buildConfig({ secret, previousSecrets: previousRaw, settings, nam
   const refreshLifetime = read.seconds("refreshTokenLifetime", false);
   const reuseInterval = read.seconds("refreshReuseInterval", true);
   const corsAllowedOrigins = read.origins();
+  const loginPairFailureLimit = read.count("loginPairFailureLimit");
   const loginUserFailureLimit = read.count("loginUserFailureLimit");
   const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
@@ -192,6 +199,7 @@ async function buildConfig({ secret, previousSecrets: previousRaw, settings, nam
     refreshLifetime,
     reuseInterval,
     corsAllowedOrigins,
+    loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,
   };

@@ -16,6 +16,7 @@ export interface Env {
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
   CORS_ALLOWED_ORIGINS?: string;
+  LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
   /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
@@ -28,6 +29,7 @@ export const SETTING_VARS = {
   refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
   refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
+  loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;

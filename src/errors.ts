@@ -7,7 +7,9 @@ export type FieldMessage =
   | "This field is required."
   | "This field may not be blank."
   | "This field may not be null."
-  | "Not a valid string.";
+  | "Not a valid string."
+  | "Null characters are not allowed."
+  | `Surrogate characters are not allowed: U+${string}.`;
 
 export type Problem =
   | { kind: "not_found" }

@@ -1,8 +1,11 @@
 /**
- * Request bodies as Django REST framework reads them: JSON, form and multipart; string
- * fields validated like DRF's CharField (numbers become strings, whitespace trimmed).
+ * Request bodies as Django REST framework reads them: JSON, form and multipart, in the
+ * body's charset (./charset.ts); string fields validated like DRF's CharField (numbers
+ * become strings, whitespace trimmed as Python's str.strip, NUL and surrogates refused).
  */
 import { fail, type FieldMessage } from "../errors";
+import { bodyCharset, decode, DecodeError, type Codec } from "./charset";
+import { parseForm } from "./form";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -58,12 +61,19 @@ function jsonErrorReason(text: string, error: unknown): string {
   return `Invalid JSON: line ${line} column ${column} (char ${position})`;
 }
 
-function parseJson(bytes: Uint8Array): Data {
+/**
+ * DRF's JSONParser: codecs.getreader(encoding)(stream), strict, then json.load. Python's json
+ * refuses a leading BOM (U+FEFF) that the codec kept, as utf-8 and utf-16-le/-be do.
+ */
+function parseJson(bytes: Uint8Array, codec: Codec): Data {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw fail({ kind: "json_parse_error", reason: "Invalid UTF-8" });
+    text = decode(bytes, codec, true);
+  } catch (error) {
+    throw fail({ kind: "json_parse_error", reason: error instanceof DecodeError ? error.message : "Invalid body" });
+  }
+  if (text.startsWith("\ufeff")) {
+    throw fail({ kind: "json_parse_error", reason: "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)" });
   }
   let data: unknown;
   try {
@@ -102,11 +112,16 @@ async function parseBody(request: Request): Promise<Data> {
   if (bytes.byteLength === 0) return {};
   const contentType = request.headers.get("Content-Type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
+  const charset = bodyCharset(contentType);
+  if ("unsupported" in charset && (mediaType === "application/json" || mediaType === "application/x-www-form-urlencoded")) {
+    throw fail({ kind: "unsupported_media_type", mediaType: contentType.trim() });
+  }
+  const codec = "codec" in charset ? charset.codec : "utf_8";
   switch (mediaType) {
     case "application/json":
-      return parseJson(bytes);
+      return parseJson(bytes, codec);
     case "application/x-www-form-urlencoded":
-      return Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
+      return parseForm(bytes, codec);
     case "multipart/form-data":
       return parseMultipart(bytes, contentType);
     default:
@@ -116,14 +131,42 @@ async function parseBody(request: Request): Promise<Data> {
 
 type Field = { value: string } | { error: FieldMessage };
 
+/**
+ * What Python's str.isspace() calls whitespace, so what str.strip() removes: the characters
+ * of bidirectional class WS, B or S or category Zs (Tools/unicode/makeunicodedata.py), listed
+ * from Python 3.11's own str.isspace over every code point. Unlike JavaScript's trim: U+001C-U+001F and U+0085
+ * are stripped, U+FEFF (a BOM, "zero width no-break space") is not.
+ */
+const PY_SPACE = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
+
+export function pythonStrip(value: string): string {
+  return value.replace(PY_STRIP, "");
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * DRF's CharField (rest_framework/fields.py), in its order: run_validation answers "blank"
+ * for "" or what strips to ""; to_internal_value refuses bool and anything but str, int and
+ * float, and returns str(data).strip(); then the validators: ProhibitNullCharactersValidator
+ * (django/core/validators.py) and ProhibitSurrogateCharactersValidator (DRF).
+ */
 function charField(data: Data, name: string): Field {
   if (!(name in data)) return { error: "This field is required." };
   const value = data[name];
   if (value === null) return { error: "This field may not be null." };
+  if (typeof value === "string" && pythonStrip(value) === "") return { error: "This field may not be blank." };
   if (typeof value === "number" && Number.isFinite(value)) return { value: String(value) };
   if (typeof value !== "string") return { error: "Not a valid string." };
-  const trimmed = value.trim();
-  return trimmed === "" ? { error: "This field may not be blank." } : { value: trimmed };
+  const trimmed = pythonStrip(value);
+  if (trimmed.includes("\0")) return { error: "Null characters are not allowed." };
+  const surrogate = LONE_SURROGATE.exec(trimmed);
+  if (surrogate) {
+    const code = surrogate[0].charCodeAt(0).toString(16).toUpperCase();
+    return { error: `Surrogate characters are not allowed: U+${code}.` };
+  }
+  return { value: trimmed };
 }
 
 /** The named string fields of the body, or the contract's 400 naming every bad one. */

@@ -22,6 +22,7 @@ export function pbkdf2Sha256Portable(password: Uint8Array, salt: Uint8Array, ite
 /**
  * The same function from a prefix computed elsewhere (natively, within the limit): `prefix` is T
  * after `done` iterations and `previous` is T after `done - 1`, so U(done) = prefix ^ previous.
+ * `run` does the iterations (the benchmark passes alternatives).
  */
 export function pbkdf2Sha256Resume(
   password: Uint8Array,
@@ -29,17 +30,21 @@ export function pbkdf2Sha256Resume(
   prefix: Uint8Array,
   done: number,
   iterations: number,
+  run: Iterate = iterate,
 ): Uint8Array {
   checkCount(done, 2);
   checkCount(iterations, done);
   const { inner, outer } = hmacStates(password);
   const t = bytesToWords(prefix);
   const u = bytesToWords(previous).map((word, i) => word ^ t[i]!);
-  return wordsToBytes(iterate(inner, outer, u, t, iterations - done));
+  return wordsToBytes(run(inner, outer, u, t, iterations - done));
 }
 
+/** `count` more iterations from the HMAC pad states: u = HMAC(u), t ^= u; updates both, returns t. */
+export type Iterate = (inner: Int32Array, outer: Int32Array, u: Int32Array, t: Int32Array, count: number) => Int32Array;
+
 /** `count` more iterations: u = HMAC(u), t ^= u. Both arrays are updated; returns t. */
-function iterate(inner: Int32Array, outer: Int32Array, u: Int32Array, t: Int32Array, count: number): Int32Array {
+export function iterate(inner: Int32Array, outer: Int32Array, u: Int32Array, t: Int32Array, count: number): Int32Array {
   const v = new Int32Array(8);
   for (let i = 0; i < count; i++) {
     compressDigestBlock(inner, u, v);

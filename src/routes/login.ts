@@ -4,9 +4,8 @@ import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
-import type { ThrottleKey } from "../storage/attempts";
+import { admit, refused, succeeded, throttleKeys } from "../login/throttle";
 import { issueLoginPair, pairBody } from "../tokens/issue";
-import { opaqueId } from "../tokens/opaque-id";
 import { memberIsActive } from "./standing";
 
 export async function login(c: Context<AppEnv>) {
@@ -14,13 +13,13 @@ export async function login(c: Context<AppEnv>) {
   const { username, password, org_name: orgName } = await readFields(c.req.raw, ["username", "password", "org_name"]);
   const now = clock();
 
-  const throttle: ThrottleKey[] = [{ key: await opaqueId(config, `user:${username}`), limit: config.loginUserFailureLimit }];
-  const address = c.req.header("CF-Connecting-IP");
-  if (address !== undefined) {
-    throttle.push({ key: await opaqueId(config, `ip:${address}`), limit: config.loginAddressFailureLimit });
+  // Counted before the password is derived: of a burst, at most the limit is checked.
+  const keys = await throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
+  const admission = await admit(config, stores.attempts, keys, now);
+  if (!admission.allowed) {
+    c.executionCtx.waitUntil(quietly("attempts_refund", refused(stores.attempts, admission)));
+    throw fail({ kind: "too_many_attempts", retryAfter: admission.retryAfter });
   }
-  const retryAfter = await stores.attempts.retryAfter(throttle, now);
-  if (retryAfter > 0) throw fail({ kind: "too_many_attempts", retryAfter });
 
   // As Django's ModelBackend: an unknown user costs a hash too, and a disabled one fails alike.
   const account = await stores.members.credentials(username);
@@ -28,9 +27,9 @@ export async function login(c: Context<AppEnv>) {
     ? await verifyPassword(password, account.passwordHash)
     : await burnPasswordTime(password).then(() => ({ ok: false, mustUpgrade: undefined }));
   if (account === undefined || !verdict.ok || !account.userActive) {
-    await stores.attempts.recordFailure(throttle, now);
-    throw fail({ kind: "bad_credentials" });
+    throw fail({ kind: "bad_credentials" }); // the attempt stays counted
   }
+  c.executionCtx.waitUntil(quietly("attempts_success", succeeded(stores.attempts, admission)));
   if (verdict.mustUpgrade && account.passwordHash !== null) {
     // Rehash under the current scheme after the response; a failure costs nothing but the upgrade.
     const oldHash = account.passwordHash;
@@ -44,4 +43,9 @@ export async function login(c: Context<AppEnv>) {
   }
   const pair = await issueLoginPair(config, { userId: account.userId, userName: account.userName, orgName }, now);
   return c.json(pairBody(pair, config));
+}
+
+/** Giving attempts back is a courtesy: a failure costs at most one counted attempt, never a 503. */
+function quietly(event: string, work: Promise<void>): Promise<void> {
+  return work.catch((error: unknown) => console.error(JSON.stringify({ event: `${event}_failed`, error: String(error) })));
 }

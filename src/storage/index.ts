@@ -1,5 +1,6 @@
 import type { Env } from "../env";
-import { KvLoginAttempts, type LoginAttempts } from "./attempts";
+import type { LoginAttempts } from "./attempts";
+import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members, type Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import { D1KvRevocations, type Background, type Revocations } from "./revocations";
@@ -28,7 +29,7 @@ export function storesOver({ db, kv }: StorageBindings, background: Background):
   return {
     members: new D1Members(session, db),
     revocations: new D1KvRevocations(db, session, kv, background),
-    attempts: new KvLoginAttempts(kv),
+    attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
   };
 }

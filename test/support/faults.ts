@@ -2,7 +2,7 @@
  * Fault injection over the real bindings: a named storage step throws as an unreachable
  * D1 or KV would, every other call goes through to Miniflare's real D1 and KV.
  */
-import { KvLoginAttempts } from "../../src/storage/attempts";
+import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/members";
 import { D1KvRevocations } from "../../src/storage/revocations";
 import type { StoresFactory } from "../../src/storage";
@@ -45,7 +45,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
     return {
       members: new D1Members(replica, primary),
       revocations: new D1KvRevocations(primary, replica, kv, background),
-      attempts: new KvLoginAttempts(kv),
+      attempts: new D1LoginAttempts(primary),
       probe: new D1KvProbe(primary, kv),
     };
   };

@@ -110,6 +110,56 @@ describe("request bodies", () => {
   });
 });
 
+describe("request bodies as DRF reads them: whitespace, NUL, charset", () => {
+  it.each([
+    ["U+0085 and U+001F only (Python strips them; JavaScript's trim does not)", "\u0085\u001f\u001c"],
+    ["Unicode spaces only", "\u3000\u2028\u00a0\t"],
+  ])("blank after Python's str.strip: %s", async (_name, value) => {
+    const response = await postJson(worker, PATH, { refresh: value });
+    expect(await response.json()).toEqual({ refresh: ["This field may not be blank."] });
+  });
+
+  it("a lone U+FEFF is not whitespace to Python: not blank, an invalid token", async () => {
+    const response = await postJson(worker, PATH, { refresh: "\ufeff" });
+    expect(response.status).toBe(403);
+  });
+
+  it.each([
+    ["JSON", () => post(JSON.stringify({ refresh: "abc\u0000def" }), "application/json")],
+    ["form", () => post("refresh=abc%00def", "application/x-www-form-urlencoded")],
+  ])("NUL in a %s field: DRF's \"Null characters are not allowed.\"", async (_name, send) => {
+    const response = await send();
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ refresh: ["Null characters are not allowed."] });
+  });
+
+  it("a lone surrogate (a JSON escape): DRF's surrogate message", async () => {
+    const response = await post('{"refresh": "ab\\ud800"}', "application/json");
+    expect(await response.json()).toEqual({ refresh: ["Surrogate characters are not allowed: U+D800."] });
+  });
+
+  it("a UTF-8 BOM before JSON: Python's json refuses it", async () => {
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"refresh": "x"}')]);
+    const response = await post(body, "application/json");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ detail: "JSON parse error - Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)" });
+  });
+
+  it("JSON bytes that are not UTF-8: a parse error naming the codec", async () => {
+    const response = await post(new Uint8Array([0x7b, 0xff, 0x7d]), "application/json");
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/^JSON parse error - 'utf-8' codec can't decode/);
+  });
+
+  it.each(["application/json; charset=shift_jis", "application/x-www-form-urlencoded; charset=windows-1252"])(
+    "a charset this API does not decode: 415 rather than a misreading (%s)",
+    async (type) => {
+      const response = await post("refresh=x", type);
+      expect(response.status).toBe(415);
+    },
+  );
+});
+
 describe("paths and methods", () => {
   it("the path matches with and without its trailing slash", async () => {
     const s = await seed();

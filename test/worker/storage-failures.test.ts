@@ -14,7 +14,7 @@ async function expect503(response: Response) {
 }
 
 describe("storage failures", () => {
-  it.each<Step>(["kv.get", "replica.read"])("login when %s fails: 503, and it works afterwards", async (step) => {
+  it.each<Step>(["primary.batch", "replica.read"])("login when %s fails: 503, and it works afterwards", async (step) => {
     const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
     const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
     await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/org_token/", body));
