@@ -1,4 +1,6 @@
--- org-token-edge schema. Idempotent: apply it as often as you like.
+-- org-token-edge schema: the whole current schema, equal to migrations/ applied in order
+-- (test/node/migrations.test.ts checks). Idempotent: apply it as often as you like.
+-- Changes go into a new migrations/NNNN_*.sql AND here.
 -- The first three tables mirror the Django origin's (users_user, users_orgaccount,
 -- users_membership) column for column where we use them, so an import is a straight copy.
 

@@ -5,9 +5,9 @@
  */
 import * as nodeModule from "node:module";
 import { parseArgs } from "node:util";
-import { type Db, DbError, openLocal, openViaWrangler, type Value } from "./lib/db";
+import { type Db, DbError, openLocal, openViaWrangler, resolveTarget, type Value } from "./lib/db";
 import { PasswordInputError, readNewPassword } from "./lib/password";
-import { CONFIG_PATH, loadWrangler, readDevVars, stateDir } from "./lib/project";
+import { CONFIG_PATH, loadWrangler, readDevVars } from "./lib/project";
 
 // wrangler is a 15 MB bundle; caching its compiled code saves a good part of every start.
 nodeModule.enableCompileCache?.();
@@ -548,17 +548,16 @@ async function main(argv: string[]): Promise<number> {
   const ctx: Context = {
     flags,
     db: () =>
-      (opened ??= flags.remote
-        ? openViaWrangler({ remote: true })
-        : flags["via-wrangler"]
-          ? openViaWrangler({ remote: false, stateDir: stateDir(flags["persist-to"]) })
-          : openLocal(stateDir(flags["persist-to"]))),
+      (opened ??= (async () => {
+        const target = resolveTarget(CONFIG_PATH, "DB", flags["persist-to"]);
+        return flags.remote || flags["via-wrangler"] ? openViaWrangler(target, flags.remote === true) : openLocal(target);
+      })()),
   };
   try {
     await command.run(ctx, args);
   } catch (error) {
     if (flags.remote && error instanceof DbError && /no such table/.test(error.message)) {
-      throw new AdminError(`${error.message}\n(apply the schema first: npx wrangler d1 execute DB --remote --file schema.sql)`);
+      throw new AdminError(`${error.message}\n(apply the migrations first: npx wrangler d1 migrations apply DB --remote)`);
     }
     throw error;
   } finally {

@@ -1,6 +1,6 @@
 /**
  * `npm start` end to end, in a throwaway copy of the project (so the real checkout's
- * .dev.vars and .wrangler state are never touched): it makes a secret, applies the schema,
+ * .dev.vars and .wrangler state are never touched): it makes a secret, applies the migrations,
  * serves the real Worker, shares its database with the admin CLI, and a pair minted by
  * `admin token mint` is accepted by the API's refresh.
  */
@@ -22,7 +22,7 @@ const started: ChildProcess[] = [];
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "serve-test-"));
   for (const file of ["wrangler.toml", "schema.sql", "package.json"]) cpSync(join(ROOT, file), join(project, file));
-  cpSync(join(ROOT, "scripts"), join(project, "scripts"), { recursive: true }); // they locate the project from here
+  for (const dir of ["scripts", "migrations"]) cpSync(join(ROOT, dir), join(project, dir), { recursive: true }); // scripts locate the project from here
   symlinkSync(join(ROOT, "src"), join(project, "src"));
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
 });
@@ -94,7 +94,7 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
 
     const output = server.output();
     expect(output).toContain("Created .dev.vars with a new random JWT_SECRET_KEY.");
-    expect(output).toContain("Applied schema.sql to the local database.");
+    expect(output).toMatch(/Applied migrations to the local database: 0001_initial\.sql[,.]/);
     const devVars = join(project, ".dev.vars");
     const secret = parseEnv(readFileSync(devVars, "utf8")).JWT_SECRET_KEY!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{64}$/); // 48 random bytes, base64url
