@@ -17,8 +17,9 @@ CREATE TABLE IF NOT EXISTS users_user (
 );
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
-  id   INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  django_uuid TEXT                          -- the origin's UUID primary key; NULL: made here (migration 0004)
 );
 
 CREATE TABLE IF NOT EXISTS users_membership (
@@ -48,3 +49,4 @@ CREATE TABLE IF NOT EXISTS token_family_revocation (
 
 CREATE INDEX IF NOT EXISTS token_ledger_expires_at ON token_ledger (expires_at);
 CREATE INDEX IF NOT EXISTS token_family_revocation_expires_at ON token_family_revocation (expires_at);
+CREATE UNIQUE INDEX IF NOT EXISTS users_orgaccount_django_uuid ON users_orgaccount (django_uuid);
