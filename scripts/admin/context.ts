@@ -27,6 +27,11 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** A new password, never from the command line: a prompt, or stdin when it is not a terminal. */
   readPassword(): Promise<string>;
+  /**
+   * How a local database is opened (default: lib/db's openLocal, a platform proxy per
+   * command). Tests that run many commands in-process pass one open database to share.
+   */
+  openLocal?(target: DbTarget): Promise<Db>;
 }
 
 export interface Flags {

@@ -118,7 +118,8 @@ async function run(argv: string[], io: Io): Promise<void> {
     db: () =>
       (opened ??= (async () => {
         const where = resolveOnce();
-        return flags.remote || flags["via-wrangler"] ? openViaWrangler(where, flags.remote === true) : openLocal(where);
+        if (flags.remote || flags["via-wrangler"]) return openViaWrangler(where, flags.remote === true);
+        return (io.openLocal ?? openLocal)(where);
       })()),
   };
   try {
@@ -165,6 +166,6 @@ export function processIo(program: string, defaultConfig: () => string | undefin
     stderr: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
-    readPassword: readNewPassword,
+    readPassword: () => readNewPassword(),
   };
 }
