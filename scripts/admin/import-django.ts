@@ -27,7 +27,7 @@ import { type Dump, DumpError, type DumpMembership, type DumpOrg, type DumpUser,
 /** D1: at most 100 bound parameters per statement. */
 const MAX_PARAMS = 100;
 /** Statements per batch: a D1 batch over the local binding, or one SQL file through wrangler. */
-const STATEMENTS_PER_BATCH = { local: 50, wrangler: 500 };
+const STATEMENTS_PER_BATCH = { local: 200, wrangler: 500 };
 /** Rows read per query when looking at what the database holds. */
 const PAGE = 10_000;
 
