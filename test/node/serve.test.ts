@@ -84,7 +84,7 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(() => statSync(join(project, ".dev.vars"))).toThrow();
   });
 
-  it("makes a secret, applies the schema and serves the Worker on the data admin writes", async () => {
+  it("makes a secret, applies the migrations and serves the Worker on the data admin writes", async () => {
     const port = await freePort();
     // --port wins over PORT (port 1 would fail: privileged, and nothing listens there).
     const server = tsx("scripts/serve.ts", ["--port", String(port), "--persist-to", "state"], { PORT: "1" });
