@@ -140,6 +140,20 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     expect((await snapshot()).memberships).toEqual([{ user_id: 3, org_id: id, active: 1 }]);
   });
 
+  it("writes the same rows through `wrangler d1 execute --file` (the --remote code path)", async () => {
+    const records = generateDjangoDump({ users: 30, orgs: 3, nullMemberships: 1, seed: 9 });
+    records.find((r) => r.model === "users.orgaccount")!.fields.name = "O'Reilly; DROP TABLE users_user; -- ?1";
+    const path = file(records);
+    const viaWrangler = await shared.admin(["--via-wrangler", "import-django", path, "--json"]);
+    expect(viaWrangler.code, viaWrangler.stderr).toBe(0);
+    expect(JSON.parse(viaWrangler.stdout).memberships.created).toBeGreaterThan(30);
+    const written = await snapshot();
+    // The same file through the bound path, into an emptied database: the same rows.
+    await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+    await importJson(path);
+    expect(await snapshot()).toEqual(written);
+  });
+
   describe("refuses a broken file, naming the record, with nothing written", () => {
     const valid = () => generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
     const firstMembership = (records: DumpRecord[]) => records.findIndex((r) => r.model === "users.membership");
