@@ -13,6 +13,7 @@ import { parseEnv } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/process";
+import { runInProcess } from "./support/admin";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -58,6 +59,7 @@ function tsx(script: string, args: string[], env: Record<string, string | undefi
   return { child, exited, output: () => output };
 }
 
+/** The copy's admin CLI as a process (its scripts locate the copy), on the state npm start serves. */
 async function admin(args: string[]): Promise<string> {
   // No JWT_SECRET_KEY in the environment: token mint must find the one npm start made.
   const run = tsx("scripts/admin.ts", ["--persist-to", "state", ...args], { JWT_SECRET_KEY: undefined });
@@ -65,6 +67,13 @@ async function admin(args: string[]): Promise<string> {
   expect(run.output(), `admin ${args.join(" ")}`).not.toMatch(/^admin:/m);
   expect(code).toBe(0);
   return run.output();
+}
+
+/** The same CLI in this process, on the copy's configuration and state: setup, without a process each. */
+async function adminHere(args: string[]): Promise<void> {
+  const result = await runInProcess(["--persist-to", join(project, "state"), ...args], { configPath: join(project, "wrangler.toml") });
+  expect(result.stderr, `admin ${args.join(" ")}`).toBe("");
+  expect(result.code).toBe(0);
 }
 
 
@@ -102,9 +111,9 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(statSync(devVars).mode & 0o777).toBe(0o600);
     expect(output).not.toContain(secret);
 
-    await admin(["org", "add", "acme"]);
-    await admin(["user", "add", "alice", "--id", "7"]);
-    await admin(["member", "add", "alice", "acme", "--active"]);
+    await adminHere(["org", "add", "acme"]);
+    await adminHere(["user", "add", "alice", "--id", "7"]);
+    await adminHere(["member", "add", "alice", "acme", "--active"]);
     const minted = JSON.parse(await admin(["token", "mint", "alice", "acme"]));
     const lifetimes = decodeJwt(minted.refresh);
     expect(lifetimes.exp! - lifetimes.iat!).toBe(2592000); // wrangler.toml's, as the Worker has them

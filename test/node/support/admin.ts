@@ -51,6 +51,27 @@ export async function spawnAdmin(args: string[], { input, env = {} }: RunOptions
   return result;
 }
 
+/** Run the CLI in this process, output captured; a local database is opened as the CLI does unless `openLocal` says otherwise. */
+export async function runInProcess(
+  args: string[],
+  { input, env = {}, configPath = CONFIG_PATH, openLocal: open }: RunOptions & { configPath?: string; openLocal?: Io["openLocal"] } = {},
+): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = {
+    program: "npm run admin --",
+    defaultConfig: () => configPath,
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    stderrIsTTY: false,
+    env: childEnv(env),
+    readPassword: () => readNewPassword(Readable.from(input === undefined ? [] : [input])),
+    ...(open === undefined ? {} : { openLocal: open }),
+  };
+  const code = await runAdmin(args, io);
+  return { code, stdout, stderr };
+}
+
 export interface SharedAdmin {
   /** The local state directory (--persist-to). */
   dir: string;
@@ -66,26 +87,10 @@ export async function sharedAdmin(): Promise<SharedAdmin> {
   const dir = mkdtempSync(join(tmpdir(), "admin-test-"));
   const db = await openLocal(resolveTarget(CONFIG_PATH, "DB", dir));
   const shared: Db = { query: (sql, params) => db.query(sql, params), batch: (statements) => db.batch(statements), close: async () => {} };
-  const admin = async (args: string[], { input, env = {} }: RunOptions = {}): Promise<Result> => {
-    let stdout = "";
-    let stderr = "";
-    const io: Io = {
-      program: "npm run admin --",
-      defaultConfig: () => CONFIG_PATH,
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      stderrIsTTY: false,
-      env: childEnv(env),
-      readPassword: () => readNewPassword(Readable.from(input === undefined ? [] : [input])),
-      openLocal: async () => shared,
-    };
-    const code = await runAdmin(["--persist-to", dir, ...args], io);
-    return { code, stdout, stderr };
-  };
   return {
     dir,
     db,
-    admin,
+    admin: (args, options) => runInProcess(["--persist-to", dir, ...args], { ...options, openLocal: async () => shared }),
     close: async () => {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
