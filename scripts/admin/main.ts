@@ -125,7 +125,7 @@ async function run(argv: string[], io: Io): Promise<void> {
   try {
     await command.run(ctx, args);
   } catch (error) {
-    if (error instanceof DbError && /no such table/.test(error.message)) {
+    if (error instanceof DbError && /no such (table|column)/.test(error.message)) {
       const { binding, configPath } = resolveOnce();
       const where = flags.remote ? "--remote" : "--local";
       throw new AdminError(
