@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS users_user (
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,
-  django_uuid TEXT                          -- the origin's UUID primary key; NULL: made here (migration 0004)
+  django_uuid TEXT                          -- the origin's UUID primary key (migration 0004), NULL if made here
 );
 
 CREATE TABLE IF NOT EXISTS users_membership (
