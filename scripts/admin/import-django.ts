@@ -134,10 +134,14 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     }
   }
 
-  const memberships = await readAll<{ id: number; user_id: number; org_id: number; active: number }>(
-    db,
-    (where) => `SELECT id, user_id, org_id, active FROM users_membership WHERE ${where}`,
-  );
+  // Memberships of organizations new here are all new: no need to read them (a first import).
+  const memberships =
+    orgIdByUuid.size === 0
+      ? []
+      : await readAll<{ id: number; user_id: number; org_id: number; active: number }>(
+          db,
+          (where) => `SELECT id, user_id, org_id, active FROM users_membership WHERE ${where}`,
+        );
   const activeByPair = new Map(memberships.map((row) => [`${row.user_id} ${row.org_id}`, row.active]));
   for (const membership of dump.memberships) {
     const orgId = orgIdByUuid.get(membership.orgUuid);
