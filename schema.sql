@@ -1,4 +1,6 @@
--- org-token-edge schema. Idempotent: apply it as often as you like.
+-- org-token-edge schema: the whole current schema, equal to migrations/ applied in order
+-- (test/node/migrations.test.ts checks). Idempotent: apply it as often as you like.
+-- Changes go into a new migrations/NNNN_*.sql AND here.
 -- The first three tables mirror the Django origin's (users_user, users_orgaccount,
 -- users_membership) column for column where we use them, so an import is a straight copy.
 
@@ -15,8 +17,9 @@ CREATE TABLE IF NOT EXISTS users_user (
 );
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
-  id   INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  django_uuid TEXT                          -- the origin's UUID primary key (migration 0004), NULL if made here
 );
 
 CREATE TABLE IF NOT EXISTS users_membership (
@@ -56,3 +59,4 @@ CREATE TABLE IF NOT EXISTS login_attempts (
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS login_attempts_window_end ON login_attempts (window_end);
+CREATE UNIQUE INDEX IF NOT EXISTS users_orgaccount_django_uuid ON users_orgaccount (django_uuid);

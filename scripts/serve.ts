@@ -1,6 +1,6 @@
 /**
  * `npm start`: the Worker on this machine, ready to use. Makes a .dev.vars with a random
- * secret when there is none, brings the local database up to schema.sql, then runs
+ * secret when there is none, applies pending migrations/ to the local database, then runs
  * `wrangler dev` in the foreground.
  *
  *   npm start [-- --port N] [--persist-to DIR] [-- <more wrangler dev arguments>]
@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { DEV_VARS_PATH, SCHEMA_PATH, spawnWrangler, stateDir } from "./lib/project";
+import { DEV_VARS_PATH, spawnWrangler, stateDir } from "./lib/project";
 
 function fail(message: string): never {
   process.stderr.write(`serve: ${message}\n`);
@@ -68,10 +68,13 @@ function wrangler(args: string[]): Promise<{ code: number | null; signal: NodeJS
   });
 }
 
-/** schema.sql on the local database; quiet unless it fails (it is idempotent). */
-function applySchema(persist: string[]): Promise<boolean> {
+/**
+ * The pending migrations on the local database (`wrangler d1 migrations apply DB --local`):
+ * quiet unless it fails; nothing to do on later starts.
+ */
+function applyMigrations(persist: string[]): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const args = ["d1", "execute", "DB", "--local", ...persist, "--file", SCHEMA_PATH];
+    const args = ["d1", "migrations", "apply", "DB", "--local", ...persist];
     const child = spawnWrangler(args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
@@ -79,9 +82,14 @@ function applySchema(persist: string[]): Promise<boolean> {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) {
-        process.stdout.write("Applied schema.sql to the local database.\n");
+        const applied = [...output.matchAll(/^[│|]\s*(\S+\.sql)\s*[│|]\s*✅/gmu)].map((match) => match[1]);
+        process.stdout.write(
+          applied.length > 0
+            ? `Applied migrations to the local database: ${[...new Set(applied)].join(", ")}.\n`
+            : "The local database is up to date with migrations/.\n",
+        );
       } else {
-        process.stderr.write(`${output}\nserve: applying schema.sql to the local database failed\n`);
+        process.stderr.write(`${output}\nserve: applying migrations/ to the local database failed\n`);
       }
       resolve(code === 0);
     });
@@ -91,7 +99,7 @@ function applySchema(persist: string[]): Promise<boolean> {
 async function main() {
   const { port, persist, rest } = options();
   ensureDevVars();
-  if (!(await applySchema(persist))) return { code: 1, signal: null };
+  if (!(await applyMigrations(persist))) return { code: 1, signal: null };
   return wrangler(["dev", "--ip", "127.0.0.1", "--port", port, ...persist, ...rest]);
 }
 

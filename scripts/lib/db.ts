@@ -1,60 +1,117 @@
 /**
  * The one database interface the admin commands are written against, with two
  * implementations: a real local D1 binding (wrangler's getPlatformProxy, parameters bound),
- * and `wrangler d1 execute --json --command` (the only way to reach the deployed database
- * from here), where parameters are inlined as carefully checked literals.
+ * and `wrangler d1 execute --json` (the only way to reach the deployed database from here),
+ * where parameters are inlined as carefully checked literals. Which database: a D1 binding
+ * of a wrangler configuration (this project's, or a host Worker's), local or remote.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { CONFIG_PATH, loadWrangler, SCHEMA_PATH, spawnWrangler, wranglerEnv } from "./project";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { applyMigrations } from "./migrations";
 import { collect } from "./process";
+import { loadWrangler, spawnWrangler, stateDir as stateDirOf, wranglerEnv } from "./project";
 
 export type Value = string | number | null;
+
+export interface Statement {
+  sql: string;
+  params: readonly Value[];
+}
 
 export interface Db {
   /** Run one statement, with parameters ?1..?N; the rows it returns (RETURNING rows too). */
   query<T = Record<string, unknown>>(sql: string, params?: readonly Value[]): Promise<T[]>;
+  /**
+   * Run statements in order, as one D1 batch locally (one transaction). Through wrangler they
+   * go as one SQL file: one process, one request. Keep each within D1's limits (100 bound
+   * parameters, 100 KB of SQL per statement).
+   */
+  batch(statements: readonly Statement[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** An error from the database itself (not from the command's own checks). */
+/** An error from the database or from reaching it (not from the command's own checks). */
 export class DbError extends Error {
   override readonly name = "DbError";
 }
 
-const SCHEMA_TABLES = [...readFileSync(SCHEMA_PATH, "utf8").matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
-
-/** Tables of schema.sql that the database lacks (all of them when it is new). */
-async function missingTables(db: Db): Promise<string[]> {
-  const rows = await db.query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
-  const present = new Set(rows.map((row) => row.name));
-  return SCHEMA_TABLES.filter((table) => !present.has(table));
+/** Which database: a D1 binding of a wrangler configuration, and where its local state is. */
+export interface DbTarget {
+  configPath: string;
+  binding: string;
+  /** The local state directory (wrangler's --persist-to; the SQLite files are under `v3/`). */
+  stateDir: string;
+  /** The binding's migrations (wrangler's `migrations_dir`, default `migrations/` beside the config). */
+  migrationsDir: string;
+  migrationsTable: string;
 }
 
-/** The local database in `<stateDir>/v3`, as `wrangler dev --persist-to <stateDir>` sees it. */
-export async function openLocal(stateDir: string): Promise<Db> {
-  const { getPlatformProxy, unstable_splitSqlQuery } = loadWrangler();
-  const proxy = await getPlatformProxy<{ DB: D1Database }>({
-    configPath: CONFIG_PATH,
-    persist: { path: join(stateDir, "v3") }, // wrangler's --persist-to appends v3; this option does not
+/**
+ * The target named by --config/--binding/--persist-to: the binding must be a D1 database of
+ * that configuration; without --binding, `DB` or the configuration's only D1 database.
+ */
+export function resolveTarget(configPath: string, binding: string | undefined, persistTo: string | undefined): DbTarget {
+  const path = resolve(configPath);
+  if (!existsSync(path)) throw new DbError(`no wrangler configuration at ${path}`);
+  let config;
+  try {
+    config = loadWrangler().unstable_readConfig({ config: path });
+  } catch (error) {
+    throw new DbError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const databases: { binding: string; migrations_dir?: string; migrations_table?: string }[] = config.d1_databases;
+  const names = databases.map((database) => database.binding).join(", ") || "none";
+  const chosen =
+    binding !== undefined
+      ? databases.find((database) => database.binding === binding)
+      : (databases.find((database) => database.binding === "DB") ?? (databases.length === 1 ? databases[0] : undefined));
+  if (chosen === undefined) {
+    throw new DbError(
+      binding !== undefined
+        ? `${path} has no D1 binding ${binding} (its D1 bindings: ${names})`
+        : `choose the D1 binding of ${path} with --binding (its D1 bindings: ${names})`,
+    );
+  }
+  return {
+    configPath: path,
+    binding: chosen.binding,
+    stateDir: stateDirOf(persistTo, path),
+    migrationsDir: resolve(dirname(path), chosen.migrations_dir ?? "migrations"),
+    migrationsTable: chosen.migrations_table ?? "d1_migrations",
+  };
+}
+
+/**
+ * The local database of the target, as `wrangler dev --config <config>` sees it, brought up
+ * to date with the binding's migrations when it has a migrations directory (as
+ * `wrangler d1 migrations apply <binding> --local` would).
+ */
+export async function openLocal(target: DbTarget): Promise<Db> {
+  const { getPlatformProxy } = loadWrangler();
+  const proxy = await getPlatformProxy<Record<string, unknown>>({
+    configPath: target.configPath,
+    persist: { path: join(target.stateDir, "v3") }, // wrangler's --persist-to appends v3; this option does not
     remoteBindings: false,
   });
-  const d1 = proxy.env.DB;
+  const d1 = proxy.env[target.binding] as D1Database;
+  const wrap = async <T>(work: () => Promise<T>) => {
+    try {
+      return await work();
+    } catch (error) {
+      throw new DbError(error instanceof Error ? error.message : String(error));
+    }
+  };
   const db: Db = {
-    async query<T>(sql: string, params: readonly Value[] = []) {
-      try {
-        return (await d1.prepare(sql).bind(...params).all<T>()).results;
-      } catch (error) {
-        throw new DbError(error instanceof Error ? error.message : String(error));
-      }
-    },
+    query: <T>(sql: string, params: readonly Value[] = []) => wrap(async () => (await d1.prepare(sql).bind(...params).all<T>()).results),
+    batch: (statements) =>
+      wrap(async () => {
+        if (statements.length > 0) await d1.batch(statements.map(({ sql, params }) => d1.prepare(sql).bind(...params)));
+      }),
     close: () => proxy.dispose(),
   };
   try {
-    if ((await missingTables(db)).length > 0) {
-      const statements = unstable_splitSqlQuery(readFileSync(SCHEMA_PATH, "utf8"));
-      await d1.batch(statements.map((statement) => d1.prepare(statement)));
-    }
+    if (existsSync(target.migrationsDir)) await wrap(() => applyMigrations(d1, target.migrationsDir, target.migrationsTable));
   } catch (error) {
     await db.close();
     throw error;
@@ -86,19 +143,23 @@ export function inlineParams(sql: string, params: readonly Value[]): string {
   });
 }
 
-function runWrangler(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // Its --json output goes through the logger: at least the default level, whatever ours is.
-  return collect(spawnWrangler(args, { stdio: ["ignore", "pipe", "pipe"], env: { ...wranglerEnv(), WRANGLER_LOG: "log" } }));
-}
-
 /**
- * The database through `wrangler d1 execute DB`: `--remote` for the deployed one, or
+ * The database through `wrangler d1 execute <binding>`: `--remote` for the deployed one, or
  * `--local` (with its --persist-to) to run the very same code path against local state.
  */
-export async function openViaWrangler(location: { remote: true } | { remote: false; stateDir: string }): Promise<Db> {
-  const where = location.remote ? ["--remote"] : ["--local", "--persist-to", location.stateDir];
+export async function openViaWrangler(target: DbTarget, remote: boolean): Promise<Db> {
+  const where = remote ? ["--remote"] : ["--local", "--persist-to", target.stateDir];
+  const wrangler = (args: string[]) =>
+    collect(
+      spawnWrangler(args, {
+        cwd: dirname(target.configPath),
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its --json output goes through the logger: at least the default level, whatever ours is.
+        env: wranglerEnv({ WRANGLER_LOG: "log" }),
+      }),
+    );
   const execute = async (extra: string[]) => {
-    const { code, stdout, stderr } = await runWrangler(["d1", "execute", "DB", "--config", CONFIG_PATH, ...where, "--json", ...extra]);
+    const { code, stdout, stderr } = await wrangler(["d1", "execute", target.binding, "--config", target.configPath, ...where, "--json", ...extra]);
     let parsed: unknown;
     try {
       parsed = JSON.parse(stdout);
@@ -111,20 +172,33 @@ export async function openViaWrangler(location: { remote: true } | { remote: fal
     }
     return parsed as { results?: unknown[] }[];
   };
+  /** A new local database: apply the migrations, then try once more. The deployed one is never changed here. */
+  const retryMigrated = async <T>(work: () => Promise<T>) => {
+    try {
+      return await work();
+    } catch (error) {
+      if (remote || !(error instanceof DbError) || !/no such table/.test(error.message) || !existsSync(target.migrationsDir)) throw error;
+      const migrate = await wrangler(["d1", "migrations", "apply", target.binding, "--config", target.configPath, ...where]);
+      if (migrate.code !== 0) throw new DbError(`wrangler d1 migrations apply failed: ${(migrate.stderr || migrate.stdout).trim()}`);
+      return await work();
+    }
+  };
   return {
     async query<T>(sql: string, params: readonly Value[] = []) {
-      const command = ["--command", inlineParams(sql, params)];
-      let results;
-      try {
-        results = await execute(command);
-      } catch (error) {
-        // A new local database: apply the schema, then try once more (one process less
-        // per command than checking first). The deployed database is never changed here.
-        if (location.remote || !(error instanceof DbError) || !/no such table/.test(error.message)) throw error;
-        await execute(["--file", SCHEMA_PATH]);
-        results = await execute(command);
-      }
+      const results = await retryMigrated(() => execute(["--command", inlineParams(sql, params)]));
       return (results[0]?.results ?? []) as T[];
+    },
+    async batch(statements) {
+      if (statements.length === 0) return;
+      // A file, not --command: one argument may hold at most 128 KiB on Linux.
+      const dir = mkdtempSync(join(tmpdir(), "org-token-admin-"));
+      try {
+        const file = join(dir, "batch.sql");
+        writeFileSync(file, statements.map(({ sql, params }) => `${inlineParams(sql, params)};\n`).join(""));
+        await retryMigrated(() => execute(["--file", file, "--yes"]));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     close: async () => {},
   };

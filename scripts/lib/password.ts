@@ -8,10 +8,10 @@ export class PasswordInputError extends Error {
 }
 
 /** All of a piped stdin, as one line: one trailing newline is dropped, others are refused. */
-async function readPiped(): Promise<string> {
+async function readPiped(input: NodeJS.ReadableStream): Promise<string> {
   let text = "";
-  process.stdin.setEncoding("utf8");
-  for await (const chunk of process.stdin) text += chunk as string;
+  input.setEncoding("utf8");
+  for await (const chunk of input) text += chunk as string;
   const line = text.replace(/\r?\n$/, "");
   if (/[\r\n]/.test(line)) throw new PasswordInputError("the password on stdin must be a single line");
   return line;
@@ -47,16 +47,16 @@ function promptHidden(prompt: string): Promise<string> {
   });
 }
 
-/** The new password: prompted twice at a terminal, else read from stdin. Never empty. */
-export async function readNewPassword(): Promise<string> {
+/** The new password: prompted twice at a terminal, else read from `input` (stdin). Never empty. */
+export async function readNewPassword(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
   let password: string;
-  if (process.stdin.isTTY) {
+  if (input === process.stdin && process.stdin.isTTY) {
     password = await promptHidden("Password: ");
     if (password !== "" && (await promptHidden("Password (again): ")) !== password) {
       throw new PasswordInputError("the passwords do not match");
     }
   } else {
-    password = await readPiped();
+    password = await readPiped(input);
   }
   if (password === "") throw new PasswordInputError("the password is empty");
   return password;

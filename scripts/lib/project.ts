@@ -1,6 +1,7 @@
 /**
- * Where things are, for the operator scripts: the project root (wherever the scripts are run
- * from), wrangler run with the same Node as us, and the local state directory wrangler uses.
+ * Where things are, for the operator scripts and their tests: the project root (wherever the
+ * scripts are run from, bundled or not), wrangler run with the project's Node, the wrangler
+ * configuration a command works on, and the local state directory wrangler uses for it.
  */
 import { spawn, type SpawnOptions } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -9,29 +10,57 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 
+// scripts/lib/ and dist/cli/ (the bundled CLI) are both two levels below the package root.
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CONFIG_PATH = join(ROOT, "wrangler.toml");
 export const SCHEMA_PATH = join(ROOT, "schema.sql");
+export const MIGRATIONS_DIR = join(ROOT, "migrations");
 export const DEV_VARS_PATH = join(ROOT, ".dev.vars");
 
 /** wrangler's own default for --persist-to: `.wrangler/state` next to its configuration. */
 export const DEFAULT_STATE_DIR = join(ROOT, ".wrangler", "state");
 
-/** A --persist-to argument as wrangler reads it: relative to the current directory. */
-export function stateDir(persistTo: string | undefined): string {
-  return persistTo === undefined ? DEFAULT_STATE_DIR : resolve(process.cwd(), persistTo);
+/**
+ * The local state directory of a configuration, as `wrangler dev` and `wrangler d1 execute
+ * --local` choose it: --persist-to relative to the current directory, else `.wrangler/state`
+ * next to the configuration file (getPlatformProxy alone defaults to the current directory,
+ * so it is always given this path explicitly).
+ */
+export function stateDir(persistTo: string | undefined, configPath = CONFIG_PATH): string {
+  return persistTo === undefined ? join(dirname(configPath), ".wrangler", "state") : resolve(process.cwd(), persistTo);
+}
+
+const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
+
+/** The configuration wrangler would pick from `dir`: the nearest wrangler.{jsonc,json,toml} upwards. */
+export function findConfig(dir = process.cwd()): string | undefined {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const found = CONFIG_NAMES.map((name) => join(current, name)).find((path) => existsSync(path));
+    if (found !== undefined) return found;
+    if (dirname(current) === current) return undefined;
+  }
 }
 
 /**
  * Never report usage to Cloudflare from these scripts, nor fetch `request.cf` from it for
  * `wrangler dev`: the service runs locally without any network (a placeholder cf is used).
  */
-export function wranglerEnv(): NodeJS.ProcessEnv {
-  return { CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, WRANGLER_SEND_METRICS: "false" };
+export function wranglerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    ...extra,
+  };
 }
 
 const require = createRequire(import.meta.url);
-const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+export const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** The project's Node 22 (what `npx wrangler` uses) when there is one, else the Node that runs us. */
+const PROJECT_NODE = join(ROOT, "node_modules", ".bin", "node");
+export const NODE = existsSync(PROJECT_NODE) ? PROJECT_NODE : process.execPath;
 
 /**
  * wrangler's API, in this process. Loaded with require: its 15 MB bundle is CommonJS, and
@@ -48,8 +77,8 @@ export function spawnWrangler(args: string[], options: SpawnOptions = {}) {
   return spawn(process.execPath, [WRANGLER_BIN, ...args], { cwd: ROOT, env: wranglerEnv(), ...options });
 }
 
-/** `.dev.vars` as wrangler reads it (dotenv syntax), or {} when there is none. */
-export function readDevVars(): Record<string, string> {
-  if (!existsSync(DEV_VARS_PATH)) return {};
-  return parseEnv(readFileSync(DEV_VARS_PATH, "utf8")) as Record<string, string>;
+/** A `.dev.vars` as wrangler reads it (dotenv syntax), or {} when there is none. */
+export function readDevVars(path = DEV_VARS_PATH): Record<string, string> {
+  if (!existsSync(path)) return {};
+  return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
 }

@@ -1,6 +1,6 @@
 /**
  * `npm start` end to end, in a throwaway copy of the project (so the real checkout's
- * .dev.vars and .wrangler state are never touched): it makes a secret, applies the schema,
+ * .dev.vars and .wrangler state are never touched): it makes a secret, applies the migrations,
  * serves the real Worker, shares its database with the admin CLI, and a pair minted by
  * `admin token mint` is accepted by the API's refresh.
  */
@@ -13,6 +13,7 @@ import { parseEnv } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/process";
+import { runInProcess } from "./support/admin";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -22,7 +23,7 @@ const started: ChildProcess[] = [];
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "serve-test-"));
   for (const file of ["wrangler.toml", "schema.sql", "package.json"]) cpSync(join(ROOT, file), join(project, file));
-  cpSync(join(ROOT, "scripts"), join(project, "scripts"), { recursive: true }); // they locate the project from here
+  for (const dir of ["scripts", "migrations"]) cpSync(join(ROOT, dir), join(project, dir), { recursive: true }); // scripts locate the project from here
   symlinkSync(join(ROOT, "src"), join(project, "src"));
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
 });
@@ -58,6 +59,7 @@ function tsx(script: string, args: string[], env: Record<string, string | undefi
   return { child, exited, output: () => output };
 }
 
+/** The copy's admin CLI as a process (its scripts locate the copy), on the state npm start serves. */
 async function admin(args: string[]): Promise<string> {
   // No JWT_SECRET_KEY in the environment: token mint must find the one npm start made.
   const run = tsx("scripts/admin.ts", ["--persist-to", "state", ...args], { JWT_SECRET_KEY: undefined });
@@ -65,6 +67,13 @@ async function admin(args: string[]): Promise<string> {
   expect(run.output(), `admin ${args.join(" ")}`).not.toMatch(/^admin:/m);
   expect(code).toBe(0);
   return run.output();
+}
+
+/** The same CLI in this process, on the copy's configuration and state: setup, without a process each. */
+async function adminHere(args: string[]): Promise<void> {
+  const result = await runInProcess(["--persist-to", join(project, "state"), ...args], { configPath: join(project, "wrangler.toml") });
+  expect(result.stderr, `admin ${args.join(" ")}`).toBe("");
+  expect(result.code).toBe(0);
 }
 
 
@@ -84,7 +93,7 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(() => statSync(join(project, ".dev.vars"))).toThrow();
   });
 
-  it("makes a secret, applies the schema and serves the Worker on the data admin writes", async () => {
+  it("makes a secret, applies the migrations and serves the Worker on the data admin writes", async () => {
     const port = await freePort();
     // --port wins over PORT (port 1 would fail: privileged, and nothing listens there).
     const server = tsx("scripts/serve.ts", ["--port", String(port), "--persist-to", "state"], { PORT: "1" });
@@ -94,7 +103,7 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
 
     const output = server.output();
     expect(output).toContain("Created .dev.vars with a new random JWT_SECRET_KEY.");
-    expect(output).toContain("Applied schema.sql to the local database.");
+    expect(output).toMatch(/Applied migrations to the local database: 0001_initial\.sql[,.]/);
     const devVars = join(project, ".dev.vars");
     const secret = parseEnv(readFileSync(devVars, "utf8")).JWT_SECRET_KEY!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{64}$/); // 48 random bytes, base64url
@@ -102,9 +111,9 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(statSync(devVars).mode & 0o777).toBe(0o600);
     expect(output).not.toContain(secret);
 
-    await admin(["org", "add", "acme"]);
-    await admin(["user", "add", "alice", "--id", "7"]);
-    await admin(["member", "add", "alice", "acme", "--active"]);
+    await adminHere(["org", "add", "acme"]);
+    await adminHere(["user", "add", "alice", "--id", "7"]);
+    await adminHere(["member", "add", "alice", "acme", "--active"]);
     const minted = JSON.parse(await admin(["token", "mint", "alice", "acme"]));
     const lifetimes = decodeJwt(minted.refresh);
     expect(lifetimes.exp! - lifetimes.iat!).toBe(2592000); // wrangler.toml's, as the Worker has them

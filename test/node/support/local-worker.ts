@@ -4,95 +4,42 @@
  * in time and leaves nothing running: wrangler runs in its own process group, and `stop()`
  * ends the whole group.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "../../../scripts/lib/process";
+import { join } from "node:path";
+import { freePort, killGroup, runProcess } from "../../../scripts/lib/process";
+import { NODE, ROOT, SCHEMA_PATH, WRANGLER_BIN, wranglerEnv } from "../../../scripts/lib/project";
 
-export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const SCHEMA_PATH = join(ROOT, "schema.sql");
-
-const require = createRequire(import.meta.url);
-const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
-/** The project's Node 22 (what `npx wrangler` uses), else whatever runs the tests. */
-const PROJECT_NODE = join(ROOT, "node_modules", ".bin", "node");
-const NODE = existsSync(PROJECT_NODE) ? PROJECT_NODE : process.execPath;
+export { freePort, ROOT, SCHEMA_PATH };
 
 /**
- * Environment for every wrangler child: no telemetry, no fetch of the `Request.cf` object
- * from workers.cloudflare.com, and logs and the dev registry inside `stateDir`, so nothing
- * leaves loopback and nothing is shared with other wrangler sessions on the machine.
+ * Environment for every wrangler child: the scripts' (no telemetry, no fetch of the
+ * `Request.cf` object), plus logs and the dev registry inside `stateDir`, so nothing leaves
+ * loopback and nothing is shared with other wrangler sessions on the machine.
  */
-function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_SEND_ERROR_REPORTS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+function testWranglerEnv(stateDir: string): NodeJS.ProcessEnv {
+  return wranglerEnv({
     WRANGLER_LOG_PATH: join(stateDir, "logs"),
     WRANGLER_REGISTRY_PATH: join(stateDir, "registry"),
     NO_COLOR: "1",
     FORCE_COLOR: "0",
-  };
-}
-
-export { freePort };
-
-/** End a process group: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-async function killGroup(child: ChildProcess, graceMs = 3_000): Promise<void> {
-  if (child.pid === undefined) return;
-  const pid = child.pid;
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
   });
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, name);
-    } catch {
-      // ESRCH: the group is gone already.
-    }
-  };
-  signal("SIGTERM");
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
-  ]);
-  // The leader may exit before its children (workerd): sweep the group either way.
-  signal("SIGKILL");
-  if (timedOut) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
 }
 
 /** `wrangler <args>` to completion within `timeoutMs`; its output, or an error carrying it. */
-export function wrangler(args: string[], stateDir: string, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [WRANGLER_BIN, ...args], {
-      cwd: ROOT,
-      env: wranglerEnv(stateDir),
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // its own process group, so a timeout ends everything it started
-    });
-    let output = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => {
-      void killGroup(child);
-      reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} did not finish within ${timeoutMs} ms\n${output}`));
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? code})\n${output}`));
-    });
+export async function wrangler(args: string[], stateDir: string, timeoutMs = 30_000): Promise<string> {
+  const { code, signal, stdout, stderr, timedOut } = await runProcess(NODE, [WRANGLER_BIN, ...args], {
+    cwd: ROOT,
+    env: testWranglerEnv(stateDir),
+    timeoutMs,
   });
+  const output = stdout + stderr;
+  const what = `wrangler ${args.slice(0, 3).join(" ")}`;
+  if (timedOut) throw new Error(`${what} did not finish within ${timeoutMs} ms\n${output}`);
+  if (code !== 0) throw new Error(`${what} failed (${signal ?? code})\n${output}`);
+  return output;
 }
 
 /** SQL text as a single-quoted literal. */
@@ -143,9 +90,9 @@ export async function startWorker({ persistTo, stateDir, vars, readyTimeoutMs = 
   ];
   const child = spawn(NODE, [WRANGLER_BIN, ...args], {
     cwd: ROOT,
-    env: wranglerEnv(stateDir),
+    env: testWranglerEnv(stateDir),
     stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
+    detached: true, // its own process group: stop() ends workerd too
   });
   let output = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));

@@ -1,0 +1,49 @@
+-- Migration 0001: the schema as it was before migrations (= schema.sql then). IF NOT EXISTS
+-- throughout, so a database made earlier from schema.sql takes it without change.
+-- The first three tables mirror the Django origin's (users_user, users_orgaccount,
+-- users_membership) column for column where we use them, so an import is a straight copy.
+
+CREATE TABLE IF NOT EXISTS users_user (
+  id          INTEGER PRIMARY KEY,          -- equal to the Django user id
+  username    TEXT    NOT NULL UNIQUE,
+  password    TEXT,                         -- Django's encoded hash; NULL: no password login
+  is_active   INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+  first_name  TEXT    NOT NULL DEFAULT '',
+  last_name   TEXT    NOT NULL DEFAULT '',
+  email       TEXT    NOT NULL DEFAULT '',
+  last_login  TEXT,
+  date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+CREATE TABLE IF NOT EXISTS users_orgaccount (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE IF NOT EXISTS users_membership (
+  id      INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users_user (id) ON DELETE CASCADE,
+  org_id  INTEGER NOT NULL REFERENCES users_orgaccount (id) ON DELETE CASCADE,
+  active  INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  UNIQUE (user_id, org_id)
+);
+
+-- Every refresh token that was redeemed (rotated) or logged out, by jti. The primary key
+-- is what makes redemption exactly-once: of concurrent inserts of one jti, one changes a row.
+CREATE TABLE IF NOT EXISTS token_ledger (
+  jti        TEXT    PRIMARY KEY,
+  family     TEXT    NOT NULL,              -- the login this token descends from
+  reason     TEXT    NOT NULL CHECK (reason IN ('rotated', 'logout')),
+  used_at    INTEGER NOT NULL,              -- unix milliseconds; the successor pair's issue time
+  expires_at INTEGER NOT NULL               -- unix seconds: the token's own exp, after which the row is useless
+) WITHOUT ROWID;
+
+-- Token families revoked because a consumed refresh token was presented again.
+CREATE TABLE IF NOT EXISTS token_family_revocation (
+  family     TEXT    PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,              -- unix milliseconds
+  expires_at INTEGER NOT NULL               -- unix seconds: no token of the family outlives this
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS token_ledger_expires_at ON token_ledger (expires_at);
+CREATE INDEX IF NOT EXISTS token_family_revocation_expires_at ON token_family_revocation (expires_at);

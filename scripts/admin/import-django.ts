@@ -1,0 +1,248 @@
+/**
+ * `import-django <file>`: the Django origin's users, organizations and memberships, from
+ * `manage.py dumpdata users.User users.OrgAccount users.Membership`, upserted into D1.
+ *
+ * - Users keep Django's ids and password hashes; matched on the id.
+ * - Organizations' UUID primary keys become integer ids given here; the UUID is kept in
+ *   users_orgaccount.django_uuid (migration 0004) and matched on, so a rerun or a rename at
+ *   the origin updates the same row. An organization made here with the same name (and no
+ *   UUID yet) is adopted.
+ * - Memberships are matched on (user, organization), which is unique here as at the origin;
+ *   their UUIDs are not needed. A membership whose user or org is null is skipped, with why.
+ *
+ * The whole file is checked, and the database read, before the first write: a malformed
+ * record or a clash with the database's rows (a username or organization name held by
+ * another row) writes nothing. Only rows that differ are written, so a second run writes
+ * nothing and reports everything unchanged. Writes go in batches within D1's limits: at most
+ * 100 bound parameters and well under 100 KB of SQL per statement, and a bounded number of
+ * statements per batch (one D1 batch, a transaction, locally; one `wrangler d1 execute
+ * --file` per batch through wrangler).
+ */
+import { readFileSync } from "node:fs";
+import type { Db, Statement, Value } from "../lib/db";
+import { progressBar } from "../lib/progress";
+import { AdminError, type Command, type Context, out } from "./context";
+import { type Dump, DumpError, type DumpMembership, type DumpOrg, type DumpUser, parseDump } from "./django-dump";
+
+/** D1: at most 100 bound parameters per statement. */
+const MAX_PARAMS = 100;
+/** Statements per batch: a D1 batch over the local binding, or one SQL file through wrangler. */
+const STATEMENTS_PER_BATCH = { local: 200, wrangler: 500 };
+/** Rows read per query when looking at what the database holds. */
+const PAGE = 10_000;
+
+interface Counts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+const counts = (): Counts => ({ created: 0, updated: 0, unchanged: 0 });
+
+/** A multi-row statement: `head` + (?1, ?2, ...), (...) + `tail`, as many rows as the parameters allow. */
+function rowStatements(head: string, tail: string, rows: Value[][]): { statement: Statement; rows: number }[] {
+  if (rows.length === 0) return [];
+  const width = rows[0]!.length;
+  const perStatement = Math.floor(MAX_PARAMS / width);
+  const statements = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const values = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `?${r * width + c + 1}`).join(", ")})`);
+    statements.push({ statement: { sql: `${head} VALUES ${values.join(", ")}${tail}`, params: chunk.flat() }, rows: chunk.length });
+  }
+  return statements;
+}
+
+async function readAll<T extends { id: number }>(db: Db, sql: (where: string) => string): Promise<T[]> {
+  const rows: T[] = [];
+  for (let after = 0; ; ) {
+    const page = await db.query<T>(`${sql("id > ?1")} ORDER BY id LIMIT ${PAGE}`, [after]);
+    rows.push(...page);
+    if (page.length < PAGE) return rows;
+    after = page.at(-1)!.id;
+  }
+}
+
+interface Plan {
+  users: Counts;
+  orgs: Counts;
+  memberships: Counts;
+  userRows: DumpUser[];
+  orgCreates: DumpOrg[];
+  orgUpdates: { id: number; org: DumpOrg }[];
+  /** Memberships to write; their organization's id is known once the organizations are written. */
+  membershipRows: DumpMembership[];
+}
+
+/** What the import would change, from the dump and the database's current rows; throws on a clash. */
+async function plan(db: Db, dump: Dump): Promise<Plan> {
+  const result: Plan = {
+    users: counts(),
+    orgs: counts(),
+    memberships: counts(),
+    userRows: [],
+    orgCreates: [],
+    orgUpdates: [],
+    membershipRows: [],
+  };
+  const clash = (index: number, model: string, pk: string | number, message: string) =>
+    new AdminError(`record ${index} (${model}, pk ${JSON.stringify(pk)}): ${message}; nothing was written`);
+
+  const users = await readAll<{ id: number; username: string; password: string | null; is_active: number }>(
+    db,
+    (where) => `SELECT id, username, password, is_active FROM users_user WHERE ${where}`,
+  );
+  const userById = new Map(users.map((row) => [row.id, row]));
+  const userIdByName = new Map(users.map((row) => [row.username, row.id]));
+  for (const user of dump.users) {
+    const holder = userIdByName.get(user.username);
+    if (holder !== undefined && holder !== user.id) {
+      throw clash(user.index, "users.user", user.id, `username ${JSON.stringify(user.username)} belongs to user id ${holder} in the database`);
+    }
+    const row = userById.get(user.id);
+    if (row === undefined) result.users.created++;
+    else if (row.username === user.username && row.password === user.password && row.is_active === (user.isActive ? 1 : 0)) {
+      result.users.unchanged++;
+      continue;
+    } else result.users.updated++;
+    result.userRows.push(user);
+  }
+
+  const orgs = await readAll<{ id: number; name: string; django_uuid: string | null }>(
+    db,
+    (where) => `SELECT id, name, django_uuid FROM users_orgaccount WHERE ${where}`,
+  );
+  const orgByUuid = new Map(orgs.filter((row) => row.django_uuid !== null).map((row) => [row.django_uuid!, row]));
+  const orgByName = new Map(orgs.map((row) => [row.name, row]));
+  const orgIdByUuid = new Map<string, number>();
+  for (const org of dump.orgs) {
+    const holder = orgByName.get(org.name);
+    const row = orgByUuid.get(org.uuid) ?? (holder?.django_uuid === null ? holder : undefined);
+    if (holder !== undefined && holder.id !== row?.id) {
+      throw clash(org.index, "users.orgaccount", org.uuid, `organization name ${JSON.stringify(org.name)} belongs to organization id ${holder.id} (origin ${holder.django_uuid}) in the database`);
+    }
+    if (row === undefined) {
+      result.orgs.created++;
+      result.orgCreates.push(org);
+      continue;
+    }
+    orgIdByUuid.set(org.uuid, row.id);
+    if (row.name === org.name && row.django_uuid === org.uuid) result.orgs.unchanged++;
+    else {
+      result.orgs.updated++;
+      result.orgUpdates.push({ id: row.id, org });
+    }
+  }
+
+  // Memberships of organizations new here are all new: no need to read them (a first import).
+  const memberships =
+    orgIdByUuid.size === 0
+      ? []
+      : await readAll<{ id: number; user_id: number; org_id: number; active: number }>(
+          db,
+          (where) => `SELECT id, user_id, org_id, active FROM users_membership WHERE ${where}`,
+        );
+  const activeByPair = new Map(memberships.map((row) => [`${row.user_id} ${row.org_id}`, row.active]));
+  for (const membership of dump.memberships) {
+    const orgId = orgIdByUuid.get(membership.orgUuid);
+    const active = orgId === undefined ? undefined : activeByPair.get(`${membership.userId} ${orgId}`);
+    if (active === undefined) result.memberships.created++;
+    else if (active === (membership.active ? 1 : 0)) {
+      result.memberships.unchanged++;
+      continue;
+    } else result.memberships.updated++;
+    result.membershipRows.push(membership);
+  }
+  return result;
+}
+
+/** Run statements in batches, advancing the progress bar by the rows each batch wrote. */
+async function write(db: Db, statements: { statement: Statement; rows: number }[], perBatch: number, advance: (rows: number) => void) {
+  for (let start = 0; start < statements.length; start += perBatch) {
+    const batch = statements.slice(start, start + perBatch);
+    await db.batch(batch.map(({ statement }) => statement));
+    advance(batch.reduce((sum, { rows }) => sum + rows, 0));
+  }
+}
+
+async function execute(ctx: Context, db: Db, planned: Plan) {
+  const perBatch = ctx.flags.remote || ctx.flags["via-wrangler"] ? STATEMENTS_PER_BATCH.wrangler : STATEMENTS_PER_BATCH.local;
+  const total = planned.userRows.length + planned.orgCreates.length + planned.orgUpdates.length + planned.membershipRows.length;
+  const progress = progressBar(ctx.io.stderr, ctx.io.stderrIsTTY, "import-django", total);
+
+  // Users and organizations first: memberships refer to both.
+  const userStatements = rowStatements(
+    "INSERT INTO users_user (id, username, password, is_active)",
+    " ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password, is_active = excluded.is_active",
+    planned.userRows.map((user) => [user.id, user.username, user.password, user.isActive ? 1 : 0]),
+  );
+  const orgStatements = [
+    ...planned.orgUpdates.map(({ id, org }) => ({
+      statement: { sql: "UPDATE users_orgaccount SET name = ?2, django_uuid = ?3 WHERE id = ?1", params: [id, org.name, org.uuid] },
+      rows: 1,
+    })),
+    ...rowStatements("INSERT INTO users_orgaccount (name, django_uuid)", "", planned.orgCreates.map((org) => [org.name, org.uuid])),
+  ];
+  await write(db, [...userStatements, ...orgStatements], perBatch, progress.advance);
+
+  const orgIds = new Map<string, number>();
+  if (planned.membershipRows.length > 0) {
+    const rows = await readAll<{ id: number; django_uuid: string }>(
+      db,
+      (where) => `SELECT id, django_uuid FROM users_orgaccount WHERE django_uuid IS NOT NULL AND ${where}`,
+    );
+    for (const row of rows) orgIds.set(row.django_uuid, row.id);
+  }
+  const membershipStatements = rowStatements(
+    "INSERT INTO users_membership (user_id, org_id, active)",
+    " ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active",
+    planned.membershipRows.map((membership) => {
+      const orgId = orgIds.get(membership.orgUuid);
+      if (orgId === undefined) throw new AdminError(`organization ${membership.orgUuid} vanished during the import; run it again`);
+      return [membership.userId, orgId, membership.active ? 1 : 0];
+    }),
+  );
+  await write(db, membershipStatements, perBatch, progress.advance);
+  progress.finish();
+}
+
+const line = (what: string, c: Counts) => `${what}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
+
+async function importDjango(ctx: Context, [file]: string[]) {
+  let text;
+  try {
+    text = readFileSync(file!, "utf8");
+  } catch (error) {
+    throw new AdminError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let dump;
+  try {
+    dump = parseDump(text);
+  } catch (error) {
+    if (error instanceof DumpError) throw new AdminError(`${file}: ${error.message}; nothing was written`);
+    throw error;
+  }
+  const db = await ctx.db();
+  const planned = await plan(db, dump);
+  const dryRun = ctx.flags["dry-run"] === true;
+  if (!dryRun) await execute(ctx, db, planned);
+
+  const summary = { users: planned.users, organizations: planned.orgs, memberships: planned.memberships, skipped: dump.skipped, dryRun };
+  if (ctx.flags.json) return out(ctx, JSON.stringify(summary));
+  out(ctx, `${dryRun ? "Would import" : "Imported"} ${file}:`);
+  out(ctx, `  ${line("users", planned.users)}`);
+  out(ctx, `  ${line("organizations", planned.orgs)}`);
+  out(ctx, `  ${line("memberships", planned.memberships)}`);
+  out(ctx, `  skipped: ${dump.skipped.length}`);
+  for (const skip of dump.skipped) out(ctx, `    record ${skip.index} (${skip.model}, pk "${skip.pk}"): ${skip.reason}`);
+}
+
+export const IMPORT_COMMANDS: Command[] = [
+  {
+    words: ["import-django"],
+    args: ["file"],
+    flags: ["dry-run"],
+    summary: "upsert users, organizations and memberships from Django's dumpdata JSON",
+    run: importDjango,
+  },
+];

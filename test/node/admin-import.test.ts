@@ -1,0 +1,247 @@
+/**
+ * `admin import-django`: a generated dumpdata of a few thousand rows (made here, not
+ * committed) upserted into a local D1, rerun without changes, changed at the origin and rerun;
+ * null memberships skipped with their reason; broken files and clashes refused with the
+ * record named and nothing written. In-process over one local D1 for the file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type DumpRecord, generateDjangoDump } from "../../scripts/lib/django-fixture";
+import { progressBar } from "../../scripts/lib/progress";
+import { type SharedAdmin, sharedAdmin } from "./support/admin";
+
+let shared: SharedAdmin;
+let files: string;
+beforeAll(async () => {
+  shared = await sharedAdmin();
+  files = mkdtempSync(join(tmpdir(), "admin-import-"));
+});
+afterAll(async () => {
+  await shared?.close();
+  rmSync(files, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+});
+
+let fileCount = 0;
+function file(content: DumpRecord[] | string): string {
+  const path = join(files, `dump-${fileCount++}.json`);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+/** Everything the import may write, in a stable order. */
+async function snapshot() {
+  const { db } = shared;
+  return {
+    users: await db.query("SELECT id, username, password, is_active FROM users_user ORDER BY id"),
+    orgs: await db.query("SELECT id, name, django_uuid FROM users_orgaccount ORDER BY id"),
+    memberships: await db.query("SELECT user_id, org_id, active FROM users_membership ORDER BY user_id, org_id"),
+  };
+}
+
+async function importJson(path: string) {
+  const result = await shared.admin(["import-django", path, "--json"]);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+describe("admin import-django", { timeout: 120_000 }, () => {
+  it("imports a few thousand rows keeping Django's ids and hashes, and a rerun changes nothing", async () => {
+    const records = generateDjangoDump({ users: 3000, nullMemberships: 3, seed: 11 });
+    const dump = file(records);
+    const users = records.filter((r) => r.model === "users.user");
+    const orgs = records.filter((r) => r.model === "users.orgaccount");
+    const memberships = records.filter((r) => r.model === "users.membership" && r.fields.user !== null && r.fields.org !== null);
+    expect(memberships.length).toBeGreaterThan(4000);
+
+    const first = await importJson(dump);
+    expect(first).toEqual({
+      users: { created: 3000, updated: 0, unchanged: 0 },
+      organizations: { created: orgs.length, updated: 0, unchanged: 0 },
+      memberships: { created: memberships.length, updated: 0, unchanged: 0 },
+      skipped: [
+        { index: records.length - 3, model: "users.membership", pk: records.at(-3)!.pk, reason: "user is null" },
+        { index: records.length - 2, model: "users.membership", pk: records.at(-2)!.pk, reason: "org is null" },
+        { index: records.length - 1, model: "users.membership", pk: records.at(-1)!.pk, reason: "user is null" },
+      ],
+      dryRun: false,
+    });
+    const after = await snapshot();
+    expect(after.users).toEqual(
+      users.map((u) => ({ id: u.pk, username: u.fields.username, password: u.fields.password, is_active: u.fields.is_active ? 1 : 0 })),
+    );
+    const orgId = new Map(after.orgs.map((row) => [row.django_uuid, row.id]));
+    expect([...orgId.keys()].sort()).toEqual(orgs.map((o) => o.pk).sort());
+    const expectedMemberships = memberships
+      .map((m) => ({ user_id: m.fields.user, org_id: orgId.get(m.fields.org), active: m.fields.active ? 1 : 0 }))
+      .sort((a, b) => (a.user_id as number) - (b.user_id as number) || (a.org_id as number) - (b.org_id as number));
+    expect(after.memberships).toEqual(expectedMemberships);
+
+    // Run twice: the same result, nothing written.
+    const second = await importJson(dump);
+    expect(second.users).toEqual({ created: 0, updated: 0, unchanged: 3000 });
+    expect(second.organizations).toEqual({ created: 0, updated: 0, unchanged: orgs.length });
+    expect(second.memberships).toEqual({ created: 0, updated: 0, unchanged: memberships.length });
+    expect(await snapshot()).toEqual(after);
+
+    // Changes at the origin: a new hash, a renamed organization (same row here), a membership switched off.
+    const changed = structuredClone(records);
+    const user = changed.find((r) => r.model === "users.user" && r.pk === 12)!;
+    user.fields.password = "pbkdf2_sha256$720000$newsalt$newhash=";
+    const org = changed.find((r) => r.model === "users.orgaccount")!;
+    org.fields.name = "Renamed at the origin";
+    const membership = changed.find((r) => r.model === "users.membership" && r.fields.active === true)!;
+    membership.fields.active = false;
+    const third = await importJson(file(changed));
+    expect([third.users, third.organizations, third.memberships].map((c) => c.updated)).toEqual([1, 1, 1]);
+    const renamed = await shared.db.query("SELECT id, name FROM users_orgaccount WHERE django_uuid = ?1", [org.pk]);
+    expect(renamed).toEqual([{ id: orgId.get(org.pk), name: "Renamed at the origin" }]);
+    const [hash] = await shared.db.query<{ password: string }>("SELECT password FROM users_user WHERE id = 12");
+    expect(hash!.password).toBe("pbkdf2_sha256$720000$newsalt$newhash=");
+  });
+
+  it("prints a summary with the skipped records and their reasons; --dry-run writes nothing", async () => {
+    const records = generateDjangoDump({ users: 10, orgs: 2, nullMemberships: 2, seed: 3 });
+    const path = file(records);
+    const dry = await shared.admin(["import-django", path, "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Would import ${path}:\n  users: 10 created, 0 updated, 0 unchanged\n`);
+    expect(await snapshot()).toEqual({ users: [], orgs: [], memberships: [] });
+
+    const run = await shared.admin(["import-django", path]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 3)).toEqual([`Imported ${path}:`, "  users: 10 created, 0 updated, 0 unchanged", "  organizations: 2 created, 0 updated, 0 unchanged"]);
+    expect(lines.slice(-3)).toEqual([
+      "  skipped: 2",
+      `    record ${records.length - 2} (users.membership, pk "${records.at(-2)!.pk}"): user is null`,
+      `    record ${records.length - 1} (users.membership, pk "${records.at(-1)!.pk}"): org is null`,
+    ]);
+    // Not a terminal: progress as plain lines, ending at the total.
+    expect(run.stderr).toMatch(/^import-django: \d+\/\d+\n/);
+    expect(run.stderr.trimEnd().split("\n").at(-1)).toMatch(/^import-django: (\d+)\/\1$/);
+  });
+
+  it("adopts an organization made here under the same name, keeping its id", async () => {
+    await shared.admin(["org", "add", "Org1-here"]);
+    const [{ id }] = (await shared.db.query<{ id: number }>("SELECT id FROM users_orgaccount WHERE name = 'Org1-here'")) as [{ id: number }];
+    const records: DumpRecord[] = [
+      { model: "users.user", pk: 3, fields: { username: "ceu", password: "!unusable", is_active: true } },
+      { model: "users.orgaccount", pk: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b", fields: { name: "Org1-here" } },
+      { model: "users.membership", pk: "1b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b", fields: { user: 3, org: "0B7F3C1E-4A5D-4E8F-9A0B-1C2D3E4F5A6B", active: true } },
+    ];
+    const summary = await importJson(file(records));
+    expect(summary.organizations).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect((await snapshot()).orgs).toEqual([{ id, name: "Org1-here", django_uuid: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b" }]);
+    expect((await snapshot()).memberships).toEqual([{ user_id: 3, org_id: id, active: 1 }]);
+  });
+
+  it("writes the same rows through `wrangler d1 execute --file` (the --remote code path)", async () => {
+    const records = generateDjangoDump({ users: 30, orgs: 3, nullMemberships: 1, seed: 9 });
+    records.find((r) => r.model === "users.orgaccount")!.fields.name = "O'Reilly; DROP TABLE users_user; -- ?1";
+    const path = file(records);
+    const viaWrangler = await shared.admin(["--via-wrangler", "import-django", path, "--json"]);
+    expect(viaWrangler.code, viaWrangler.stderr).toBe(0);
+    expect(JSON.parse(viaWrangler.stdout).memberships.created).toBeGreaterThan(30);
+    const written = await snapshot();
+    // The same file through the bound path, into an emptied database: the same rows.
+    await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+    await importJson(path);
+    expect(await snapshot()).toEqual(written);
+  });
+
+  describe("refuses a broken file, naming the record, with nothing written", () => {
+    const valid = () => generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
+    const firstMembership = (records: DumpRecord[]) => records.findIndex((r) => r.model === "users.membership");
+    const cases: [string, () => DumpRecord[] | string, RegExp][] = [
+      ["bad JSON", () => JSON.stringify(valid()).slice(0, -40), /: not JSON: /],
+      ["not a list", () => JSON.stringify({ model: "users.user" }), /expected a JSON array of records \(dumpdata's format\), not an object/],
+      ["an unknown model", () => [...valid(), { model: "auth.group", pk: 1, fields: { name: "staff" } }], /record \d+ \(auth\.group, pk 1\): unknown model; expected users\.user, users\.orgaccount, users\.membership/],
+      [
+        "a missing field",
+        () => {
+          const records = valid();
+          delete records[30]!.fields.is_active;
+          return records;
+        },
+        /record 30 \(users\.user, pk 31\): missing field "is_active"/,
+      ],
+      [
+        "a wrong type",
+        () => {
+          const records = valid();
+          records[35]!.fields.is_active = "yes";
+          return records;
+        },
+        /record 35 \(users\.user, pk 36\): field "is_active" must be true or false, not a string/,
+      ],
+      [
+        "a membership pointing at a missing user",
+        () => {
+          const records = valid();
+          const i = firstMembership(records) + 5;
+          records[i]!.fields.user = 99999;
+          return records;
+        },
+        /record \d+ \(users\.membership, pk "[0-9a-f-]{36}"\): user 99999 is not among the file's users/,
+      ],
+      [
+        "an organization without a UUID",
+        () => {
+          const records = valid();
+          records.find((r) => r.model === "users.orgaccount")!.pk = 12;
+          return records;
+        },
+        /record \d+ \(users\.orgaccount, pk 12\): pk must be a UUID/,
+      ],
+      ["a user id twice", () => [...valid(), { model: "users.user", pk: 2, fields: { username: "other", password: "", is_active: true } }], /user id 2 appears twice \(also record 1\)/],
+    ];
+    for (const [what, content, message] of cases) {
+      it(what, async () => {
+        await shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (500, 'kept')", params: [] }]);
+        const before = await snapshot();
+        const result = await shared.admin(["import-django", file(content())]);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr).toMatch(/nothing was written\n$/);
+        expect(await snapshot()).toEqual(before);
+      });
+    }
+
+    it("a username held by another user id in the database", async () => {
+      await shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (500, 'taken')", params: [] }]);
+      const before = await snapshot();
+      const records = valid();
+      records[20]!.fields.username = "taken";
+      const result = await shared.admin(["import-django", file(records)]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toMatch(/record 20 \(users\.user, pk 21\): username "taken" belongs to user id 500 in the database; nothing was written/);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it("a file that is not there", async () => {
+      const result = await shared.admin(["import-django", join(files, "missing.json")]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toMatch(/cannot read .*missing\.json: ENOENT/);
+    });
+  });
+
+  it("draws the progress bar in place at a terminal, and plain lines elsewhere", () => {
+    let tty = "";
+    const bar = progressBar((text) => (tty += text), true, "import", 200);
+    bar.advance(50);
+    bar.advance(150);
+    bar.finish();
+    expect(tty).toBe(`\rimport [${"#".repeat(8)}${"-".repeat(22)}] 25% 50/200\rimport [${"#".repeat(30)}] 100% 200/200\n`);
+    let log = "";
+    const plain = progressBar((text) => (log += text), false, "import", 1000);
+    for (let i = 0; i < 100; i++) plain.advance(10);
+    plain.finish();
+    expect(log.split("\n").filter(Boolean)).toEqual(Array.from({ length: 10 }, (_, i) => `import: ${(i + 1) * 100}/1000`));
+  });
+});
