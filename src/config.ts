@@ -15,6 +15,11 @@ export interface Config {
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
+  /**
+   * Seconds after a rotation during which the rotated token coming back is taken for a
+   * concurrent refresh that lost the race (403, family kept), not for reuse; 0: always reuse.
+   */
+  raceWindow: number;
   corsAllowedOrigins: ReadonlySet<string>;
   /** Failed logins allowed per 15 minutes, per username and per client address, before 429. */
   loginUserFailureLimit: number;
@@ -29,6 +34,7 @@ const DEFAULTS = {
   ACCESS_TOKEN_LIFETIME: 86400,
   REFRESH_TOKEN_LIFETIME: 2592000,
   REFRESH_REUSE_INTERVAL: 0,
+  REFRESH_RACE_WINDOW: 10,
 } as const;
 
 const LIMIT_DEFAULTS = {
@@ -87,6 +93,7 @@ async function buildConfig(env: Env): Promise<Config> {
   const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME", false);
   const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
   const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
+  const raceWindow = seconds(env, "REFRESH_RACE_WINDOW", true);
   const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
   const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
   const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");
@@ -100,6 +107,7 @@ async function buildConfig(env: Env): Promise<Config> {
     accessLifetime,
     refreshLifetime,
     reuseInterval,
+    raceWindow,
     corsAllowedOrigins,
     loginUserFailureLimit,
     loginAddressFailureLimit,
@@ -115,6 +123,7 @@ export function loadConfig(env: Env): Promise<Config> {
     env.ACCESS_TOKEN_LIFETIME,
     env.REFRESH_TOKEN_LIFETIME,
     env.REFRESH_REUSE_INTERVAL,
+    env.REFRESH_RACE_WINDOW,
     env.CORS_ALLOWED_ORIGINS,
     env.LOGIN_USER_FAILURE_LIMIT,
     env.LOGIN_ADDRESS_FAILURE_LIMIT,

@@ -6,6 +6,7 @@ export interface Env {
   ACCESS_TOKEN_LIFETIME?: string;
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
+  REFRESH_RACE_WINDOW?: string;
   CORS_ALLOWED_ORIGINS?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;

@@ -15,8 +15,9 @@ export async function logout(c: Context<AppEnv>) {
   const entry = { jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp };
   const outcome = revocation === undefined ? await stores.revocations.logout(entry) : { won: false as const, revocation };
   if (!outcome.won) {
-    // Already blacklisted; a rotated token coming back is reuse here too (logout has no grace).
-    await refuseRevoked(outcome.revocation, claims, family, now, config, stores.revocations);
+    // Already blacklisted. A rotated token coming back is reuse here too, race or not: a logout
+    // asks for the session to end, and revoking the family ends it (logout has no grace).
+    await refuseRevoked(outcome.revocation, claims, family, now, config, stores.revocations, { raceIsReuse: true });
   }
   return c.json(standing.kind === "inactive_member" ? { active: false } : {});
 }

@@ -44,7 +44,7 @@ async function blacklisted(
 ) {
   const { config, stores } = c.var;
   const rotatedAt = retriedRotation(revocation, now, config);
-  if (rotatedAt === undefined) return refuseRevoked(revocation, claims, family, now, config, stores.revocations);
+  if (rotatedAt === undefined) return refuseRevoked(revocation, claims, family, now, config, stores.revocations, { raceIsReuse: false });
   if (!memberIsActive(standing, claims.user_name, claims.org_name)) return c.json({ active: false });
   return c.json(pairBody(await issueSuccessorPair(config, claims, family, rotatedAt), config));
 }

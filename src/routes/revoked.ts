@@ -18,8 +18,19 @@ export function retriedRotation(revocation: Revocation, nowMs: number, config: C
 }
 
 /**
+ * Whether a rotated token presented now is a concurrent refresh that lost the race to
+ * rotate it (two tabs, a double submit, a client without a lock) rather than a replay:
+ * within REFRESH_RACE_WINDOW seconds of the rotation, a clock that read earlier included.
+ */
+export function lostRace(revocation: Revocation, nowMs: number, config: Config): boolean {
+  if (revocation.kind !== "rotated" || config.raceWindow <= 0) return false;
+  return nowMs - revocation.usedAtMs < config.raceWindow * 1000;
+}
+
+/**
  * Refuse a blacklisted token. A rotated token coming back is reuse: the thief or the victim
- * holds a copy, so the whole family stops. Logged-out tokens and revoked families just stop.
+ * holds a copy, so the whole family stops, unless (on refresh) it only lost a race. Logged-out
+ * tokens and revoked families just stop.
  */
 export async function refuseRevoked(
   revocation: Revocation,
@@ -28,8 +39,9 @@ export async function refuseRevoked(
   nowMs: number,
   config: Config,
   revocations: Revocations,
+  { raceIsReuse }: { raceIsReuse: boolean },
 ): Promise<never> {
-  if (revocation.kind === "rotated") {
+  if (revocation.kind === "rotated" && (raceIsReuse || !lostRace(revocation, nowMs, config))) {
     // No token of the family outlives the later of this one's exp and a rotation made just now.
     const familyExpiresAt = Math.max(claims.exp, Math.ceil(nowMs / 1000 + config.refreshLifetime));
     const revoked = await revocations.revokeFamily(family, nowMs, familyExpiresAt);
