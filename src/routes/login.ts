@@ -7,7 +7,7 @@ import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
 import type { ThrottleKey } from "../storage/attempts";
 import { issueLoginPair, pairBody } from "../tokens/issue";
 import { opaqueId } from "../tokens/opaque-id";
-import { memberIsActive } from "./standing";
+import { requireMember } from "../policy/membership";
 
 export async function login(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
@@ -39,7 +39,7 @@ export async function login(c: Context<AppEnv>) {
   }
 
   const standing = await stores.members.standing(account.userId, orgName);
-  if (!memberIsActive(standing, account.userName, orgName)) {
+  if (!requireMember(standing, account.userName, orgName).active) {
     throw fail({ kind: "member_not_active", user: account.userName, org: orgName });
   }
   const pair = await issueLoginPair(config, { userId: account.userId, userName: account.userName, orgName }, now);

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { verifyToken } from "../tokens/verify";
-import { memberIsActive } from "./standing";
+import { requireMember } from "../policy/membership";
 
 function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -21,5 +21,5 @@ export async function membershipStatus(c: Context<AppEnv>) {
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 
   const standing = await stores.members.standing(claims.user_id, orgName);
-  return c.json({ active: memberIsActive(standing, claims.user_name, orgName) });
+  return c.json(requireMember(standing, claims.user_name, orgName));
 }

@@ -5,7 +5,7 @@ const MIN_TTL = 60; // seconds: KV refuses a shorter expirationTtl
 const MAX_TTL = 366 * 24 * 3600;
 
 /** Seconds to keep an entry, clamped to what KV accepts. */
-export function kvTtl(seconds: number): number {
+function kvTtl(seconds: number): number {
   return Math.min(MAX_TTL, Math.max(MIN_TTL, Math.ceil(seconds)));
 }
 

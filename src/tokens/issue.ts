@@ -28,7 +28,7 @@ export function pairBody(pair: TokenPair, config: Config) {
 }
 
 /** A fresh id, formatted as simplejwt's uuid4().hex. */
-export function randomJti(): string {
+function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
