@@ -37,6 +37,22 @@ const DEFAULTS = {
   REFRESH_RACE_WINDOW: 10,
 } as const;
 
+const YEAR = 365 * 24 * 3600;
+/**
+ * The range of each duration, in seconds. Lifetimes: from 1 s to 10 years (a larger one
+ * overflows the response's date; a smaller one is no token). Reuse interval and race
+ * window: up to a day; beyond that a replay is no retry nor race.
+ */
+const SECONDS_RANGE = {
+  ACCESS_TOKEN_LIFETIME: [1, 10 * YEAR],
+  REFRESH_TOKEN_LIFETIME: [1, 10 * YEAR],
+  REFRESH_REUSE_INTERVAL: [0, 24 * 3600],
+  REFRESH_RACE_WINDOW: [0, 24 * 3600],
+} as const satisfies Record<keyof typeof DEFAULTS, readonly [number, number]>;
+
+/** Failed logins per window: at least one, and no more than any client could try. */
+const MAX_LIMIT = 1_000_000;
+
 const LIMIT_DEFAULTS = {
   LOGIN_USER_FAILURE_LIMIT: 10,
   LOGIN_ADDRESS_FAILURE_LIMIT: 50,
@@ -46,16 +62,19 @@ function count(env: Env, name: keyof typeof LIMIT_DEFAULTS): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return LIMIT_DEFAULTS[name];
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number above 0`);
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_LIMIT) {
+    throw new ConfigError(`${name} must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
   return value;
 }
 
-function seconds(env: Env, name: keyof typeof DEFAULTS, allowZero: boolean): number {
+function seconds(env: Env, name: keyof typeof DEFAULTS): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigError(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
+  const [min, max] = SECONDS_RANGE[name];
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number of seconds from ${min} to ${max}`);
   }
   // As Python's timedelta: whole microseconds.
   return Math.round(value * 1e6) / 1e6;
@@ -90,10 +109,10 @@ async function buildConfig(env: Env): Promise<Config> {
   if (secretBytes.byteLength < MIN_SECRET_BYTES) {
     throw new ConfigError(`JWT_SECRET_KEY is shorter than ${MIN_SECRET_BYTES} bytes`);
   }
-  const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME", false);
-  const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME", false);
-  const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL", true);
-  const raceWindow = seconds(env, "REFRESH_RACE_WINDOW", true);
+  const accessLifetime = seconds(env, "ACCESS_TOKEN_LIFETIME");
+  const refreshLifetime = seconds(env, "REFRESH_TOKEN_LIFETIME");
+  const reuseInterval = seconds(env, "REFRESH_REUSE_INTERVAL");
+  const raceWindow = seconds(env, "REFRESH_RACE_WINDOW");
   const corsAllowedOrigins = origins(env.CORS_ALLOWED_ORIGINS);
   const loginUserFailureLimit = count(env, "LOGIN_USER_FAILURE_LIMIT");
   const loginAddressFailureLimit = count(env, "LOGIN_ADDRESS_FAILURE_LIMIT");

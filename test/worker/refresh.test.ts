@@ -1,8 +1,9 @@
 /** POST /api/org_token/refresh/: every row of the contract's table, in its order. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   app,
   BLACKLISTED,
+  call,
   claimsOf,
   env,
   kvEntry,
@@ -270,4 +271,83 @@ describe("refresh: the active member's pair", () => {
     const replay = await postJson(worker, PATH, { refresh: chain[1] });
     expect(await replay.json()).toEqual(BLACKLISTED);
   });
+});
+
+describe("refresh: consumed means answered", () => {
+  it("ACCESS_TOKEN_LIFETIME=1e13: a 500 naming the variable, and the token is not consumed", async () => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const errors = vi.spyOn(console, "error");
+    try {
+      const response = await postJson(app(), PATH, { refresh: token }, { ACCESS_TOKEN_LIFETIME: "1e13" });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ detail: expect.stringMatching(/misconfigured/i) });
+      const logged = errors.mock.calls.map((args) => JSON.parse(String(args[0])));
+      expect(logged).toContainEqual({ event: "config_error", message: expect.stringContaining("ACCESS_TOKEN_LIFETIME") });
+    } finally {
+      errors.mockRestore();
+    }
+    expect(await ledgerRow(claimsOf(token).jti!)).toBeNull();
+    expect((await postJson(app(), PATH, { refresh: token })).status).toBe(200);
+  });
+
+  it.each([
+    ["ACCESS_TOKEN_LIFETIME", "315360000", 200],
+    ["ACCESS_TOKEN_LIFETIME", "315360001", 500],
+    ["ACCESS_TOKEN_LIFETIME", "0.5", 500],
+    ["REFRESH_TOKEN_LIFETIME", "315360000", 200],
+    ["REFRESH_TOKEN_LIFETIME", "1e10", 500],
+    ["REFRESH_REUSE_INTERVAL", "86400", 200],
+    ["REFRESH_REUSE_INTERVAL", "86401", 500],
+    ["REFRESH_RACE_WINDOW", "0", 200],
+    ["REFRESH_RACE_WINDOW", "-1", 500],
+    ["REFRESH_RACE_WINDOW", "1e9", 500],
+    ["REFRESH_RACE_WINDOW", "soon", 500],
+    ["LOGIN_USER_FAILURE_LIMIT", "1000001", 500],
+    ["LOGIN_ADDRESS_FAILURE_LIMIT", "1000000", 200],
+  ] as const)("%s=%s: %i", async (name, value, status) => {
+    const s = await seed();
+    const errors = vi.spyOn(console, "error");
+    try {
+      const response = await postJson(app(), PATH, { refresh: await mintToken(s) }, { [name]: value });
+      expect(response.status).toBe(status);
+      if (status === 500) {
+        expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain(name);
+      } else {
+        expect(await response.json()).toHaveProperty("refresh");
+      }
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it.each(["/api/org_token/refresh/", "/api/token/blacklist/"])(
+    "%s: a client that drops the connection mid-body is a quiet 400, not an unhandled error",
+    async (path) => {
+      const s = await seed();
+      const token = await mintToken(s);
+      const half = new TextEncoder().encode(`{"refresh": "${token.slice(0, 40)}`);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(half);
+          controller.error(new Error("connection reset by peer"));
+        },
+      });
+      const errors = vi.spyOn(console, "error");
+      try {
+        const response = await call(app(), path, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body,
+          duplex: "half",
+        } as RequestInit);
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({ detail: "The request body could not be read." });
+        expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).not.toContain("unhandled_error");
+      } finally {
+        errors.mockRestore();
+      }
+      expect(await ledgerRow(claimsOf(token).jti!)).toBeNull();
+    },
+  );
 });
