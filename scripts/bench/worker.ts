@@ -1,7 +1,7 @@
 /**
  * The benchmark's Worker: the real app, with bench-only routes that seed members and mint
  * login pairs, and (header `X-Bench-Delays`) the same app over bindings that add
- * production-like delays to every D1 and KV call (./delays.ts). Never deployed.
+ * production-like delays to every D1 and KV call (./worker-delays.ts). Never deployed.
  * It imports only what the app has exported since its first version (createApp,
  * loadConfig, issueLoginPair), so `npm run bench -- --before <checkout>` can run it
  * against an older checkout too.
@@ -10,7 +10,7 @@ import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
-import { delayedEnv, type Delays } from "./delays";
+import { delayedEnv, type Delays } from "./worker-delays";
 
 const app = createApp();
 

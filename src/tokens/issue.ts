@@ -16,12 +16,25 @@ export interface TokenPair {
   refreshClaims: TokenClaims;
 }
 
+// The lifetimes as the body writes them, once per configuration rather than per response.
+const lifetimeTexts = new WeakMap<Config, { access: string; refresh: string }>();
+
+function lifetimesOf(config: Config): { access: string; refresh: string } {
+  let texts = lifetimeTexts.get(config);
+  if (texts === undefined) {
+    texts = { access: pythonFloat(config.accessLifetime), refresh: pythonFloat(config.refreshLifetime) };
+    lifetimeTexts.set(config, texts);
+  }
+  return texts;
+}
+
 /** The response body both login and refresh answer with, in the origin's key order. */
 export function pairBody(pair: TokenPair, config: Config) {
+  const lifetimes = lifetimesOf(config);
   return {
     exp: utcTimestamp(pair.accessClaims.exp),
-    access_lifetime: pythonFloat(config.accessLifetime),
-    refresh_lifetime: pythonFloat(config.refreshLifetime),
+    access_lifetime: lifetimes.access,
+    refresh_lifetime: lifetimes.refresh,
     refresh: pair.refresh,
     access: pair.access,
   };
@@ -32,8 +45,10 @@ function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
-  return opaqueId(config, `successor:${type}:${presentedJti}`);
+/** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
+async function successorJtis(config: Config, presentedJti: string): Promise<{ access: string; refresh: string }> {
+  const id = await opaqueId(config, `successor:${presentedJti}`, 64);
+  return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
 
 function claimsFor(
@@ -91,13 +106,10 @@ export async function issueSuccessorPair(
   rotatedAtMs: number,
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const [accessJti, refreshJti] = await Promise.all([
-    successorJti(config, presented.jti, "access"),
-    successorJti(config, presented.jti, "refresh"),
-  ]);
+  const ids = await successorJtis(config, presented.jti);
   return signPair(
     config,
-    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, accessJti),
-    claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, refreshJti, family),
+    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),
+    claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, ids.refresh, family),
   );
 }
