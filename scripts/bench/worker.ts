@@ -1,7 +1,8 @@
 /**
  * The benchmark's Worker: the real app, with bench-only routes that seed members and mint
  * login pairs, and (header `X-Bench-Delays`) the same app over bindings that add
- * production-like delays to every D1 and KV call (./worker-delays.ts). Never deployed.
+ * production-like delays to every D1 and KV call (./worker-delays.ts), timed inside the
+ * Worker (`/__bench/model`) so the local HTTP proxy's cost stays out of it. Never deployed.
  * It imports only what the app has exported since its first version (createApp,
  * loadConfig, issueLoginPair), so `npm run bench -- --before <checkout>` can run it
  * against an older checkout too.
@@ -20,6 +21,52 @@ const SUBJECTS = {
   inactive: { userId: 2, userName: "idle", orgName: "BenchOrg" },
 };
 
+async function mintTokens(env: Env, count: number, subject: (typeof SUBJECTS)["active"]): Promise<string[]> {
+  const config = await loadConfig(env);
+  return Promise.all(Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now())).refresh));
+}
+
+/**
+ * Each path `requests` times, `concurrency` at a time, through the app over delayed
+ * bindings; milliseconds per request as the Worker's clock sees them (it moves with I/O,
+ * timers included). REFRESH_RACE_WINDOW=0 makes the replays reuse, the path that revokes.
+ */
+async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, requests: number, concurrency: number) {
+  const delayed = { ...delayedEnv(env, delays), REFRESH_RACE_WINDOW: "0" };
+  const time = async (path: string, tokens: string[], expect: number) => {
+    const times: number[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < tokens.length) {
+        const body = JSON.stringify({ refresh: tokens[next++] });
+        const started = Date.now();
+        const response = await app.fetch(
+          new Request(`http://bench.local${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body }),
+          delayed,
+          ctx,
+        );
+        await response.text();
+        if (response.status !== expect) throw new Error(`${path}: ${response.status}, expected ${expect}`);
+        times.push(Date.now() - started);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return times;
+  };
+  const [fresh, forLogout, inactive] = await Promise.all([
+    mintTokens(env, requests + 10, SUBJECTS.active),
+    mintTokens(env, requests, SUBJECTS.active),
+    mintTokens(env, requests, SUBJECTS.inactive),
+  ]);
+  await time("/api/org_token/refresh/", fresh.splice(0, 10), 200); // warm up
+  return {
+    success: await time("/api/org_token/refresh/", fresh, 200),
+    replay: await time("/api/org_token/refresh/", fresh, 403),
+    inactive: await time("/api/org_token/refresh/", inactive, 200),
+    logout: await time("/api/token/blacklist/", forLogout, 200),
+  };
+}
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -37,6 +84,10 @@ export default {
       const subject = url.searchParams.get("member") === "inactive" ? SUBJECTS.inactive : SUBJECTS.active;
       const pairs = await Promise.all(Array.from({ length: count }, () => issueLoginPair(config, subject, Date.now())));
       return Response.json(pairs.map((pair) => pair.refresh));
+    }
+    if (url.pathname === "/__bench/model") {
+      const { delays, requests, concurrency } = (await request.json()) as { delays: Delays; requests: number; concurrency: number };
+      return Response.json(await latencyModel(env, ctx, delays, requests, concurrency));
     }
     const delays = request.headers.get("X-Bench-Delays");
     if (delays !== null) return app.fetch(request, delayedEnv(env, JSON.parse(delays) as Delays), ctx);
