@@ -235,9 +235,10 @@ async function latencyModel(apps: Server[]) {
     if (app === apps[0]) {
       const budget = delays.primary + TARGET_MODEL_MS;
       const [p50, p99] = [quantile(model.success, 0.5), quantile(model.success, 0.99)];
-      const ok = p50 <= budget && p99 <= budget;
-      met &&= ok;
-      console.log(`  target: success p50 and p99 <= primary + ${TARGET_MODEL_MS} = ${budget} ms: ${ok ? "MET" : "NOT MET"}\n`);
+      const verdict = (value: number) => (value <= budget ? "MET" : "NOT MET");
+      met &&= p50 <= budget && p99 <= budget;
+      console.log(`  target: success within primary + ${TARGET_MODEL_MS} = ${budget} ms: p50 ${verdict(p50)}, p99 ${verdict(p99)}` +
+        " (a p99 over it with 'local' far under it is this machine's load, not storage)\n");
     }
   }
   return met;
