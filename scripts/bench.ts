@@ -7,10 +7,12 @@
  *                                      login CPU bench (scripts/bench-passwords.ts)
  *   npm run bench -- --latency-model   p50/p99 per path with production-like storage delays
  *
- * Flags: --duration 10 --connections 16 (load); --requests 200 --concurrency 1 (latency
+ * Flags: --duration 10 --connections 16 --slices 5 (load: each target gets `duration`
+ * seconds in `slices` turns, the targets taking turns); --requests 200 --concurrency 1 (latency
  * model, per path, timed inside the Worker); --kv-hit 2 --kv-miss 30 --replica 10 --primary 80 (ms); --before <dir>
  * (also run a checkout of an older version, e.g. a `git worktree` of the base commit, with
- * these bench workers copied in); --skip-passwords.
+ * these bench workers copied in); --kv-raced (also this Worker with a KV blacklist raced
+ * alongside the batch, the alternative docs/exactly-once.md weighs); --skip-passwords.
  *
  * The machine may be shared: absolute numbers move with its load (printed), ratios from one
  * run much less. docs/exactly-once.md explains the targets and the delay defaults.
@@ -30,6 +32,7 @@ const { values: flags } = parseArgs({
   options: {
     "latency-model": { type: "boolean", default: false },
     duration: { type: "string", default: "10" },
+    slices: { type: "string", default: "5" },
     connections: { type: "string", default: "16" },
     requests: { type: "string", default: "200" },
     concurrency: { type: "string", default: "1" },
@@ -39,6 +42,7 @@ const { values: flags } = parseArgs({
     primary: { type: "string", default: String(DEFAULT_DELAYS.primary) },
     before: { type: "string" },
     "skip-passwords": { type: "boolean", default: false },
+    "kv-raced": { type: "boolean", default: false },
     "cpu-refreshes": { type: "string", default: "3000" },
   },
 });
@@ -125,76 +129,106 @@ interface LoadResult {
   errors: number;
 }
 
-/** autocannon against one server, each request with the next token of the list. */
-async function loadTest(server: Server, tokens: string[], duration: number, connections: number): Promise<LoadResult> {
-  let next = 0;
-  const result = await autocannon({
-    url: `${server.base}${REFRESH}`,
+/** One target of the load run: a server (and bench variant), its tokens, what it measured. */
+interface Target {
+  name: string;
+  server: Server;
+  variant?: string;
+  tokens: string[];
+  next: number;
+  seconds: number;
+  latencies: number[];
+  statuses: Record<string, number>;
+  errors: number;
+}
+
+function target(name: string, server: Server, tokens: string[], variant?: string): Target {
+  return { name, server, variant, tokens, next: 0, seconds: 0, latencies: [], statuses: {}, errors: 0 };
+}
+
+/** autocannon against one target for a slice of time, each request with its next token. */
+async function loadSlice(t: Target, seconds: number, connections: number, record = true): Promise<void> {
+  const instance = autocannon({
+    url: `${t.server.base}${REFRESH}`,
     connections,
-    duration,
+    duration: seconds,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(t.variant ? { "x-bench-variant": t.variant } : {}) },
     requests: [
       {
         setupRequest: (request: Record<string, unknown>) => ({
           ...request,
-          body: JSON.stringify({ refresh: tokens[next++ % tokens.length] }),
+          body: JSON.stringify({ refresh: t.tokens[t.next++ % t.tokens.length] }),
         }),
       },
     ],
   });
-  const statuses = Object.fromEntries(
-    Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, (stat as { count: number }).count]),
-  );
+  if (record) {
+    instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {
+      t.latencies.push(responseTime);
+      t.statuses[status] = (t.statuses[status] ?? 0) + 1;
+    });
+  }
+  const result = await instance;
+  if (record) {
+    t.seconds += seconds;
+    t.errors += result.errors + result.timeouts;
+  }
+}
+
+function summary(t: Target): LoadResult {
   return {
-    name: server.name,
-    rps: result.requests.total / duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    statuses,
-    errors: result.errors + result.timeouts,
+    name: t.name,
+    rps: t.latencies.length / t.seconds,
+    p50: quantile(t.latencies, 0.5),
+    p99: quantile(t.latencies, 0.99),
+    statuses: t.statuses,
+    errors: t.errors,
   };
 }
 
 async function throughput(servers: { bare: Server; apps: Server[] }) {
   const duration = Number(flags.duration);
   const connections = Number(flags.connections);
+  const slices = Math.max(1, Number(flags.slices));
   // A fresh token per request for each app: more than it can redeem in the run (~1000/s here at most).
   const perApp = duration * 1000 + 2000;
-  const tokens = new Map<Server, string[]>();
-  for (const app of servers.apps) tokens.set(app, await mint(app, perApp));
   // The bare Worker does not read the token: it gets the same kind of body, cycling.
-  const bareTokens = await mint(servers.apps[0]!, 2000);
+  const targets = [target("bare Hono", servers.bare, await mint(servers.apps[0]!, 2000))];
+  for (const app of servers.apps) targets.push(target(app.name, app, await mint(app, perApp)));
+  if (flags["kv-raced"]) {
+    const app = servers.apps[0]!;
+    targets.push(target(`${app.name} (kv-raced)`, app, await mint(app, perApp), "kv-raced"));
+  }
 
-  // Warm up every Worker (JIT, SQLite pages) before measuring.
-  await loadTest(servers.bare, bareTokens, 2, connections);
-  for (const app of servers.apps) await loadTest(app, tokens.get(app)!.splice(0, 1500), 1, connections);
-
-  const results: LoadResult[] = [];
-  console.log(`\nRefresh under load: autocannon, ${connections} connections, ${duration} s each, a fresh token per request`);
+  // Warm up every target (JIT, SQLite pages), then take turns in slices, so that a change
+  // in the machine's load falls on all of them alike.
+  for (const t of targets) await loadSlice(t, 1, connections, false);
+  console.log(`\nRefresh under load: autocannon, ${connections} connections, ${duration} s each ` +
+    `(${slices} turns of ${(duration / slices).toFixed(1)} s), a fresh token per request`);
   console.log(`  load average before: ${load()}`);
-  results.push(await loadTest(servers.bare, bareTokens, duration, connections));
-  for (const app of servers.apps) {
-    const list = tokens.get(app)!;
-    const result = await loadTest(app, list, duration, connections);
-    if (result.rps * duration > list.length) console.log(`  (${app.name} ran out of fresh tokens: some requests were replays)`);
-    results.push(result);
+  for (let turn = 0; turn < slices; turn++) {
+    for (const t of turn % 2 === 0 ? targets : [...targets].reverse()) await loadSlice(t, duration / slices, connections);
   }
   console.log(`  load average after:  ${load()}\n`);
+  for (const t of targets.slice(1)) {
+    if (t.next > t.tokens.length) console.log(`  (${t.name} ran out of fresh tokens: some requests were replays)`);
+  }
+  const results = targets.map(summary);
   const bare = results[0]!;
-  console.log("  worker          refreshes/s      p50       p99   statuses               vs bare: throughput  p99");
+  console.log("  worker                     refreshes/s      p50       p99   statuses               vs bare: throughput  p99");
   for (const r of results) {
     const statuses = Object.entries(r.statuses).map(([code, n]) => `${code}:${n}`).join(" ") + (r.errors ? ` errors:${r.errors}` : "");
     const ratio = r === bare ? "" : `${(r.rps / bare.rps * 100).toFixed(0).padStart(9)}%  ${(r.p99 / bare.p99).toFixed(2).padStart(6)}x`;
-    console.log(`  ${r.name.padEnd(14)} ${r.rps.toFixed(0).padStart(11)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)}   ${statuses.padEnd(22)} ${ratio}`);
+    console.log(`  ${r.name.padEnd(25)} ${r.rps.toFixed(0).padStart(11)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)}   ${statuses.padEnd(22)} ${ratio}`);
   }
   const app = results[1]!;
   const throughputMet = app.rps >= TARGET_THROUGHPUT * bare.rps;
   const p99Met = app.p99 <= TARGET_P99 * bare.p99;
   console.log(`\n  target: >= ${TARGET_THROUGHPUT * 100}% of bare throughput: ${(app.rps / bare.rps * 100).toFixed(0)}% ${throughputMet ? "MET" : "NOT MET"}`);
   console.log(`  target: p99 <= ${TARGET_P99}x bare: ${(app.p99 / bare.p99).toFixed(2)}x ${p99Met ? "MET" : "NOT MET"}`);
-  if (results[2]) {
-    const before = results[2];
+  const before = results.find((r) => r.name === "before");
+  if (before) {
     console.log(`  this Worker against ${before.name}: ${(app.rps / before.rps).toFixed(2)}x throughput, p99 ${(app.p99 / before.p99).toFixed(2)}x`);
   }
   return throughputMet && p99Met;

@@ -21,6 +21,9 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     requests?: { setupRequest?: (request: Record<string, unknown>) => Record<string, unknown> }[];
   }
-  function autocannon(options: Options): Promise<Result>;
+  interface Instance extends PromiseLike<Result> {
+    on(event: "response", listener: (client: unknown, status: number, bytes: number, responseTime: number) => void): void;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -15,6 +15,44 @@ import { delayedEnv, type Delays } from "./worker-delays";
 
 const app = createApp();
 
+/**
+ * The road not taken, for `npm run bench -- --kv-raced`: the same app with the KV blacklist
+ * kept, its two gets raced alongside the primary batch (never in front of it) and the
+ * consumed jti written to KV after a win, as an edge copy for fast rejects would need.
+ * Answers are the real app's; only the KV traffic is added. Built lazily: an older
+ * checkout run with `--before` has no d1Stores of this shape and never gets this header.
+ */
+let kvRaced: ReturnType<typeof createApp> | undefined;
+async function kvRacedApp() {
+  const { d1Stores } = await import("../../src/storage");
+  return (kvRaced ??= createApp({
+    stores: (env, background) => {
+      const stores = d1Stores(env, background);
+      const raced =
+        (decide: typeof stores.revocations.redeem): typeof stores.revocations.redeem =>
+        async (token, attempt) => {
+          const gets = Promise.all([env.BLACKLIST.get(`jti:${token.jti}`), env.BLACKLIST.get(`family:${token.family}`)]);
+          background(gets.catch(() => undefined));
+          const verdict = await decide(token, attempt);
+          if (verdict.won) {
+            const value = JSON.stringify({ reason: "rotated", used_at: attempt.usedAtMs });
+            background(env.BLACKLIST.put(`jti:${token.jti}`, value, { expirationTtl: 3600 }).catch(() => undefined));
+          }
+          return verdict;
+        };
+      const revocations = stores.revocations;
+      return {
+        ...stores,
+        revocations: {
+          redeem: raced((t, a) => revocations.redeem(t, a)),
+          logout: raced((t, a) => revocations.logout(t, a)),
+          purgeExpired: (now) => revocations.purgeExpired(now),
+        },
+      };
+    },
+  }));
+}
+
 // Two members of one organization: 1 active, 2 inactive (the `{"active": false}` path).
 const SUBJECTS = {
   active: { userId: 1, userName: "bench", orgName: "BenchOrg" },
@@ -89,6 +127,7 @@ export default {
       const { delays, requests, concurrency } = (await request.json()) as { delays: Delays; requests: number; concurrency: number };
       return Response.json(await latencyModel(env, ctx, delays, requests, concurrency));
     }
+    if (request.headers.get("X-Bench-Variant") === "kv-raced") return (await kvRacedApp()).fetch(request, env, ctx);
     const delays = request.headers.get("X-Bench-Delays");
     if (delays !== null) return app.fetch(request, delayedEnv(env, JSON.parse(delays) as Delays), ctx);
     return app.fetch(request, env, ctx);

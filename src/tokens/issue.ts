@@ -3,7 +3,6 @@
  * id, so the same rotation signed again (a retry within the reuse interval) yields the
  * identical pair without storing any token at rest.
  */
-import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { subjectOf, type Subject, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
@@ -73,8 +72,27 @@ function claimsFor(
   return claims;
 }
 
-function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
+const encoder = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+// simplejwt's header, the same on every token: encoded once.
+const HEADER = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+
+/**
+ * A compact JWS, HS256, byte for byte what jose's SignJWT makes of the same header and
+ * claims (test/worker/refresh.test.ts compares them), without its per-call claim
+ * validation and header serialisation: a refresh signs two tokens, and this is its CPU.
+ * Verification stays with jose (src/tokens/verify.ts).
+ */
+async function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
+  const input = `${HEADER}.${base64url(encoder.encode(JSON.stringify(claims)))}`;
+  const signature = await crypto.subtle.sign("HMAC", key, encoder.encode(input));
+  return `${input}.${base64url(new Uint8Array(signature))}`;
 }
 
 async function signPair(config: Config, access: TokenClaims, refresh: TokenClaims): Promise<TokenPair> {

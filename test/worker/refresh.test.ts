@@ -1,4 +1,5 @@
 /** POST /api/org_token/refresh/: every row of the contract's table, in its order. */
+import { base64url, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import {
   app,
@@ -10,6 +11,7 @@ import {
   manualClock,
   mintToken,
   postJson,
+  SECRET,
   seed,
   setMembership,
   TOKEN_NOT_VALID,
@@ -225,6 +227,16 @@ describe("refresh: the active member's pair", () => {
     expect(header).toEqual({ alg: "HS256", typ: "JWT" });
 
     expect(await ledgerRow(presented.jti!)).toMatchObject({ reason: "rotated", used_at: clock(), expires_at: presented.exp });
+  });
+
+  it("both tokens are byte for byte what jose's SignJWT makes of the same header and claims", async () => {
+    const s = await seed({ userId: 424242 });
+    const pair = await (await postJson(app(), PATH, { refresh: await mintToken({ ...s, orgName: s.orgName }) })).json<Record<string, string>>();
+    for (const token of [pair.access!, pair.refresh!]) {
+      const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part))));
+      const again = await new SignJWT(payload).setProtectedHeader(header).sign(new TextEncoder().encode(SECRET));
+      expect(token).toBe(again);
+    }
   });
 
   it("writes no KV entry: the ledger alone is the blacklist", async () => {

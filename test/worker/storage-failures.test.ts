@@ -29,6 +29,16 @@ describe("storage failures", () => {
     expect((await postJson(app(), "/api/org_token/refresh/", { refresh: token })).status).toBe(200);
   });
 
+  it("logout whose batch committed but whose answer was lost: 200, blacklisted once", async () => {
+    const s = await seed({ membership: "inactive" });
+    const token = await mintToken(s);
+    const response = await postJson(app({ stores: faultyStores("primary.batch+committed") }), "/api/token/blacklist/", { refresh: token });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ active: false });
+    const again = await postJson(app(), "/api/token/blacklist/", { refresh: token });
+    expect(again.status).toBe(403);
+  });
+
   it("logout needs neither KV nor the read replica", async () => {
     const s = await seed();
     const token = await mintToken(s);
