@@ -17,8 +17,7 @@ import { routeMatcher } from "./http/route-match";
 import { log, requestLog } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
-import { storesOver, type StorageBindings, type Stores, type StoresFactory } from "./storage";
-import type { Background } from "./storage/revocations";
+import { storesOver, type Background, type StorageBindings, type Stores, type StoresFactory } from "./storage";
 import type { AppEnv } from "./types";
 
 export type { AppEnv } from "./types";

@@ -23,6 +23,8 @@ export interface Settings {
   refreshTokenLifetime?: SettingValue;
   /** Seconds during which a just-rotated refresh token gets its successor pair again; default 0. */
   refreshReuseInterval?: SettingValue;
+  /** Seconds after a rotation in which the rotated token back is a lost race (403, family kept); default 10. */
+  refreshRaceWindow?: SettingValue;
   /** Origins that get CORS headers: a comma-separated string or a list; default none. */
   corsAllowedOrigins?: string | readonly string[] | undefined;
   /** Failed logins allowed per 15 minutes per username at one client address before 429; default 10. */
@@ -59,6 +61,11 @@ export interface Config {
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
+  /**
+   * Seconds after a rotation during which the rotated token coming back is taken for a
+   * concurrent refresh that lost the race (403, family kept), not for reuse; 0: always reuse.
+   */
+  raceWindow: number;
   corsAllowedOrigins: ReadonlySet<string>;
   /** Login attempts per 15-minute window (src/login/throttle.ts): per username at one address
    * before 429; per username over all addresses before each address gets one try per window;
@@ -76,7 +83,24 @@ const SECONDS_DEFAULTS = {
   accessTokenLifetime: 86400,
   refreshTokenLifetime: 2592000,
   refreshReuseInterval: 0,
+  refreshRaceWindow: 10,
 } as const;
+
+const YEAR = 365 * 24 * 3600;
+/**
+ * The range of each duration, in seconds. Lifetimes: from 1 s to 10 years (a larger one
+ * overflows the response's date; a smaller one is no token). Reuse interval and race
+ * window: up to a day; beyond that a replay is no retry nor race.
+ */
+const SECONDS_RANGE = {
+  accessTokenLifetime: [1, 10 * YEAR],
+  refreshTokenLifetime: [1, 10 * YEAR],
+  refreshReuseInterval: [0, 24 * 3600],
+  refreshRaceWindow: [0, 24 * 3600],
+} as const satisfies Record<keyof typeof SECONDS_DEFAULTS, readonly [number, number]>;
+
+/** Failed logins per window: at least one, and no more than any client could try. */
+const MAX_LIMIT = 1_000_000;
 
 const LIMIT_DEFAULTS = {
   loginPairFailureLimit: 10,
@@ -103,16 +127,19 @@ class SettingsReader {
     const raw = this.settings[key];
     if (isBlank(raw)) return LIMIT_DEFAULTS[key];
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${this.name(key)} must be a whole number above 0`);
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_LIMIT) {
+      throw new ConfigError(`${this.name(key)} must be a whole number from 1 to ${MAX_LIMIT}`);
+    }
     return value;
   }
 
-  seconds(key: keyof typeof SECONDS_DEFAULTS, allowZero: boolean): number {
+  seconds(key: keyof typeof SECONDS_DEFAULTS): number {
     const raw = this.settings[key];
     if (isBlank(raw)) return SECONDS_DEFAULTS[key];
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-      throw new ConfigError(`${this.name(key)} must be a ${allowZero ? "non-negative" : "positive"} number of seconds`);
+    const [min, max] = SECONDS_RANGE[key];
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new ConfigError(`${this.name(key)} must be a number of seconds from ${min} to ${max}`);
     }
     // As Python's timedelta: whole microseconds.
     return Math.round(value * 1e6) / 1e6;
@@ -179,9 +206,10 @@ async function buildConfig({ secret, previousSecrets: previousRaw, settings, nam
     throw new ConfigError(`${read.name("secret")} is shorter than ${MIN_SECRET_BYTES} bytes`);
   }
   const previous = previousSecrets(previousRaw, read.name("previousSecrets"));
-  const accessLifetime = read.seconds("accessTokenLifetime", false);
-  const refreshLifetime = read.seconds("refreshTokenLifetime", false);
-  const reuseInterval = read.seconds("refreshReuseInterval", true);
+  const accessLifetime = read.seconds("accessTokenLifetime");
+  const refreshLifetime = read.seconds("refreshTokenLifetime");
+  const reuseInterval = read.seconds("refreshReuseInterval");
+  const raceWindow = read.seconds("refreshRaceWindow");
   const corsAllowedOrigins = read.origins();
   const loginPairFailureLimit = read.count("loginPairFailureLimit");
   const loginUserFailureLimit = read.count("loginUserFailureLimit");
@@ -198,6 +226,7 @@ async function buildConfig({ secret, previousSecrets: previousRaw, settings, nam
     accessLifetime,
     refreshLifetime,
     reuseInterval,
+    raceWindow,
     corsAllowedOrigins,
     loginPairFailureLimit,
     loginUserFailureLimit,

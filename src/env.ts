@@ -15,6 +15,7 @@ export interface Env {
   ACCESS_TOKEN_LIFETIME?: string;
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
+  REFRESH_RACE_WINDOW?: string;
   CORS_ALLOWED_ORIGINS?: string;
   LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
@@ -28,6 +29,7 @@ export const SETTING_VARS = {
   accessTokenLifetime: "ACCESS_TOKEN_LIFETIME",
   refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
   refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
+  refreshRaceWindow: "REFRESH_RACE_WINDOW",
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",

@@ -16,6 +16,8 @@ export type Problem =
   | { kind: "method_not_allowed"; method: string; allow: readonly string[] }
   | { kind: "unsupported_media_type"; mediaType: string }
   | { kind: "payload_too_large"; limit: number }
+  /** The body broke off while being read (the client dropped the connection). */
+  | { kind: "body_unreadable" }
   | { kind: "json_parse_error"; reason: string }
   | { kind: "multipart_parse_error"; reason: string }
   | { kind: "no_data" }
@@ -80,6 +82,8 @@ export function render(problem: Problem): Rendered {
       return { status: 415, body: { detail: `Unsupported media type "${problem.mediaType}" in request.` } };
     case "payload_too_large":
       return { status: 413, body: { detail: `Request body exceeds ${problem.limit} bytes.` } };
+    case "body_unreadable":
+      return { status: 400, body: { detail: "The request body could not be read." } };
     case "json_parse_error":
       return { status: 400, body: { detail: `JSON parse error - ${problem.reason}` } };
     case "multipart_parse_error":

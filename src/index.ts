@@ -1,5 +1,6 @@
 /** This repository's Worker: the API at the root, under today's binding and variable names. */
 import { orgTokenApi } from "./api";
+import { log } from "./log";
 import { workerApiOptions, type Env } from "./env";
 
 const tokens = orgTokenApi<Env>(workerApiOptions);
@@ -9,6 +10,6 @@ export default {
   /** Cron Trigger: forget ledger rows whose tokens have expired. */
   async scheduled(controller, env, _ctx) {
     const removed = await tokens.purgeExpired(env, controller.scheduledTime);
-    console.log(JSON.stringify({ event: "ledger_purged", ...removed }));
+    log("info", "ledger_purged", { ...removed });
   },
 } satisfies ExportedHandler<Env>;

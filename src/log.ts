@@ -108,6 +108,7 @@ function problemOutcome(problem: Problem): Outcome {
     case "no_data":
     case "not_an_object":
     case "field_errors":
+    case "body_unreadable":
       return "bad_request";
   }
 }

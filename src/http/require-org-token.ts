@@ -8,9 +8,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import { ConfigError, type Config } from "../config";
 import { fail, ProblemError } from "../errors";
+import { log } from "../log";
 import { problemResponse } from "./problem";
 import { bearerToken } from "../routes/membership-status";
-import { memberIsActive } from "../routes/standing";
+import { requireMember } from "../policy/membership";
 import { storesOver, type StorageBindings } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
 import { verifyToken } from "../tokens/verify";
@@ -52,19 +53,19 @@ export function orgTokenGuard<E extends object>(
       prepared = await prepare(c.env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      console.error(JSON.stringify({ event: "config_error", message: error.message }));
+      log("error", "config_error", { message: error.message });
       throw fail({ kind: "misconfigured" });
     }
     const token = bearerToken(c.req.header("Authorization"));
     if (token === undefined) throw fail({ kind: "no_bearer_token" });
-    const claims = await verifyToken(token, "access", prepared.config.signingKey, clock());
+    const claims = await verifyToken(token, "access", prepared.config.verificationKeys, clock());
     if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
     const required = typeof organization === "function" ? organization(c as Context) : organization;
     if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
     if (activeMember) {
       const { members } = storesOver(prepared.storage, () => undefined);
       const standing = await members.standing(claims.user_id, claims.org_name);
-      if (!memberIsActive(standing, claims.user_name, claims.org_name)) {
+      if (!requireMember(standing, claims.user_name, claims.org_name).active) {
         throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });
       }
     }

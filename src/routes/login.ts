@@ -2,16 +2,18 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import { fail } from "../errors";
+import { log, noteRequest } from "../log";
 import { readFields } from "../http/body";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
 import { admit, refused, succeeded, throttleKeys } from "../login/throttle";
 import { issueLoginPair, pairBody } from "../tokens/issue";
-import { memberIsActive } from "./standing";
+import { requireMember } from "../policy/membership";
 
 export async function login(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   const { username, password, org_name: orgName } = await readFields(c.req.raw, ["username", "password", "org_name"]);
   const now = clock();
+  noteRequest(c, { org: orgName });
 
   // Counted before the password is derived: of a burst, at most the limit is checked.
   const keys = await throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
@@ -29,6 +31,7 @@ export async function login(c: Context<AppEnv>) {
   if (account === undefined || !verdict.ok || !account.userActive) {
     throw fail({ kind: "bad_credentials" }); // the attempt stays counted
   }
+  noteRequest(c, { userId: account.userId });
   c.executionCtx.waitUntil(quietly("attempts_success", succeeded(stores.attempts, admission)));
   if (verdict.mustUpgrade && account.passwordHash !== null) {
     // Rehash under the current scheme after the response; a failure costs nothing but the upgrade.
@@ -38,14 +41,15 @@ export async function login(c: Context<AppEnv>) {
   }
 
   const standing = await stores.members.standing(account.userId, orgName);
-  if (!memberIsActive(standing, account.userName, orgName)) {
+  if (!requireMember(standing, account.userName, orgName).active) {
     throw fail({ kind: "member_not_active", user: account.userName, org: orgName });
   }
   const pair = await issueLoginPair(config, { userId: account.userId, userName: account.userName, orgName }, now);
+  noteRequest(c, { outcome: "logged_in" });
   return c.json(pairBody(pair, config));
 }
 
 /** Giving attempts back is a courtesy: a failure costs at most one counted attempt, never a 503. */
 function quietly(event: string, work: Promise<void>): Promise<void> {
-  return work.catch((error: unknown) => console.error(JSON.stringify({ event: `${event}_failed`, error: String(error) })));
+  return work.catch((error: unknown) => log("error", `${event}_failed`, { error: String(error) }));
 }

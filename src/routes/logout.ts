@@ -1,22 +1,21 @@
 /** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
-import { presentedRefreshToken } from "./presented";
-import { refuseRevoked } from "./revoked";
+import { familyExpiresAt, refuseBlacklisted, reuseIfRotatedBy } from "../policy/blacklisted";
+import { noteRequest } from "../log";
+import { presentedRefreshToken } from "../policy/presented-token";
 
 export async function logout(c: Context<AppEnv>) {
   const { config, stores } = c.var;
-  const { claims, family, now } = await presentedRefreshToken(c);
+  const { claims, family, token, now } = await presentedRefreshToken(c);
 
-  const [revocation, standing] = await Promise.all([
-    stores.revocations.lookup(claims.jti, family),
-    stores.members.standing(claims.user_id, claims.org_name),
-  ]);
-  const entry = { jti: claims.jti, family, usedAtMs: now, expiresAt: claims.exp };
-  const outcome = revocation === undefined ? await stores.revocations.logout(entry) : { won: false as const, revocation };
-  if (!outcome.won) {
-    // Already blacklisted; a rotated token coming back is reuse here too (logout has no grace).
-    await refuseRevoked(outcome.revocation, claims, family, now, config, stores.revocations);
-  }
-  return c.json(standing.kind === "inactive_member" ? { active: false } : {});
+  // One round trip, as refresh: the blacklist, the standing and the logout write in one batch.
+  const verdict = await stores.revocations.logout(token, {
+    usedAtMs: now,
+    reuseIfRotatedBy: reuseIfRotatedBy(config, now, "logout"),
+    familyExpiresAt: familyExpiresAt(claims, now, config),
+  });
+  if (verdict.revocation !== undefined) refuseBlacklisted(c, verdict, claims, family);
+  noteRequest(c, { outcome: "logged_out" });
+  return c.json(verdict.standing.kind === "inactive_member" ? { active: false } : {});
 }

@@ -4,7 +4,7 @@ import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import { verifyToken } from "../tokens/verify";
-import { memberIsActive } from "./standing";
+import { requireMember } from "../policy/membership";
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -23,7 +23,7 @@ export async function membershipStatus(c: Context<AppEnv>) {
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 
   const standing = await stores.members.standing(claims.user_id, orgName);
-  const active = memberIsActive(standing, claims.user_name, orgName);
-  noteRequest(c, { outcome: active ? "active" : "inactive_member" });
-  return c.json({ active });
+  const membership = requireMember(standing, claims.user_name, orgName);
+  noteRequest(c, { outcome: membership.active ? "active" : "inactive_member" });
+  return c.json(membership);
 }

@@ -1,9 +1,11 @@
 import type { Env } from "../env";
 import type { LoginAttempts } from "./attempts";
 import { D1LoginAttempts } from "./d1/attempts";
-import { D1Members, type Members } from "./members";
+import { D1Members } from "./d1/members";
+import { D1Revocations } from "./d1/revocations";
+import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
-import { D1KvRevocations, type Background, type Revocations } from "./revocations";
+import type { Revocations } from "./revocations";
 
 export interface Stores {
   members: Members;
@@ -18,17 +20,22 @@ export interface StorageBindings {
   kv: KVNamespace;
 }
 
+/** Where work that must not delay or fail the response goes (ExecutionContext.waitUntil). */
+export type Background = (work: Promise<unknown>) => void;
+
 export type StoresFactory = (env: Env, background: Background) => Stores;
 
 /**
- * Per request: reads go through one D1 session, which may be served by a nearby read
- * replica; the consuming write goes to the primary, the only strongly consistent place.
+ * Per request. Refresh and logout decide on the primary, the only strongly consistent
+ * place, in one batch. Login and membership status read through a D1 session, which may be
+ * served by a nearby read replica; it is opened on the first such read, never otherwise.
  */
-export function storesOver({ db, kv }: StorageBindings, background: Background): Stores {
-  const session = db.withSession("first-unconstrained");
+export function storesOver({ db, kv }: StorageBindings, _background: Background): Stores {
+  let session: D1DatabaseSession | undefined;
+  const replica = () => (session ??= db.withSession("first-unconstrained"));
   return {
-    members: new D1Members(session, db),
-    revocations: new D1KvRevocations(db, session, kv, background),
+    members: new D1Members(replica, db),
+    revocations: new D1Revocations(db),
     attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
   };

@@ -3,7 +3,6 @@
  * id, so the same rotation signed again (a retry within the reuse interval) yields the
  * identical pair without storing any token at rest.
  */
-import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { subjectOf, type Subject, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
@@ -16,24 +15,39 @@ export interface TokenPair {
   refreshClaims: TokenClaims;
 }
 
+// The lifetimes as the body writes them, once per configuration rather than per response.
+const lifetimeTexts = new WeakMap<Config, { access: string; refresh: string }>();
+
+function lifetimesOf(config: Config): { access: string; refresh: string } {
+  let texts = lifetimeTexts.get(config);
+  if (texts === undefined) {
+    texts = { access: pythonFloat(config.accessLifetime), refresh: pythonFloat(config.refreshLifetime) };
+    lifetimeTexts.set(config, texts);
+  }
+  return texts;
+}
+
 /** The response body both login and refresh answer with, in the origin's key order. */
 export function pairBody(pair: TokenPair, config: Config) {
+  const lifetimes = lifetimesOf(config);
   return {
     exp: utcTimestamp(pair.accessClaims.exp),
-    access_lifetime: pythonFloat(config.accessLifetime),
-    refresh_lifetime: pythonFloat(config.refreshLifetime),
+    access_lifetime: lifetimes.access,
+    refresh_lifetime: lifetimes.refresh,
     refresh: pair.refresh,
     access: pair.access,
   };
 }
 
 /** A fresh id, formatted as simplejwt's uuid4().hex. */
-export function randomJti(): string {
+function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-function successorJti(config: Config, presentedJti: string, type: TokenType): Promise<string> {
-  return opaqueId(config, `successor:${type}:${presentedJti}`);
+/** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
+async function successorJtis(config: Config, presentedJti: string): Promise<{ access: string; refresh: string }> {
+  const id = await opaqueId(config, `successor:${presentedJti}`, 64);
+  return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
 
 function claimsFor(
@@ -58,8 +72,27 @@ function claimsFor(
   return claims;
 }
 
-function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
+const encoder = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+// simplejwt's header, the same on every token: encoded once.
+const HEADER = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+
+/**
+ * A compact JWS, HS256, byte for byte what jose's SignJWT makes of the same header and
+ * claims (test/worker/refresh.test.ts compares them), without its per-call claim
+ * validation and header serialisation: a refresh signs two tokens, and this is its CPU.
+ * Verification stays with jose (src/tokens/verify.ts).
+ */
+async function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
+  const input = `${HEADER}.${base64url(encoder.encode(JSON.stringify(claims)))}`;
+  const signature = await crypto.subtle.sign("HMAC", key, encoder.encode(input));
+  return `${input}.${base64url(new Uint8Array(signature))}`;
 }
 
 async function signPair(config: Config, access: TokenClaims, refresh: TokenClaims): Promise<TokenPair> {
@@ -91,13 +124,10 @@ export async function issueSuccessorPair(
   rotatedAtMs: number,
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const [accessJti, refreshJti] = await Promise.all([
-    successorJti(config, presented.jti, "access"),
-    successorJti(config, presented.jti, "refresh"),
-  ]);
+  const ids = await successorJtis(config, presented.jti);
   return signPair(
     config,
-    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, accessJti),
-    claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, refreshJti, family),
+    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),
+    claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, ids.refresh, family),
   );
 }

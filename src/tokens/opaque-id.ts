@@ -1,10 +1,19 @@
 import type { Config } from "../config";
 
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const encoder = new TextEncoder();
+
+function hex(bytes: ArrayBuffer, length: number): string {
+  const view = new Uint8Array(bytes, 0, length / 2);
+  let text = "";
+  for (const byte of view) text += HEX[byte]!;
+  return text;
 }
 
-/** 32 hex characters that stand for `label` and cannot be guessed or reversed without the secret. */
-export async function opaqueId(config: Config, label: string): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, new TextEncoder().encode(label))).slice(0, 32);
+/**
+ * `length` (even, at most 64) hex characters that stand for `label` and cannot be guessed
+ * or reversed without the secret.
+ */
+export async function opaqueId(config: Config, label: string, length = 32): Promise<string> {
+  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, encoder.encode(label)), length);
 }

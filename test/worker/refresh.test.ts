@@ -1,14 +1,17 @@
 /** POST /api/org_token/refresh/: every row of the contract's table, in its order. */
-import { describe, expect, it } from "vitest";
+import { base64url, SignJWT } from "jose";
+import { describe, expect, it, vi } from "vitest";
 import {
   app,
   BLACKLISTED,
+  call,
   claimsOf,
   env,
   kvEntry,
   manualClock,
   mintToken,
   postJson,
+  SECRET,
   seed,
   setMembership,
   TOKEN_NOT_VALID,
@@ -94,10 +97,8 @@ describe("refresh: simplejwt's own tokens (vectors)", () => {
     expect(claimsOf(pair.refresh)).toMatchObject({ user_id: 3, org_name: "UofMDTest", user_name: "ceugarteblair" });
     // A Django-issued token has no family claim: it starts a family named after itself.
     expect(claimsOf(pair.refresh).fam).toBe(claims.jti);
-    // exp 2099: KV's TTL is capped (it is a cache; the D1 ledger remembers until exp).
-    const cached = await kvEntry(claims.jti);
-    expect(cached.value).toMatchObject({ reason: "rotated" });
-    expect(cached.expiration! - Date.now() / 1000).toBeGreaterThan(365 * 24 * 3600);
+    // exp 2099: the ledger remembers the jti until the token's own exp.
+    expect(await ledgerRow(claims.jti)).toMatchObject({ reason: "rotated", expires_at: claims.exp });
 
     const again = await postJson(worker, PATH, { refresh: vectors.valid.refresh.token }, vectorEnv);
     expect(again.status).toBe(403);
@@ -228,25 +229,23 @@ describe("refresh: the active member's pair", () => {
     expect(await ledgerRow(presented.jti!)).toMatchObject({ reason: "rotated", used_at: clock(), expires_at: presented.exp });
   });
 
-  it("writes the consumed jti to KV with expirationTtl = the token's remaining lifetime", async () => {
+  it("both tokens are byte for byte what jose's SignJWT makes of the same header and claims", async () => {
+    const s = await seed({ userId: 424242 });
+    const pair = await (await postJson(app(), PATH, { refresh: await mintToken({ ...s, orgName: s.orgName }) })).json<Record<string, string>>();
+    for (const token of [pair.access!, pair.refresh!]) {
+      const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part))));
+      const again = await new SignJWT(payload).setProtectedHeader(header).sign(new TextEncoder().encode(SECRET));
+      expect(token).toBe(again);
+    }
+  });
+
+  it("writes no KV entry: the ledger alone is the blacklist", async () => {
     const s = await seed();
     const token = await mintToken(s, { lifetime: 7200 });
     const { jti, exp } = claimsOf(token);
     expect((await postJson(app(), PATH, { refresh: token })).status).toBe(200);
-    const entry = await kvEntry(jti!);
-    expect(entry.value).toMatchObject({ reason: "rotated" });
-    expect(Math.abs(entry.expiration! - exp!)).toBeLessThanOrEqual(2);
-  });
-
-  it("a token with under 60 s left is kept in KV for KV's minimum of 60 s", async () => {
-    const s = await seed();
-    const token = await mintToken(s, { lifetime: 20 });
-    const { jti } = claimsOf(token);
-    expect((await postJson(app(), PATH, { refresh: token })).status).toBe(200);
-    const entry = await kvEntry(jti!);
-    const nowSeconds = Date.now() / 1000;
-    expect(entry.expiration! - nowSeconds).toBeGreaterThan(55);
-    expect(entry.expiration! - nowSeconds).toBeLessThanOrEqual(61);
+    expect((await kvEntry(jti!)).value).toBeNull();
+    expect(await ledgerRow(jti!)).toMatchObject({ reason: "rotated", expires_at: exp });
   });
 
   it("configured lifetimes shape the pair and are written as Python floats", async () => {
@@ -284,4 +283,83 @@ describe("refresh: the active member's pair", () => {
     const replay = await postJson(worker, PATH, { refresh: chain[1] });
     expect(await replay.json()).toEqual(BLACKLISTED);
   });
+});
+
+describe("refresh: consumed means answered", () => {
+  it("ACCESS_TOKEN_LIFETIME=1e13: a 500 naming the variable, and the token is not consumed", async () => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const errors = vi.spyOn(console, "error");
+    try {
+      const response = await postJson(app(), PATH, { refresh: token }, { ACCESS_TOKEN_LIFETIME: "1e13" });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ detail: expect.stringMatching(/misconfigured/i) });
+      const logged = errors.mock.calls.map((args) => JSON.parse(String(args[0])));
+      expect(logged).toContainEqual({ level: "error", event: "config_error", message: expect.stringContaining("ACCESS_TOKEN_LIFETIME") });
+    } finally {
+      errors.mockRestore();
+    }
+    expect(await ledgerRow(claimsOf(token).jti!)).toBeNull();
+    expect((await postJson(app(), PATH, { refresh: token })).status).toBe(200);
+  });
+
+  it.each([
+    ["ACCESS_TOKEN_LIFETIME", "315360000", 200],
+    ["ACCESS_TOKEN_LIFETIME", "315360001", 500],
+    ["ACCESS_TOKEN_LIFETIME", "0.5", 500],
+    ["REFRESH_TOKEN_LIFETIME", "315360000", 200],
+    ["REFRESH_TOKEN_LIFETIME", "1e10", 500],
+    ["REFRESH_REUSE_INTERVAL", "86400", 200],
+    ["REFRESH_REUSE_INTERVAL", "86401", 500],
+    ["REFRESH_RACE_WINDOW", "0", 200],
+    ["REFRESH_RACE_WINDOW", "-1", 500],
+    ["REFRESH_RACE_WINDOW", "1e9", 500],
+    ["REFRESH_RACE_WINDOW", "soon", 500],
+    ["LOGIN_USER_FAILURE_LIMIT", "1000001", 500],
+    ["LOGIN_ADDRESS_FAILURE_LIMIT", "1000000", 200],
+  ] as const)("%s=%s: %i", async (name, value, status) => {
+    const s = await seed();
+    const errors = vi.spyOn(console, "error");
+    try {
+      const response = await postJson(app(), PATH, { refresh: await mintToken(s) }, { [name]: value });
+      expect(response.status).toBe(status);
+      if (status === 500) {
+        expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).toContain(name);
+      } else {
+        expect(await response.json()).toHaveProperty("refresh");
+      }
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it.each(["/api/org_token/refresh/", "/api/token/blacklist/"])(
+    "%s: a client that drops the connection mid-body is a quiet 400, not an unhandled error",
+    async (path) => {
+      const s = await seed();
+      const token = await mintToken(s);
+      const half = new TextEncoder().encode(`{"refresh": "${token.slice(0, 40)}`);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(half);
+          controller.error(new Error("connection reset by peer"));
+        },
+      });
+      const errors = vi.spyOn(console, "error");
+      try {
+        const response = await call(app(), path, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body,
+          duplex: "half",
+        } as RequestInit);
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({ detail: "The request body could not be read." });
+        expect(errors.mock.calls.map((args) => String(args[0])).join("\n")).not.toContain("unhandled_error");
+      } finally {
+        errors.mockRestore();
+      }
+      expect(await ledgerRow(claimsOf(token).jti!)).toBeNull();
+    },
+  );
 });

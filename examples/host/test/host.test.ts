@@ -164,7 +164,7 @@ describe("the host's own routes are untouched", () => {
       .map((entry) => entry.message);
     expect(messages).toEqual([
       "TOKENS_SECRET is not set",
-      "TOKENS_ACCESS_LIFETIME must be a positive number of seconds",
+      "TOKENS_ACCESS_LIFETIME must be a number of seconds from 1 to 315360000",
     ]);
   });
 

@@ -2,13 +2,17 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import { fail } from "../errors";
+import { noteRequest } from "../log";
 import { readFields } from "../http/body";
+import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
 import { verifyToken } from "../tokens/verify";
 
 export interface PresentedRefresh {
   claims: TokenClaims;
   family: string;
+  /** The token as the blacklist knows it. */
+  token: PresentedToken;
   /** The request's one reading of the clock. */
   now: number;
 }
@@ -16,9 +20,12 @@ export interface PresentedRefresh {
 /** Parse the body, then verify signature, alg, type and expiry before any storage is touched. */
 export async function presentedRefreshToken(c: Context<AppEnv>): Promise<PresentedRefresh> {
   const { config, clock } = c.var;
-  const { refresh: token } = await readFields(c.req.raw, ["refresh"]);
+  const { refresh } = await readFields(c.req.raw, ["refresh"]);
   const now = clock();
-  const claims = await verifyToken(token, "refresh", config.verificationKeys, now);
+  const claims = await verifyToken(refresh, "refresh", config.verificationKeys, now);
   if (claims === undefined) throw fail({ kind: "token_not_valid" });
-  return { claims, family: familyOf(claims), now };
+  noteRequest(c, { userId: claims.user_id, org: claims.org_name });
+  const family = familyOf(claims);
+  const token = { jti: claims.jti, family, userId: claims.user_id, orgName: claims.org_name, expiresAt: claims.exp };
+  return { claims, family, token, now };
 }

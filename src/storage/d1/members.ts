@@ -1,0 +1,68 @@
+/**
+ * Members in D1. Reads for login and membership status may be served by a read replica
+ * (Sessions API): a few seconds of lag on a membership change is harmless next to a round
+ * trip to the primary. Refresh and logout read the standing on the primary instead, in the
+ * batch that decides the token (./revocations.ts).
+ */
+import { guard } from "../guard";
+import type { Credentials, Members, Standing } from "../members";
+
+export interface StandingRow {
+  user_id: number | null;
+  user_active: number | null;
+  member_active: number | null;
+}
+
+// One statement, one round trip: the organization row decides existence, the left joins the rest.
+export const STANDING = `
+  SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+  FROM users_orgaccount AS o
+  LEFT JOIN users_user AS u ON u.id = ?1
+  LEFT JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = u.id
+  WHERE o.name = ?2`;
+
+export function standingFromRow(row: StandingRow | null | undefined): Standing {
+  if (row === null || row === undefined) return { kind: "no_organization" };
+  if (row.user_id === null || row.member_active === null) return { kind: "not_member" };
+  if (row.user_active !== 1) return { kind: "user_inactive" };
+  return row.member_active === 1 ? { kind: "active_member" } : { kind: "inactive_member" };
+}
+
+export class D1Members implements Members {
+  /**
+   * `reader` gives the database to read from, a Sessions API session where replicas are
+   * wanted (made on first use: a request that never reads here never opens one); `writer`
+   * is the database itself (the primary).
+   */
+  constructor(
+    private readonly reader: () => D1Database | D1DatabaseSession,
+    private readonly writer: D1Database,
+  ) {}
+
+  standing(userId: number, orgName: string): Promise<Standing> {
+    return guard("members.standing", async () =>
+      standingFromRow(await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>()),
+    );
+  }
+
+  credentials(userName: string): Promise<Credentials | undefined> {
+    return guard("members.credentials", async () => {
+      const row = await this.reader()
+        .prepare("SELECT id, username, password, is_active FROM users_user WHERE username = ?1")
+        .bind(userName)
+        .first<{ id: number; username: string; password: string | null; is_active: number }>();
+      if (row === null) return undefined;
+      return { userId: row.id, userName: row.username, passwordHash: row.password, userActive: row.is_active === 1 };
+    });
+  }
+
+  setPasswordHash(userId: number, oldHash: string, newHash: string): Promise<void> {
+    // Conditional on the old hash, so a password changed meanwhile is never overwritten.
+    return guard("members.setPasswordHash", async () => {
+      await this.writer
+        .prepare("UPDATE users_user SET password = ?3 WHERE id = ?1 AND password = ?2")
+        .bind(userId, oldHash, newHash)
+        .run();
+    });
+  }
+}

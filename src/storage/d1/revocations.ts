@@ -1,0 +1,163 @@
+/**
+ * The blacklist in D1, decided in one batch on the primary (one transaction, one round
+ * trip). `token_ledger`'s primary key on jti makes consumption exactly-once, whatever the
+ * concurrency or location: of concurrent conditional inserts of one jti, one changes a row.
+ *
+ * The batch reads first (the standing, the token's ledger row, its family's revocation),
+ * then writes: the family revocation if the token comes back as reuse, then the consuming
+ * insert, itself conditional on everything the reads check, so that the reads tell every
+ * loser why it lost and nothing is consumed that the route would not answer with a pair.
+ *
+ * KV holds no copy: nothing would read it in front of this batch without adding a round
+ * trip to every refresh (docs/exactly-once.md).
+ */
+import { guard } from "../guard";
+import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
+import { STANDING, standingFromRow, type StandingRow } from "./members";
+
+const PURGE_SLICE_ROWS = 5000;
+const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
+
+interface LedgerRow {
+  reason: "rotated" | "logout";
+  used_at: number; // unix milliseconds
+}
+
+interface StateRow {
+  family_revoked: number | null;
+  reason: LedgerRow["reason"] | null;
+  used_at: number | null;
+}
+
+const STATE = `
+  SELECT
+    (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
+    l.reason, l.used_at
+  FROM (SELECT 1) LEFT JOIN token_ledger AS l ON l.jti = ?1`;
+
+// A rotated token presented again, rotated at or before ?5: revoke its family (RFC 9700 4.14.2).
+const REVOKE_IF_REUSED = `
+  INSERT INTO token_family_revocation (family, revoked_at, expires_at)
+  SELECT ?2, ?3, ?4
+  WHERE EXISTS (SELECT 1 FROM token_ledger WHERE jti = ?1 AND reason = 'rotated' AND used_at <= ?5)
+  ON CONFLICT (family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
+  WHERE excluded.expires_at > expires_at`;
+
+// Consume unless the jti is there already, the family is revoked, or the user is not an
+// active member of an existing organization (then the token stays usable).
+const CONSUME = `
+  INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
+  SELECT ?1, ?2, 'rotated', ?3, ?4
+  WHERE NOT EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ?2)
+    AND EXISTS (
+      SELECT 1 FROM users_orgaccount AS o
+      JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = ?5 AND m.active = 1
+      JOIN users_user AS u ON u.id = ?5 AND u.is_active = 1
+      WHERE o.name = ?6)
+  ON CONFLICT (jti) DO NOTHING`;
+
+// Logout blacklists whatever the membership.
+const LOG_OUT = `
+  INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
+  SELECT ?1, ?2, 'logout', ?3, ?4
+  WHERE NOT EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ?2)
+  ON CONFLICT (jti) DO NOTHING`;
+
+const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
+
+function revocationOf(row: StateRow | undefined): Revocation | undefined {
+  if (row?.family_revoked) return { kind: "family_revoked" };
+  if (row?.reason === "rotated" && row.used_at !== null) return { kind: "rotated", usedAtMs: row.used_at };
+  if (row?.reason === "logout") return { kind: "logged_out" };
+  return undefined;
+}
+
+export class D1Revocations implements Revocations {
+  constructor(private readonly primary: D1Database) {}
+
+  redeem(token: PresentedToken, attempt: Attempt): Promise<Verdict> {
+    return this.decide(token, attempt, "rotated");
+  }
+
+  logout(token: PresentedToken, attempt: Attempt): Promise<Verdict> {
+    return this.decide(token, attempt, "logout");
+  }
+
+  private async decide(token: PresentedToken, attempt: Attempt, reason: LedgerRow["reason"]): Promise<Verdict> {
+    const db = this.primary;
+    const write =
+      reason === "rotated"
+        ? db.prepare(CONSUME).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt, token.userId, token.orgName)
+        : db.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
+    let results: D1Result[];
+    try {
+      results = await db.batch([
+        db.prepare(STANDING).bind(token.userId, token.orgName),
+        db.prepare(STATE).bind(token.jti, token.family),
+        db
+          .prepare(REVOKE_IF_REUSED)
+          .bind(token.jti, token.family, attempt.usedAtMs, attempt.familyExpiresAt, attempt.reuseIfRotatedBy),
+        write,
+      ]);
+    } catch (error) {
+      // A batch can commit and still fail on the way back (a timeout, a lost connection).
+      // Answering 503 then would strand the client: its retry would look like reuse.
+      const recovered = await this.committed(token, attempt, reason);
+      if (recovered !== undefined) return recovered;
+      return guard(`revocations.${reason}`, () => Promise.reject(error));
+    }
+    const [standing, state, revoke, insert] = results;
+    const verdict: Verdict = {
+      won: insert?.meta.changes === 1,
+      revocation: revocationOf(state?.results[0] as StateRow | undefined),
+      revokedFamily: (revoke?.meta.changes ?? 0) > 0,
+      standing: standingFromRow(standing?.results[0] as StandingRow | undefined),
+    };
+    if (!verdict.won && verdict.revocation === undefined && (reason === "logout" || verdict.standing.kind === "active_member")) {
+      throw new Error("ledger insert changed nothing and found nothing");
+    }
+    return verdict;
+  }
+
+  /** Our own write, found in the ledger (same jti, reason and time), as the verdict of a win. */
+  private async committed(token: PresentedToken, attempt: Attempt, reason: LedgerRow["reason"]): Promise<Verdict | undefined> {
+    try {
+      const [ledger, standing] = await this.primary.batch([
+        this.primary.prepare(LEDGER_ROW).bind(token.jti),
+        this.primary.prepare(STANDING).bind(token.userId, token.orgName),
+      ]);
+      const row = ledger?.results[0] as LedgerRow | undefined;
+      // A same-millisecond sibling would have signed the identical pair: answering it is no second pair.
+      if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;
+      const found = standingFromRow(standing?.results[0] as StandingRow | undefined);
+      // The insert was conditional on an active membership: that is what it was when it won.
+      return { won: true, revocation: undefined, revokedFamily: false, standing: reason === "rotated" ? { kind: "active_member" } : found };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }> {
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const removed = { tokens: 0, families: 0 };
+    // In slices, so no single statement runs into D1's per-query limits; bounded per run.
+    for (let slice = 0; slice < PURGE_SLICES; slice++) {
+      const [tokens, families] = await guard("revocations.purgeExpired", () =>
+        this.primary.batch([
+          this.primary
+            .prepare(`DELETE FROM token_ledger WHERE jti IN
+                        (SELECT jti FROM token_ledger WHERE expires_at < ?1 LIMIT ${PURGE_SLICE_ROWS})`)
+            .bind(nowSeconds),
+          this.primary
+            .prepare(`DELETE FROM token_family_revocation WHERE family IN
+                        (SELECT family FROM token_family_revocation WHERE expires_at < ?1 LIMIT ${PURGE_SLICE_ROWS})`)
+            .bind(nowSeconds),
+        ]),
+      );
+      removed.tokens += tokens?.meta.changes ?? 0;
+      removed.families += families?.meta.changes ?? 0;
+      if ((tokens?.meta.changes ?? 0) < PURGE_SLICE_ROWS && (families?.meta.changes ?? 0) < PURGE_SLICE_ROWS) break;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Round trips per path (docs/exactly-once.md): the real D1 and KV bindings, recorded. A
+ * refresh, a replay, an inactive member's refresh and a logout each wait on one call: the
+ * D1 primary batch. A new serial stage on any of them fails here.
+ */
+import { describe, expect, it } from "vitest";
+import { d1Stores } from "../../src/storage";
+import { app, claimsOf, env, manualClock, mintToken, postJson, seed, setMembership } from "../support/harness";
+import { recorder } from "../support/recording";
+
+const REFRESH = "/api/org_token/refresh/";
+const LOGOUT = "/api/token/blacklist/";
+
+function recordedApp(clock = manualClock()) {
+  const record = recorder();
+  const target = app({ clock, stores: (bindings, background) => d1Stores(record.env(bindings), background) });
+  return { record, target, clock };
+}
+
+describe("round trips per path", () => {
+  it("success: one call, the primary batch; no KV, no session", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed();
+    const response = await postJson(target, REFRESH, { refresh: await mintToken(s, { nowMs: clock() }) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toHaveProperty("refresh");
+    expect(record.names()).toEqual(["d1.batch"]);
+    expect(record.calls.some((c) => c.name.endsWith("withSession"))).toBe(false);
+    expect(record.stages()).toBe(1);
+  });
+
+  it("replay after the race window (family revoked in the same batch): one call", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed();
+    const token = await mintToken(s, { nowMs: clock() });
+    expect((await postJson(target, REFRESH, { refresh: token })).status).toBe(200);
+    clock.advance(60);
+    record.reset();
+    const replay = await postJson(target, REFRESH, { refresh: token });
+    expect(replay.status).toBe(403);
+    expect(record.names()).toEqual(["d1.batch"]);
+    expect(record.stages()).toBe(1);
+    const family = claimsOf(token).jti;
+    expect(await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first()).not.toBeNull();
+  });
+
+  it("a race loser and a retry within REFRESH_REUSE_INTERVAL: one call each", async () => {
+    const { record, target } = recordedApp();
+    const s = await seed();
+    for (const vars of [{}, { REFRESH_REUSE_INTERVAL: "30" }]) {
+      const token = await mintToken(s);
+      expect((await postJson(target, REFRESH, { refresh: token }, vars)).status).toBe(200);
+      record.reset();
+      const again = await postJson(target, REFRESH, { refresh: token }, vars);
+      expect(again.status).toBe("REFRESH_REUSE_INTERVAL" in vars ? 200 : 403);
+      expect(record.names()).toEqual(["d1.batch"]);
+    }
+  });
+
+  it("inactive member: one call, and the token is not consumed", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed({ membership: "inactive" });
+    const token = await mintToken(s, { nowMs: clock() });
+    const response = await postJson(target, REFRESH, { refresh: token });
+    expect(await response.json()).toEqual({ active: false });
+    expect(record.names()).toEqual(["d1.batch"]);
+    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    await setMembership(s, true);
+    expect((await postJson(target, REFRESH, { refresh: token })).status).toBe(200);
+  });
+
+  it("membership errors: one call", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed({ membership: null });
+    const response = await postJson(target, REFRESH, { refresh: await mintToken(s, { nowMs: clock() }) });
+    expect(response.status).toBe(403);
+    expect(record.names()).toEqual(["d1.batch"]);
+  });
+
+  it("logout: one call", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed();
+    const response = await postJson(target, LOGOUT, { refresh: await mintToken(s, { nowMs: clock() }) });
+    expect(await response.json()).toEqual({});
+    expect(record.names()).toEqual(["d1.batch"]);
+    expect(record.stages()).toBe(1);
+  });
+
+  it("an invalid token: no call at all", async () => {
+    const { record, target } = recordedApp();
+    const s = await seed();
+    for (const path of [REFRESH, LOGOUT]) {
+      const forged = await mintToken(s, { secret: "the-attackers-secret-is-long-enough-too-00" });
+      expect((await postJson(target, path, { refresh: forged })).status).toBe(403);
+    }
+    expect(record.calls).toEqual([]);
+  });
+
+  it("the recorder sees a serial stage when there is one (membership status through a session)", async () => {
+    const { record } = recordedApp();
+    const stores = d1Stores(record.env(env), () => undefined);
+    const s = await seed();
+    await stores.members.standing(s.userId, s.orgName);
+    await stores.revocations.purgeExpired(Date.now());
+    expect(record.names()).toEqual(["session.first", "d1.batch"]);
+    expect(record.stages()).toBe(2);
+  });
+});
