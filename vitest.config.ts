@@ -21,6 +21,8 @@ export default defineConfig({
               bindings: {
                 JWT_SECRET_KEY: "test-secret-key-that-is-long-enough-0123456789",
                 TEST_SCHEMA: schema,
+                // The property tests' seed: fixed unless PROPERTY_SEED is set (to reproduce a failure).
+                TEST_PROPERTY_SEED: process.env.PROPERTY_SEED ?? "",
               },
             },
           }),
