@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import SpreadSequencer from "./test/support/sequencer";
 
 // schema.sql as statements, for the worker tests' setup to apply to each file's fresh D1.
 const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
@@ -12,6 +13,11 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // Two files at a time on any machine (the default is one on 2 cores): the worker project's
+    // files run beside the process-spawning ones, and those take a lock to run one at a time
+    // (test/node/setup/spawn-lock.ts). The sequencer starts the longest spawning file first.
+    maxWorkers: 2,
+    sequence: { sequencer: SpreadSequencer },
     projects: [
       {
         plugins: [
@@ -39,6 +45,8 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["./test/node/setup/spawn-lock-global.ts"],
+          setupFiles: ["./test/node/setup/spawn-lock.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
