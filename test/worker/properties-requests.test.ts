@@ -49,7 +49,7 @@ beforeAll(async () => {
     "CF-Connecting-IP": ADDRESS,
   });
   expect(throttled.status).toBe(429);
-});
+}, 60_000); // one password hash, on a loaded machine
 
 afterAll(() => {
   vi.restoreAllMocks();

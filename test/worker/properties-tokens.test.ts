@@ -45,7 +45,7 @@ beforeAll(async () => {
   subjects.inactive_user = await seed({ userActive: false });
   subjects.not_member = await seed({ membership: null });
   subjects.unknown_org = { ...subjects.active, orgName: `${subjects.active.orgName}-gone` };
-});
+}, 60_000);
 
 afterAll(() => {
   vi.restoreAllMocks();
