@@ -297,7 +297,8 @@ describe("property: arbitrary requests", () => {
           contentType,
           headers,
           jti: hexJti,
-          password: fc.string({ unit: "grapheme-ascii", minLength: 12, maxLength: 30 }),
+          // Marked, so that no other generated text (an echoed Content-Type) can equal it by chance.
+          password: fc.string({ unit: "grapheme-ascii", minLength: 4, maxLength: 24 }).map((text) => `pw-secret-${text}`),
         }),
         async (c) => {
           const values = await freshValues(c.jti, c.password);
@@ -322,8 +323,8 @@ describe("property: arbitrary requests", () => {
 
           const answer: Answer = await answerOf(await call(worker, path, init, SETTINGS));
           const context = `${c.method} ${path} (${c.body.encoding}, ${type ?? "no type"})`;
+          // What was presented, wherever it was put (body fields, Authorization).
           const presented = [values.token, values.spent, values.access, values.password];
-          if (h.authorization !== undefined) presented.push(fill(h.authorization, values).replace(/^\S+\s*/, ""));
           expectSafeAnswer(answer, presented, context);
           for (const line of logged.splice(0)) {
             for (const secret of presented) if (secret.trim().length >= 12) expect(line.includes(secret.trim()), `${context}: a log line holds ${secret.slice(0, 20)}…`).toBe(false);
