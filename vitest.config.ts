@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import SpreadSequencer from "./test/support/sequencer";
 
 // schema.sql as statements, for the worker tests' setup to apply to each file's fresh D1.
 const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
@@ -13,6 +14,13 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // Two files at a time on any machine (the default is one on 2 cores): the worker project's
+    // files run beside the process-spawning ones, and those take a lock to run one at a time
+    // (test/node/setup/spawn-lock.ts). The sequencer starts the longest spawning file first.
+    maxWorkers: 2,
+    // One request line per request (src/log.ts) is for production; tests assert on it by spying.
+    onConsoleLog: (log) => !log.includes('"event":"request"'),
+    sequence: { sequencer: SpreadSequencer },
     projects: [
       {
         plugins: [
@@ -22,6 +30,8 @@ export default defineConfig({
               bindings: {
                 JWT_SECRET_KEY: "test-secret-key-that-is-long-enough-0123456789",
                 TEST_SCHEMA: schema,
+                // The property tests' seed: fixed unless PROPERTY_SEED is set (to reproduce a failure).
+                TEST_PROPERTY_SEED: process.env.PROPERTY_SEED ?? "",
               },
             },
           }),
@@ -55,6 +65,8 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["./test/node/setup/spawn-lock-global.ts"],
+          setupFiles: ["./test/node/setup/spawn-lock.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -4,8 +4,9 @@
  * a JSON body, which makes the browser preflight. The allowed page logs in and refreshes;
  * the other page's requests are blocked by the browser, never reaching the routes.
  *
- * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); skipped where
- * it is absent. playwright-core drives it; no browser is downloaded.
+ * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs
+ * it). Where CI is set (CI=true, as CI runs `.ci/run`) it is required: its absence is a failure.
+ * Elsewhere it is skipped with a warning. playwright-core drives it; no browser is downloaded.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +18,16 @@ import { seedDatabase, servePage, sqlString, startWorker, type LocalWorker, type
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`browser-cors: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
+/** CI says the browser is there: `.ci/run` installs it and fails if it cannot. */
+const CHROMIUM_REQUIRED = (process.env.CI ?? "") !== "" && !["0", "false"].includes(process.env.CI!.toLowerCase());
+const ABSENT = `${CHROMIUM} is absent (apt-get install -y chromium)`;
+if (!HAVE_CHROMIUM && !CHROMIUM_REQUIRED) console.warn(`browser-cors: skipped, ${ABSENT}; required where CI=true`);
+
+describe.runIf(!HAVE_CHROMIUM && CHROMIUM_REQUIRED)("CORS in headless Chromium, required under CI", () => {
+  it("fails rather than skips: CI=true and Chromium is missing", () => {
+    expect.fail(`browser-cors: ${ABSENT}, and CI=${process.env.CI} requires it (.ci/run installs it)`);
+  });
+});
 
 const USERNAME = "ceugarteblair";
 const PASSWORD = "correct horse battery staple";
@@ -85,7 +95,7 @@ function expectBlocked(outcome: Outcome) {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)(
-  `CORS in headless Chromium${HAVE_CHROMIUM ? "" : ` (skipped: ${CHROMIUM} is absent; apt-get install -y chromium)`}`,
+  `CORS in headless Chromium${HAVE_CHROMIUM ? "" : ` (skipped: ${ABSENT}; ${CHROMIUM_REQUIRED ? "required under CI: see the failure" : "not required, CI is not set"})`}`,
   () => {
     let stateDir: string | undefined;
     let worker: LocalWorker | undefined;

@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_SCHEMA: string[];
+      /** PROPERTY_SEED from the environment of `npm test`, or "" for the default seed. */
+      TEST_PROPERTY_SEED?: string;
     }
   }
 }

@@ -1,6 +1,10 @@
 /** The contract's common behaviour, on the refresh route: bodies, paths, methods, configuration. */
-import { describe, expect, it } from "vitest";
-import { app, call, env, mintToken, postJson, seed } from "../support/harness";
+import { exports } from "cloudflare:workers";
+import { jwtVerify } from "jose";
+import { describe, expect, it, vi } from "vitest";
+import devVarsExample from "../../.dev.vars.example?raw";
+import wranglerToml from "../../wrangler.toml?raw";
+import { app, call, mintToken, postJson, SECRET, seed } from "../support/harness";
 
 const PATH = "/api/org_token/refresh/";
 const worker = app();
@@ -190,6 +194,34 @@ describe("paths and methods", () => {
   });
 });
 
+/** Console lines written while `run` runs (kept, not printed). */
+async function consoleLines<T>(run: () => Promise<T>): Promise<{ result: T; lines: { method: string; text: string }[] }> {
+  const lines: { method: string; text: string }[] = [];
+  const spies = (["log", "info", "warn", "error", "debug"] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      lines.push({ method, text: args.map(String).join(" ") });
+    }),
+  );
+  try {
+    return { result: await run(), lines };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+const MISCONFIGURED = { detail: "Server misconfigured: the token service cannot sign or verify tokens." };
+
+/** The one config_error line an operator gets, naming the variable (and holding no token). */
+function expectConfigErrorLogged(lines: { method: string; text: string }[], variable: string, token?: string) {
+  const configErrors = lines.filter(({ text }) => text.includes("config_error"));
+  expect(configErrors, JSON.stringify(lines)).toHaveLength(1);
+  const [line] = configErrors;
+  expect(line!.method).toBe("error");
+  expect(JSON.parse(line!.text)).toMatchObject({ event: "config_error" });
+  expect(line!.text).toContain(variable);
+  if (token !== undefined) expect(line!.text).not.toContain(token);
+}
+
 describe("configuration", () => {
   it.each([
     ["missing", undefined],
@@ -198,11 +230,10 @@ describe("configuration", () => {
   ])("a %s JWT_SECRET_KEY fails every request with a clear 500 and signs nothing", async (_name, secret) => {
     const s = await seed();
     const token = await mintToken(s);
-    const response = await postJson(worker, PATH, { refresh: token }, { JWT_SECRET_KEY: secret });
+    const { result: response, lines } = await consoleLines(() => postJson(worker, PATH, { refresh: token }, { JWT_SECRET_KEY: secret }));
     expect(response.status).toBe(500);
-    const body = await response.json<{ detail: string }>();
-    expect(body.detail).toMatch(/misconfigured/i);
-    expect(JSON.stringify(body)).not.toMatch(/eyJ/);
+    expect(await response.json()).toEqual(MISCONFIGURED);
+    expectConfigErrorLogged(lines, "JWT_SECRET_KEY", token);
     // The token was not consumed: with the right secret it still refreshes.
     expect((await postJson(worker, PATH, { refresh: token })).status).toBe(200);
   });
@@ -213,9 +244,18 @@ describe("configuration", () => {
     ["REFRESH_TOKEN_LIFETIME", "soon"],
     ["REFRESH_REUSE_INTERVAL", "-5"],
     ["CORS_ALLOWED_ORIGINS", "not a url"],
-  ])("an invalid %s (%s) is a 500, not a guess", async (name, value) => {
-    const response = await postJson(worker, PATH, { refresh: "x" }, { [name]: value });
+    ["CORS_ALLOWED_ORIGINS", "https://app.example/path"],
+    ["LOGIN_USER_FAILURE_LIMIT", "0"],
+    ["LOGIN_ADDRESS_FAILURE_LIMIT", "1.5"],
+  ])("an invalid %s (%s) is a 500, not a guess: the contract's body, and a log line naming it", async (name, value) => {
+    const s = await seed();
+    const token = await mintToken(s);
+    const { result: response, lines } = await consoleLines(() => postJson(worker, PATH, { refresh: token }, { [name]: value }));
     expect(response.status).toBe(500);
+    expect(await response.json()).toEqual(MISCONFIGURED);
+    expectConfigErrorLogged(lines, name, token);
+    // Nothing was guessed and nothing consumed: with the deployed settings the token refreshes.
+    expect((await postJson(worker, PATH, { refresh: token })).status).toBe(200);
   });
 
   it("a secret of 32 bytes is enough", async () => {
@@ -225,7 +265,30 @@ describe("configuration", () => {
     expect(response.status).toBe(200);
   });
 
-  it("the deployed env has the secret the tests expect", () => {
-    expect(env.JWT_SECRET_KEY!.length).toBeGreaterThanOrEqual(32);
+  it("the deployed env has the secret the tests expect: the Worker's own entry signs and verifies with it, and wrangler.toml commits none", async () => {
+    // The secret is a secret: never among wrangler.toml's [vars], so tests and deploys must supply it.
+    expect(wranglerToml).not.toMatch(/^\s*JWT_SECRET_KEY\s*=/m); // in no section at all
+    const vars = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(`${wranglerToml}\n[end]`)?.[1] ?? "";
+    // The documented local secret (.dev.vars.example, copied to .dev.vars) is one the config accepts.
+    const example = /^JWT_SECRET_KEY=(.*)$/m.exec(devVarsExample)?.[1]?.trim() ?? "";
+    expect(new TextEncoder().encode(example).byteLength).toBeGreaterThanOrEqual(32);
+    const declared = Object.fromEntries([...vars.matchAll(/^\s*(\w+)\s*=\s*"([^"]*)"/gm)].map(([, k, v]) => [k!, v!]));
+
+    // Through the entry wrangler.toml names (src/index.ts), with the env it builds.
+    const s = await seed();
+    const viaEntry = (token: string) =>
+      exports.default.fetch(
+        new Request(`http://ps.test${PATH}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh: token }) }),
+      );
+    const response = await viaEntry(await mintToken(s));
+    expect(response.status).toBe(200);
+    const pair = await response.json<{ access: string; refresh: string; access_lifetime: string }>();
+    const key = new TextEncoder().encode(SECRET);
+    const { payload } = await jwtVerify(pair.access, key, { algorithms: ["HS256"] });
+    expect(payload.exp! - payload.iat!).toBe(Number(declared.ACCESS_TOKEN_LIFETIME ?? 86400)); // or the default
+    await expect(jwtVerify(pair.refresh, key, { algorithms: ["HS256"] })).resolves.toBeDefined();
+    // A token signed with any other secret, however long, is not ours.
+    const stranger = await mintToken(s, { secret: `${SECRET}-but-another-one` });
+    expect((await viaEntry(stranger)).status).toBe(403);
   });
 });

@@ -32,13 +32,45 @@ describe("GET /api/schema/", () => {
     expect(login401.bad_credentials.value).toEqual({ detail: "No active account found with the given credentials" });
   });
 
-  it("every documented path is served (no route missing from the app)", async () => {
+  it("every documented path is served: each answers its documented method as documented, and 405 to the others", async () => {
     const doc = await (await call(app(), "/api/schema/")).json<any>();
-    for (const path of Object.keys(doc.paths)) {
+    const paths = Object.keys(doc.paths);
+    expect(paths).toEqual(expect.arrayContaining(Object.keys(CONTRACT)));
+    for (const path of paths) {
       const concrete = path.replace("{org_name}", "SomeOrg");
-      const method = Object.keys(doc.paths[path])[0]!.toUpperCase();
-      const response = await call(app(), concrete, { method, headers: { "Content-Type": "application/json" }, body: method === "GET" ? null : "{}" });
-      expect(response.status, path).not.toBe(404);
+      const documented = Object.keys(doc.paths[path]).map((method) => method.toUpperCase());
+      for (const [method, operation] of Object.entries<any>(doc.paths[path])) {
+        const upper = method.toUpperCase();
+        // With nothing to go on, each route answers the documented 400 that says what is missing.
+        const init: RequestInit = upper === "GET" ? {} : { method: upper, headers: { "Content-Type": "application/json" }, body: "{}" };
+        let expected: unknown;
+        if (operation.requestBody) {
+          const required: string[] = operation.requestBody.content["application/json"].schema.required;
+          expected = Object.fromEntries(required.map((field) => [field, ["This field is required."]]));
+        } else if (operation.security) {
+          expect(operation.security, `${upper} ${path}`).toEqual([{ bearerAuth: [] }]);
+          expected = operation.responses["400"].content["application/json"].examples.no_bearer_token.value;
+        }
+        for (const variant of [concrete, concrete.replace(/\/$/, "")]) {
+          const response = await call(app(), variant, init);
+          if (expected === undefined) {
+            // An operation that needs nothing (none in the contract today): a status it documents.
+            expect(Object.keys(operation.responses), `${upper} ${variant}`).toContain(String(response.status));
+            continue;
+          }
+          expect(response.status, `${upper} ${variant}`).toBe(400);
+          expect(Object.keys(operation.responses), `${upper} ${path}`).toContain("400");
+          expect(await response.json(), `${upper} ${variant}`).toEqual(expected);
+        }
+      }
+      // Every other method: DRF's 405, naming what the path does answer.
+      for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => !documented.includes(m))) {
+        const response = await call(app(), concrete, { method });
+        expect(response.status, `${method} ${path}`).toBe(405);
+        const allow = response.headers.get("Allow")!.split(", ");
+        expect(allow, `${method} ${path}`).toEqual(expect.arrayContaining([...documented, "OPTIONS"]));
+        expect(allow, `${method} ${path}`).not.toContain(method);
+      }
     }
   });
 });
