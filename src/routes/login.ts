@@ -13,7 +13,6 @@ export async function login(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   const { username, password, org_name: orgName } = await readFields(c.req.raw, ["username", "password", "org_name"]);
   const now = clock();
-  noteRequest(c, { org: orgName });
 
   // Counted before the password is derived: of a burst, at most the limit is checked.
   const keys = await throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
@@ -41,6 +40,8 @@ export async function login(c: Context<AppEnv>) {
   }
 
   const standing = await stores.members.standing(account.userId, orgName);
+  // The name is the client's text until the database knows it: only a real organization is logged.
+  if (standing.kind !== "no_organization") noteRequest(c, { org: orgName });
   if (!requireMember(standing, account.userName, orgName).active) {
     throw fail({ kind: "member_not_active", user: account.userName, org: orgName });
   }
