@@ -50,7 +50,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./examples/host/wrangler.toml" },
-            miniflare: { bindings: { TOKENS_SECRET: "example-host-secret-that-is-long-enough-0123", TEST_SCHEMA: schema } },
+            miniflare: {
+              bindings: { TOKENS_SECRET: "example-host-secret-that-is-long-enough-0123", TEST_SCHEMA: schema },
+            },
           }),
         ],
         test: {

@@ -10,6 +10,9 @@ import { CONFIG_PATH } from "./lib/project";
 // wrangler is a 15 MB bundle; caching its compiled code saves a good part of every start.
 nodeModule.enableCompileCache?.();
 
-runAdmin(process.argv.slice(2), processIo("npm run admin --", () => CONFIG_PATH)).then((status) => {
+runAdmin(
+  process.argv.slice(2),
+  processIo("npm run admin --", () => CONFIG_PATH),
+).then((status) => {
   process.exitCode = status;
 });

@@ -74,7 +74,10 @@ async function signLoop(iterations: number): Promise<void> {
 // Alternative 2: node:crypto createHmac per iteration (synchronous; workerd has it with nodejs_compat).
 function createHmacLoop(iterations: number): void {
   const key = createSecretKey(pw);
-  let u = createHmac("sha256", key).update(salt).update(Uint8Array.of(0, 0, 0, 1)).digest();
+  let u = createHmac("sha256", key)
+    .update(salt)
+    .update(Uint8Array.of(0, 0, 0, 1))
+    .digest();
   const t = Buffer.from(u);
   for (let i = 1; i < iterations; i++) {
     u = createHmac("sha256", key).update(u).digest();
@@ -92,7 +95,14 @@ const wasmLoop = wasmIterate(await compile(await pbkdf2Wasm()));
 const resumeJs = () => pbkdf2Sha256Resume(pw, previous, prefix, DONE, ITERATIONS);
 const resumeWasm = () => pbkdf2Sha256Resume(pw, previous, prefix, DONE, ITERATIONS, wasmLoop);
 const withWasm = async () =>
-  pbkdf2Sha256Resume(pw, await pbkdf2Sha256Native(pw, salt, DONE - 1), await pbkdf2Sha256Native(pw, salt, DONE), DONE, ITERATIONS, wasmLoop);
+  pbkdf2Sha256Resume(
+    pw,
+    await pbkdf2Sha256Native(pw, salt, DONE - 1),
+    await pbkdf2Sha256Native(pw, salt, DONE),
+    DONE,
+    ITERATIONS,
+    wasmLoop,
+  );
 
 const b64 = (x: Uint8Array) => Buffer.from(x).toString("base64");
 const expected = django.pbkdf2_sha256_600000.split("$")[3]!;
@@ -106,11 +116,23 @@ expectTrue(b64(await withWasm()) === expected, "native prefix + WebAssembly");
 
 const cases: Case[] = [
   { name: "baseline: native deriveBits at 600000", work: () => pbkdf2Sha256Native(pw, salt, ITERATIONS) },
-  { name: "verifyPassword, 600000 Django hash, right password", work: () => verifyPassword(password, django.pbkdf2_sha256_600000) },
-  { name: "verifyPassword, 600000 Django hash, wrong password", work: () => verifyPassword("wrong", django.pbkdf2_sha256_600000) },
+  {
+    name: "verifyPassword, 600000 Django hash, right password",
+    work: () => verifyPassword(password, django.pbkdf2_sha256_600000),
+  },
+  {
+    name: "verifyPassword, 600000 Django hash, wrong password",
+    work: () => verifyPassword("wrong", django.pbkdf2_sha256_600000),
+  },
   { name: "verifyPassword, 260000 hash, right", work: () => verifyPassword(password, django.pbkdf2_sha256_260000) },
-  { name: "verifyPassword, 100000 hash, right (native)", work: () => verifyPassword(password, django.pbkdf2_sha256_100000) },
-  { name: "verifyPassword, 100000 hash, wrong (native + harden)", work: () => verifyPassword("wrong", django.pbkdf2_sha256_100000) },
+  {
+    name: "verifyPassword, 100000 hash, right (native)",
+    work: () => verifyPassword(password, django.pbkdf2_sha256_100000),
+  },
+  {
+    name: "verifyPassword, 100000 hash, wrong (native + harden)",
+    work: () => verifyPassword("wrong", django.pbkdf2_sha256_100000),
+  },
   { name: "verifyPassword, null hash (unknown user)", work: () => verifyPassword(password, null) },
   { name: "hashPassword (pbkdf2_sha256$600000)", work: () => hashPassword(password) },
   { name: "burnPasswordTime", work: () => burnPasswordTime(password) },
@@ -133,7 +155,9 @@ const line = (name: string, ms: number) =>
 cases.forEach((c, i) => line(c.name, results[i]!));
 
 const at = (name: string) => results[cases.findIndex((c) => c.name.startsWith(name))]!;
-const speedup = at("loop: 500000 iterations after the prefix, portable") / at("loop: 500000 iterations after the prefix, WebAssembly");
+const speedup =
+  at("loop: 500000 iterations after the prefix, portable") /
+  at("loop: 500000 iterations after the prefix, WebAssembly");
 console.log(`\nWebAssembly loop vs portable loop: ${speedup.toFixed(2)}x faster (kept only at 1.5x or more)`);
 console.log(
   `CPU per login (verify, 600000, right password): ${(at("verifyPassword, 600000 Django hash, right") / baseline).toFixed(2)}x native; ` +

@@ -53,7 +53,10 @@ const TARGET_THROUGHPUT = 0.35; // of the bare Worker's refreshes/s
 const TARGET_P99 = 2.5; // times the bare Worker's p99
 const TARGET_MODEL_MS = 15; // a successful refresh within the primary's delay plus this
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -76,14 +79,36 @@ async function startServer(name: string, root: string, main: string, vars: Recor
   const config = ["--config", join(root, "wrangler.toml"), "--persist-to", state];
   const schema = spawnSync(
     process.execPath,
-    [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "d1", "execute", "DB", "--local", "--file", join(root, "schema.sql"), ...config],
+    [
+      join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+      "d1",
+      "execute",
+      "DB",
+      "--local",
+      "--file",
+      join(root, "schema.sql"),
+      ...config,
+    ],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
   );
   if (schema.status !== 0) throw new Error(`${name}: schema: ${schema.stderr}`);
   const varArgs = Object.entries({ JWT_SECRET_KEY: SECRET, ...vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawnWrangler(
-    ["dev", join(root, main), ...config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--show-interactive-dev-session=false", "--log-level", "error", ...varArgs],
+    [
+      "dev",
+      join(root, main),
+      ...config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "error",
+      ...varArgs,
+    ],
     { stdio: ["ignore", "ignore", "pipe"], detached: true, cwd: root },
   );
   return { name, base: `http://127.0.0.1:${port}`, child, state };
@@ -204,11 +229,14 @@ async function throughput(servers: { bare: Server; apps: Server[] }) {
   // Warm up every target (JIT, SQLite pages), then take turns in slices, so that a change
   // in the machine's load falls on all of them alike.
   for (const t of targets) await loadSlice(t, 1, connections, false);
-  console.log(`\nRefresh under load: autocannon, ${connections} connections, ${duration} s each ` +
-    `(${slices} turns of ${(duration / slices).toFixed(1)} s), a fresh token per request`);
+  console.log(
+    `\nRefresh under load: autocannon, ${connections} connections, ${duration} s each ` +
+      `(${slices} turns of ${(duration / slices).toFixed(1)} s), a fresh token per request`,
+  );
   console.log(`  load average before: ${load()}`);
   for (let turn = 0; turn < slices; turn++) {
-    for (const t of turn % 2 === 0 ? targets : [...targets].reverse()) await loadSlice(t, duration / slices, connections);
+    for (const t of turn % 2 === 0 ? targets : [...targets].reverse())
+      await loadSlice(t, duration / slices, connections);
   }
   console.log(`  load average after:  ${load()}\n`);
   for (const t of targets.slice(1)) {
@@ -216,20 +244,36 @@ async function throughput(servers: { bare: Server; apps: Server[] }) {
   }
   const results = targets.map(summary);
   const bare = results[0]!;
-  console.log("  worker                     refreshes/s      p50       p99   statuses               vs bare: throughput  p99");
+  console.log(
+    "  worker                     refreshes/s      p50       p99   statuses               vs bare: throughput  p99",
+  );
   for (const r of results) {
-    const statuses = Object.entries(r.statuses).map(([code, n]) => `${code}:${n}`).join(" ") + (r.errors ? ` errors:${r.errors}` : "");
-    const ratio = r === bare ? "" : `${(r.rps / bare.rps * 100).toFixed(0).padStart(9)}%  ${(r.p99 / bare.p99).toFixed(2).padStart(6)}x`;
-    console.log(`  ${r.name.padEnd(25)} ${r.rps.toFixed(0).padStart(11)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)}   ${statuses.padEnd(22)} ${ratio}`);
+    const statuses =
+      Object.entries(r.statuses)
+        .map(([code, n]) => `${code}:${n}`)
+        .join(" ") + (r.errors ? ` errors:${r.errors}` : "");
+    const ratio =
+      r === bare
+        ? ""
+        : `${((r.rps / bare.rps) * 100).toFixed(0).padStart(9)}%  ${(r.p99 / bare.p99).toFixed(2).padStart(6)}x`;
+    console.log(
+      `  ${r.name.padEnd(25)} ${r.rps.toFixed(0).padStart(11)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)}   ${statuses.padEnd(22)} ${ratio}`,
+    );
   }
   const app = results[1]!;
   const throughputMet = app.rps >= TARGET_THROUGHPUT * bare.rps;
   const p99Met = app.p99 <= TARGET_P99 * bare.p99;
-  console.log(`\n  target: >= ${TARGET_THROUGHPUT * 100}% of bare throughput: ${(app.rps / bare.rps * 100).toFixed(0)}% ${throughputMet ? "MET" : "NOT MET"}`);
-  console.log(`  target: p99 <= ${TARGET_P99}x bare: ${(app.p99 / bare.p99).toFixed(2)}x ${p99Met ? "MET" : "NOT MET"}`);
+  console.log(
+    `\n  target: >= ${TARGET_THROUGHPUT * 100}% of bare throughput: ${((app.rps / bare.rps) * 100).toFixed(0)}% ${throughputMet ? "MET" : "NOT MET"}`,
+  );
+  console.log(
+    `  target: p99 <= ${TARGET_P99}x bare: ${(app.p99 / bare.p99).toFixed(2)}x ${p99Met ? "MET" : "NOT MET"}`,
+  );
   const before = results.find((r) => r.name === "before");
   if (before) {
-    console.log(`  this Worker against ${before.name}: ${(app.rps / before.rps).toFixed(2)}x throughput, p99 ${(app.p99 / before.p99).toFixed(2)}x`);
+    console.log(
+      `  this Worker against ${before.name}: ${(app.rps / before.rps).toFixed(2)}x throughput, p99 ${(app.p99 / before.p99).toFixed(2)}x`,
+    );
   }
   return throughputMet && p99Met;
 }
@@ -241,7 +285,8 @@ async function modelRun(server: Server, delays: Delays): Promise<PathTimes> {
     method: "POST",
     body: JSON.stringify({ delays, requests: Number(flags.requests), concurrency: Number(flags.concurrency) }),
   });
-  if (!response.ok) throw new Error(`${server.name}: latency model answered ${response.status}: ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`${server.name}: latency model answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as PathTimes;
 }
 
@@ -253,9 +298,11 @@ async function latencyModel(apps: Server[]) {
     primary: Number(flags.primary),
   };
   const none: Delays = { kvHit: 0, kvMiss: 0, replica: 0, primary: 0 };
-  console.log(`\nLatency model: every D1/KV call waits as deployed (ms): KV hit ${delays.kvHit}, KV miss or write ${delays.kvMiss}, ` +
-    `D1 replica ${delays.replica}, D1 primary ${delays.primary}; ${flags.requests} requests per path, ${flags.concurrency} at a time, ` +
-    "timed inside the Worker; 'local' is the same path without delays (this machine's own cost)");
+  console.log(
+    `\nLatency model: every D1/KV call waits as deployed (ms): KV hit ${delays.kvHit}, KV miss or write ${delays.kvMiss}, ` +
+      `D1 replica ${delays.replica}, D1 primary ${delays.primary}; ${flags.requests} requests per path, ${flags.concurrency} at a time, ` +
+      "timed inside the Worker; 'local' is the same path without delays (this machine's own cost)",
+  );
   console.log(`  load average: ${load()}\n`);
   console.log("  worker          path        p50       p99   local p50");
   let met = true;
@@ -264,15 +311,19 @@ async function latencyModel(apps: Server[]) {
     const model = await modelRun(app, delays);
     for (const path of ["success", "replay", "inactive", "logout"] as const) {
       const times = model[path];
-      console.log(`  ${app.name.padEnd(14)}  ${path.padEnd(9)} ${ms(quantile(times, 0.5)).padStart(9)} ${ms(quantile(times, 0.99)).padStart(9)} ${ms(quantile(floor[path], 0.5)).padStart(9)}`);
+      console.log(
+        `  ${app.name.padEnd(14)}  ${path.padEnd(9)} ${ms(quantile(times, 0.5)).padStart(9)} ${ms(quantile(times, 0.99)).padStart(9)} ${ms(quantile(floor[path], 0.5)).padStart(9)}`,
+      );
     }
     if (app === apps[0]) {
       const budget = delays.primary + TARGET_MODEL_MS;
       const [p50, p99] = [quantile(model.success, 0.5), quantile(model.success, 0.99)];
       const verdict = (value: number) => (value <= budget ? "MET" : "NOT MET");
       met &&= p50 <= budget && p99 <= budget;
-      console.log(`  target: success within primary + ${TARGET_MODEL_MS} = ${budget} ms: p50 ${verdict(p50)}, p99 ${verdict(p99)}` +
-        " (a p99 over it with 'local' far under it is this machine's load, not storage)\n");
+      console.log(
+        `  target: success within primary + ${TARGET_MODEL_MS} = ${budget} ms: p50 ${verdict(p50)}, p99 ${verdict(p99)}` +
+          " (a p99 over it with 'local' far under it is this machine's load, not storage)\n",
+      );
     }
   }
   return met;
@@ -291,7 +342,9 @@ async function main() {
   if (before !== undefined) prepareBefore(before);
   const apps = [await startServer("this Worker", ROOT, "scripts/bench/worker.ts", {})];
   if (before !== undefined) apps.push(await startServer("before", before, "scripts/bench/worker.ts", {}));
-  const bare = flags["latency-model"] ? undefined : await startServer("bare Hono", ROOT, "scripts/bench/worker-bare.ts", {});
+  const bare = flags["latency-model"]
+    ? undefined
+    : await startServer("bare Hono", ROOT, "scripts/bench/worker-bare.ts", {});
   const all = [...apps, ...(bare ? [bare] : [])];
   process.on("exit", () => all.forEach(stopServer));
   let met = true;
@@ -310,16 +363,27 @@ async function main() {
   if (!flags["latency-model"]) {
     const rounds = [];
     for (let i = 0; i < 5; i++) rounds.push(await cpuPerRefresh(Number(flags["cpu-refreshes"])));
-    const cpu = quantile(rounds.map((r) => r.cpuMs), 0.5);
-    console.log(`\nCPU per refresh, in this Node process, storage answered from memory: median of 5 rounds of ${flags["cpu-refreshes"]}`);
-    console.log(`  ${(cpu * 1000).toFixed(0)} µs (rounds: ${rounds.map((r) => (r.cpuMs * 1000).toFixed(0)).join(", ")} µs); target <= 300 µs: ${cpu <= 0.3 ? "MET" : "NOT MET"}`);
+    const cpu = quantile(
+      rounds.map((r) => r.cpuMs),
+      0.5,
+    );
+    console.log(
+      `\nCPU per refresh, in this Node process, storage answered from memory: median of 5 rounds of ${flags["cpu-refreshes"]}`,
+    );
+    console.log(
+      `  ${(cpu * 1000).toFixed(0)} µs (rounds: ${rounds.map((r) => (r.cpuMs * 1000).toFixed(0)).join(", ")} µs); target <= 300 µs: ${cpu <= 0.3 ? "MET" : "NOT MET"}`,
+    );
     met &&= cpu <= 0.3;
     if (!flags["skip-passwords"]) {
       console.log("\nPassword hashing CPU time (scripts/bench-passwords.ts)");
-      const passwords = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "scripts/bench-passwords.ts")], {
-        cwd: ROOT,
-        stdio: "inherit",
-      });
+      const passwords = spawnSync(
+        process.execPath,
+        [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "scripts/bench-passwords.ts")],
+        {
+          cwd: ROOT,
+          stdio: "inherit",
+        },
+      );
       if (passwords.status !== 0) met = false;
     }
   }

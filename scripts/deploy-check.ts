@@ -24,12 +24,16 @@ export function deployProblems(config: DeployConfig): string[] {
   const problems: string[] = [];
   for (const db of config.d1Databases) {
     if (placeholderId(db.databaseId)) {
-      problems.push(`D1 binding ${db.binding}: database_id is a placeholder; put the id \`npx wrangler d1 create org-token-edge\` printed (or \`npx wrangler d1 list\` shows).`);
+      problems.push(
+        `D1 binding ${db.binding}: database_id is a placeholder; put the id \`npx wrangler d1 create org-token-edge\` printed (or \`npx wrangler d1 list\` shows).`,
+      );
     }
   }
   for (const kv of config.kvNamespaces) {
     if (placeholderId(kv.id)) {
-      problems.push(`KV binding ${kv.binding}: id is a placeholder; put the id \`npx wrangler kv namespace create ${kv.binding}\` printed (or \`npx wrangler kv namespace list\` shows).`);
+      problems.push(
+        `KV binding ${kv.binding}: id is a placeholder; put the id \`npx wrangler kv namespace create ${kv.binding}\` printed (or \`npx wrangler kv namespace list\` shows).`,
+      );
     }
   }
   for (const pattern of config.routes) {
@@ -39,7 +43,9 @@ export function deployProblems(config: DeployConfig): string[] {
   }
   const origin = config.vars.ORIGIN_URL;
   if (config.routes.length > 0 && (typeof origin !== "string" || origin.trim() === "")) {
-    problems.push("routes are set but ORIGIN_URL is not: the route patterns also cover neighbouring paths (/api/org_tokens/...), which would answer 404 instead of reaching the origin. Set ORIGIN_URL in [vars].");
+    problems.push(
+      "routes are set but ORIGIN_URL is not: the route patterns also cover neighbouring paths (/api/org_tokens/...), which would answer 404 instead of reaching the origin. Set ORIGIN_URL in [vars].",
+    );
   } else if (typeof origin === "string" && PLACEHOLDER_DOMAIN.test(new URL(origin, "https://x").host)) {
     problems.push("ORIGIN_URL points at example.org, a placeholder; set the origin's URL.");
   }

@@ -20,7 +20,9 @@ const problems = deployProblems({
   vars: config.vars,
 });
 if (problems.length > 0) {
-  process.stderr.write(`deploy: not deploying, wrangler.toml is not ready:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
+  process.stderr.write(
+    `deploy: not deploying, wrangler.toml is not ready:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`,
+  );
   process.stderr.write("See README, Deploying. (`wrangler deploy --dry-run` works without any of this.)\n");
   process.exit(1);
 }

@@ -34,7 +34,9 @@ try {
       `${label}: ${rows} records in ${seconds.toFixed(1)} s = ${Math.round(rows / seconds)} records/s; ${JSON.stringify(summary.users)} ${JSON.stringify(summary.memberships)}\n`,
     );
   };
-  process.stdout.write(`dump: ${users} users, ${records.length} records, ${(statSync(file).size / 1e6).toFixed(1)} MB\n`);
+  process.stdout.write(
+    `dump: ${users} users, ${records.length} records, ${(statSync(file).size / 1e6).toFixed(1)} MB\n`,
+  );
   await run("first import (fresh database)");
   await run("second import (nothing changed)");
 } finally {

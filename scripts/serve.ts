@@ -36,7 +36,11 @@ function options() {
   const port = parsed.values.port ?? process.env.PORT ?? "8787";
   if (!/^[0-9]+$/.test(port) || Number(port) < 1 || Number(port) > 65535) fail(`not a port number: ${port}`);
   const persistTo = parsed.values["persist-to"];
-  return { port, persist: persistTo === undefined ? [] : ["--persist-to", stateDir(persistTo)], rest: parsed.positionals };
+  return {
+    port,
+    persist: persistTo === undefined ? [] : ["--persist-to", stateDir(persistTo)],
+    rest: parsed.positionals,
+  };
 }
 
 function ensureDevVars() {
@@ -49,7 +53,9 @@ function ensureDevVars() {
     if ((error as { code?: string }).code === "EEXIST") return; // made meanwhile: keep it
     throw error;
   }
-  process.stdout.write(`Created ${relative(process.cwd(), DEV_VARS_PATH) || ".dev.vars"} with a new random JWT_SECRET_KEY.\n`);
+  process.stdout.write(
+    `Created ${relative(process.cwd(), DEV_VARS_PATH) || ".dev.vars"} with a new random JWT_SECRET_KEY.\n`,
+  );
 }
 
 /** Run wrangler in the foreground; the exit status, or the signal that ended it. */

@@ -20,14 +20,14 @@ import type { Iterate } from "../src/passwords/pbkdf2-portable";
 import initWabt from "wabt";
 
 const K = [
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+  0xc67178f2,
 ];
 
 const get = (name: string) => `(local.get $${name})`;
@@ -62,7 +62,16 @@ function compressDigestBlock(state: string, message: string, out: string): strin
     }
     // Roles rotate instead of values moving: after round r, a..h are the locals roles[(i - r) & 7].
     const name = (i: number) => ROLES[(i - r) & 7]!;
-    const [a, b, c, d, e, f, g, h] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => get(name(i))) as [string, string, string, string, string, string, string, string];
+    const [a, b, c, d, e, f, g, h] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => get(name(i))) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const S1 = xor(rotr(e, 6), rotr(e, 11), rotr(e, 25));
     const ch = xor(g, and(e, xor(f, g)));
     lines.push(set("x1", add(h, S1, ch, konst(K[r]!), w(r))));
@@ -78,7 +87,15 @@ function compressDigestBlock(state: string, message: string, out: string): strin
 }
 
 const eight = (prefix: string) => Array.from({ length: 8 }, (_, i) => `${prefix}${i}`);
-const locals = [...eight("in"), ...eight("out"), ...eight("u"), ...eight("t"), ...ROLES, ...Array.from({ length: 16 }, (_, i) => `w${i}`), "x1"];
+const locals = [
+  ...eight("in"),
+  ...eight("out"),
+  ...eight("u"),
+  ...eight("t"),
+  ...ROLES,
+  ...Array.from({ length: 16 }, (_, i) => `w${i}`),
+  "x1",
+];
 const load = (name: string, offset: number) => set(name, `(i32.load offset=${offset} (i32.const 0))`);
 const store = (name: string, offset: number) => `(i32.store offset=${offset} (i32.const 0) ${get(name)})`;
 
@@ -149,5 +166,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const wasm = await pbkdf2Wasm();
   writeFileSync(join(dir, "pbkdf2-sha256.wat"), PBKDF2_WAT);
   writeFileSync(join(dir, "pbkdf2-sha256.wasm"), wasm);
-  console.log(`wrote pbkdf2-sha256.wat (${PBKDF2_WAT.length} chars) and pbkdf2-sha256.wasm (${wasm.length} bytes) to ${dir}`);
+  console.log(
+    `wrote pbkdf2-sha256.wat (${PBKDF2_WAT.length} chars) and pbkdf2-sha256.wasm (${wasm.length} bytes) to ${dir}`,
+  );
 }

@@ -69,7 +69,9 @@ export interface OrgTokenApi<E extends object> {
   /** Delete ledger rows whose tokens have expired: call it from the host's cron. */
   purgeExpired: (env: E, nowMs?: number) => Promise<PurgeResult>;
   /** Guard a host route: a valid access token, optionally for an organization and an active member. */
-  requireOrgToken: (options?: RequireOrgTokenOptions<E>) => MiddlewareHandler<{ Bindings: E; Variables: OrgTokenVariables }>;
+  requireOrgToken: (
+    options?: RequireOrgTokenOptions<E>,
+  ) => MiddlewareHandler<{ Bindings: E; Variables: OrgTokenVariables }>;
   /** The normalized base path: "" for the root, else "/prefix". */
   basePath: string;
 }

@@ -196,7 +196,12 @@ function previousSecrets(raw: string | readonly string[] | undefined, name: stri
   });
 }
 
-async function buildConfig({ secret, previousSecrets: previousRaw, settings, names = {} }: ConfigInput): Promise<Config> {
+async function buildConfig({
+  secret,
+  previousSecrets: previousRaw,
+  settings,
+  names = {},
+}: ConfigInput): Promise<Config> {
   const read = new SettingsReader(settings, names);
   if (secret === undefined || secret === "") {
     throw new ConfigError(`${read.name("secret")} is not set`);

@@ -46,7 +46,10 @@ export type Problem =
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
-  constructor(readonly problem: Problem, options?: { cause?: unknown }) {
+  constructor(
+    readonly problem: Problem,
+    options?: { cause?: unknown },
+  ) {
     super(problem.kind, options);
   }
 }
@@ -91,7 +94,10 @@ export function render(problem: Problem): Rendered {
     case "no_data":
       return { status: 400, body: { non_field_errors: ["No data provided"] } };
     case "not_an_object":
-      return { status: 400, body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${problem.got}.`] } };
+      return {
+        status: 400,
+        body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${problem.got}.`] },
+      };
     case "field_errors":
       return {
         status: 400,
@@ -135,7 +141,11 @@ export function render(problem: Problem): Rendered {
     case "misconfigured":
       return { status: 500, body: { detail: "Server misconfigured: the token service cannot sign or verify tokens." } };
     case "unhealthy":
-      return { status: 503, body: { status: "unavailable", failed: problem.failed }, headers: { "Cache-Control": "no-store" } };
+      return {
+        status: 503,
+        body: { status: "unavailable", failed: problem.failed },
+        headers: { "Cache-Control": "no-store" },
+      };
     case "origin_unreachable":
       return { status: 502, body: { detail: "The origin server could not be reached." } };
     case "forwarding_loop":

@@ -136,7 +136,9 @@ export function requestLog(routeOf: (pathname: string) => string | undefined): M
             : "ok");
     log(status >= 500 ? "error" : "info", "request", {
       method: c.req.method,
-      route: routeOf(new URL(c.req.url).pathname) ?? (outcome === "forwarded" || outcome === "origin_unreachable" ? "(origin)" : "(none)"),
+      route:
+        routeOf(new URL(c.req.url).pathname) ??
+        (outcome === "forwarded" || outcome === "origin_unreachable" ? "(origin)" : "(none)"),
       status,
       duration_ms: Date.now() - started,
       user_id: note.userId,

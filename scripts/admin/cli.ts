@@ -11,6 +11,9 @@ import { processIo, runAdmin } from "./main";
 // wrangler is a 15 MB bundle; caching its compiled code saves a good part of every start.
 nodeModule.enableCompileCache?.();
 
-runAdmin(process.argv.slice(2), processIo("org-token-admin", () => findConfig())).then((status) => {
+runAdmin(
+  process.argv.slice(2),
+  processIo("org-token-admin", () => findConfig()),
+).then((status) => {
   process.exitCode = status;
 });

@@ -91,7 +91,7 @@ export function username(value: string): string {
 export function orgNameProblem(value: string): string | undefined {
   // It becomes a path segment (/api/membership_status/<org>/) and a token claim.
   if (value === "" || value.trim() !== value || value.length > 255 || /[\p{Cc}/]/u.test(value)) {
-    return "1 to 255 characters, no surrounding spaces, no control characters, no \"/\"";
+    return '1 to 255 characters, no surrounding spaces, no control characters, no "/"';
   }
   return undefined;
 }
@@ -122,7 +122,14 @@ export function printList<T>(ctx: Context, rows: T[], columns: [header: string, 
   if (ctx.flags.json) return out(ctx, JSON.stringify(rows, null, 2));
   const cells = [columns.map(([header]) => header), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  for (const line of cells) out(ctx, line.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const line of cells)
+    out(
+      ctx,
+      line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 /** What a change did: a sentence, or with --json the affected row. */

@@ -71,7 +71,8 @@ export function parseDump(text: string): Dump {
   } catch (error) {
     throw new DumpError(`not JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(data)) throw new DumpError(`expected a JSON array of records (dumpdata's format), not ${describe(data)}`);
+  if (!Array.isArray(data))
+    throw new DumpError(`expected a JSON array of records (dumpdata's format), not ${describe(data)}`);
 
   const dump: Dump = { users: [], orgs: [], memberships: [], skipped: [] };
   const usersById = new Map<number, DumpUser>();
@@ -93,7 +94,8 @@ export function parseDump(text: string): Dump {
       throw new DumpError(`${where(model, pk)}: unknown model; expected ${MODELS.join(", ")}`);
     }
     const at = where(label, pk);
-    if (fields === null || typeof fields !== "object" || Array.isArray(fields)) throw new DumpError(`${at}: no fields object`);
+    if (fields === null || typeof fields !== "object" || Array.isArray(fields))
+      throw new DumpError(`${at}: no fields object`);
     const field = (name: string) => {
       if (!(name in fields)) throw new DumpError(`${at}: missing field "${name}"`);
       return (fields as Record<string, unknown>)[name];
@@ -104,7 +106,9 @@ export function parseDump(text: string): Dump {
       const value = field(name);
       if (typeof value !== "string") throw wrongType(name, "a string", value);
       if ((!allowEmpty && value === "") || value.length > maxLength || value.includes("\0")) {
-        throw new DumpError(`${at}: field "${name}" must be ${allowEmpty ? "" : "1 to "}${maxLength} characters without NUL`);
+        throw new DumpError(
+          `${at}: field "${name}" must be ${allowEmpty ? "" : "1 to "}${maxLength} characters without NUL`,
+        );
       }
       return value;
     };
@@ -120,13 +124,23 @@ export function parseDump(text: string): Dump {
 
     switch (label) {
       case "users.user": {
-        if (typeof pk !== "number" || !Number.isSafeInteger(pk) || pk < 1) throw new DumpError(`${at}: pk must be a positive integer`);
+        if (typeof pk !== "number" || !Number.isSafeInteger(pk) || pk < 1)
+          throw new DumpError(`${at}: pk must be a positive integer`);
         // Django's own limits: username max_length 150, password (the encoded hash) 128.
-        const user: DumpUser = { index, id: pk, username: text("username", 150, false), password: text("password", 128, true), isActive: flag("is_active") };
+        const user: DumpUser = {
+          index,
+          id: pk,
+          username: text("username", 150, false),
+          password: text("password", 128, true),
+          isActive: flag("is_active"),
+        };
         const sameId = usersById.get(user.id);
         if (sameId) throw new DumpError(`${at}: user id ${user.id} appears twice (also record ${sameId.index})`);
         const sameName = usersByName.get(user.username);
-        if (sameName) throw new DumpError(`${at}: username ${JSON.stringify(user.username)} appears twice (also record ${sameName.index})`);
+        if (sameName)
+          throw new DumpError(
+            `${at}: username ${JSON.stringify(user.username)} appears twice (also record ${sameName.index})`,
+          );
         usersById.set(user.id, user);
         usersByName.set(user.username, user);
         dump.users.push(user);
@@ -135,11 +149,16 @@ export function parseDump(text: string): Dump {
       case "users.orgaccount": {
         const org: DumpOrg = { index, uuid: uuidPk(), name: text("name", 255, false) };
         const problem = orgNameProblem(org.name);
-        if (problem !== undefined) throw new DumpError(`${at}: name ${JSON.stringify(org.name)} cannot be served: ${problem}`);
+        if (problem !== undefined)
+          throw new DumpError(`${at}: name ${JSON.stringify(org.name)} cannot be served: ${problem}`);
         const sameUuid = orgsByUuid.get(org.uuid);
-        if (sameUuid) throw new DumpError(`${at}: organization ${org.uuid} appears twice (also record ${sameUuid.index})`);
+        if (sameUuid)
+          throw new DumpError(`${at}: organization ${org.uuid} appears twice (also record ${sameUuid.index})`);
         const sameName = orgsByName.get(org.name);
-        if (sameName) throw new DumpError(`${at}: organization name ${JSON.stringify(org.name)} appears twice (also record ${sameName.index})`);
+        if (sameName)
+          throw new DumpError(
+            `${at}: organization name ${JSON.stringify(org.name)} appears twice (also record ${sameName.index})`,
+          );
         orgsByUuid.set(org.uuid, org);
         orgsByName.set(org.name, org);
         dump.orgs.push(org);
@@ -153,7 +172,8 @@ export function parseDump(text: string): Dump {
         if (user !== null && (typeof user !== "number" || !Number.isSafeInteger(user) || user < 1)) {
           throw wrongType("user", "a user id or null", user);
         }
-        if (org !== null && (typeof org !== "string" || !UUID.test(org))) throw wrongType("org", "an organization's UUID or null", org);
+        if (org !== null && (typeof org !== "string" || !UUID.test(org)))
+          throw wrongType("org", "an organization's UUID or null", org);
         const same = membershipsByUuid.get(uuid);
         if (same) throw new DumpError(`${at}: membership ${uuid} appears twice (also record ${same.index})`);
         if (user === null || org === null) {
@@ -173,11 +193,16 @@ export function parseDump(text: string): Dump {
   const pairs = new Map<string, DumpMembership>();
   for (const membership of dump.memberships) {
     const at = `record ${membership.index} (users.membership, pk "${membership.uuid}")`;
-    if (!usersById.has(membership.userId)) throw new DumpError(`${at}: user ${membership.userId} is not among the file's users`);
-    if (!orgsByUuid.has(membership.orgUuid)) throw new DumpError(`${at}: org ${membership.orgUuid} is not among the file's organizations`);
+    if (!usersById.has(membership.userId))
+      throw new DumpError(`${at}: user ${membership.userId} is not among the file's users`);
+    if (!orgsByUuid.has(membership.orgUuid))
+      throw new DumpError(`${at}: org ${membership.orgUuid} is not among the file's organizations`);
     const key = `${membership.userId} ${membership.orgUuid}`;
     const same = pairs.get(key);
-    if (same) throw new DumpError(`${at}: user ${membership.userId} is a member of org ${membership.orgUuid} twice (also record ${same.index})`);
+    if (same)
+      throw new DumpError(
+        `${at}: user ${membership.userId} is a member of org ${membership.orgUuid} twice (also record ${same.index})`,
+      );
     pairs.set(key, membership);
   }
   return dump;

@@ -47,8 +47,13 @@ function rowStatements(head: string, tail: string, rows: Value[][]): { statement
   const statements = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const chunk = rows.slice(start, start + perStatement);
-    const values = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `?${r * width + c + 1}`).join(", ")})`);
-    statements.push({ statement: { sql: `${head} VALUES ${values.join(", ")}${tail}`, params: chunk.flat() }, rows: chunk.length });
+    const values = chunk.map(
+      (_, r) => `(${Array.from({ length: width }, (_, c) => `?${r * width + c + 1}`).join(", ")})`,
+    );
+    statements.push({
+      statement: { sql: `${head} VALUES ${values.join(", ")}${tail}`, params: chunk.flat() },
+      rows: chunk.length,
+    });
   }
   return statements;
 }
@@ -97,11 +102,20 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
   for (const user of dump.users) {
     const holder = userIdByName.get(user.username);
     if (holder !== undefined && holder !== user.id) {
-      throw clash(user.index, "users.user", user.id, `username ${JSON.stringify(user.username)} belongs to user id ${holder} in the database`);
+      throw clash(
+        user.index,
+        "users.user",
+        user.id,
+        `username ${JSON.stringify(user.username)} belongs to user id ${holder} in the database`,
+      );
     }
     const row = userById.get(user.id);
     if (row === undefined) result.users.created++;
-    else if (row.username === user.username && row.password === user.password && row.is_active === (user.isActive ? 1 : 0)) {
+    else if (
+      row.username === user.username &&
+      row.password === user.password &&
+      row.is_active === (user.isActive ? 1 : 0)
+    ) {
       result.users.unchanged++;
       continue;
     } else result.users.updated++;
@@ -119,7 +133,12 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     const holder = orgByName.get(org.name);
     const row = orgByUuid.get(org.uuid) ?? (holder?.django_uuid === null ? holder : undefined);
     if (holder !== undefined && holder.id !== row?.id) {
-      throw clash(org.index, "users.orgaccount", org.uuid, `organization name ${JSON.stringify(org.name)} belongs to organization id ${holder.id} (origin ${holder.django_uuid}) in the database`);
+      throw clash(
+        org.index,
+        "users.orgaccount",
+        org.uuid,
+        `organization name ${JSON.stringify(org.name)} belongs to organization id ${holder.id} (origin ${holder.django_uuid}) in the database`,
+      );
     }
     if (row === undefined) {
       result.orgs.created++;
@@ -157,7 +176,12 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
 }
 
 /** Run statements in batches, advancing the progress bar by the rows each batch wrote. */
-async function write(db: Db, statements: { statement: Statement; rows: number }[], perBatch: number, advance: (rows: number) => void) {
+async function write(
+  db: Db,
+  statements: { statement: Statement; rows: number }[],
+  perBatch: number,
+  advance: (rows: number) => void,
+) {
   for (let start = 0; start < statements.length; start += perBatch) {
     const batch = statements.slice(start, start + perBatch);
     await db.batch(batch.map(({ statement }) => statement));
@@ -166,8 +190,10 @@ async function write(db: Db, statements: { statement: Statement; rows: number }[
 }
 
 async function execute(ctx: Context, db: Db, planned: Plan) {
-  const perBatch = ctx.flags.remote || ctx.flags["via-wrangler"] ? STATEMENTS_PER_BATCH.wrangler : STATEMENTS_PER_BATCH.local;
-  const total = planned.userRows.length + planned.orgCreates.length + planned.orgUpdates.length + planned.membershipRows.length;
+  const perBatch =
+    ctx.flags.remote || ctx.flags["via-wrangler"] ? STATEMENTS_PER_BATCH.wrangler : STATEMENTS_PER_BATCH.local;
+  const total =
+    planned.userRows.length + planned.orgCreates.length + planned.orgUpdates.length + planned.membershipRows.length;
   const progress = progressBar(ctx.io.stderr, ctx.io.stderrIsTTY, "import-django", total);
 
   // Users and organizations first: memberships refer to both.
@@ -178,10 +204,17 @@ async function execute(ctx: Context, db: Db, planned: Plan) {
   );
   const orgStatements = [
     ...planned.orgUpdates.map(({ id, org }) => ({
-      statement: { sql: "UPDATE users_orgaccount SET name = ?2, django_uuid = ?3 WHERE id = ?1", params: [id, org.name, org.uuid] },
+      statement: {
+        sql: "UPDATE users_orgaccount SET name = ?2, django_uuid = ?3 WHERE id = ?1",
+        params: [id, org.name, org.uuid],
+      },
       rows: 1,
     })),
-    ...rowStatements("INSERT INTO users_orgaccount (name, django_uuid)", "", planned.orgCreates.map((org) => [org.name, org.uuid])),
+    ...rowStatements(
+      "INSERT INTO users_orgaccount (name, django_uuid)",
+      "",
+      planned.orgCreates.map((org) => [org.name, org.uuid]),
+    ),
   ];
   await write(db, [...userStatements, ...orgStatements], perBatch, progress.advance);
 
@@ -198,7 +231,8 @@ async function execute(ctx: Context, db: Db, planned: Plan) {
     " ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active",
     planned.membershipRows.map((membership) => {
       const orgId = orgIds.get(membership.orgUuid);
-      if (orgId === undefined) throw new AdminError(`organization ${membership.orgUuid} vanished during the import; run it again`);
+      if (orgId === undefined)
+        throw new AdminError(`organization ${membership.orgUuid} vanished during the import; run it again`);
       return [membership.userId, orgId, membership.active ? 1 : 0];
     }),
   );
@@ -206,7 +240,8 @@ async function execute(ctx: Context, db: Db, planned: Plan) {
   progress.finish();
 }
 
-const line = (what: string, c: Counts) => `${what}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
+const line = (what: string, c: Counts) =>
+  `${what}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
 
 async function importDjango(ctx: Context, [file]: string[]) {
   let text;
@@ -227,14 +262,21 @@ async function importDjango(ctx: Context, [file]: string[]) {
   const dryRun = ctx.flags["dry-run"] === true;
   if (!dryRun) await execute(ctx, db, planned);
 
-  const summary = { users: planned.users, organizations: planned.orgs, memberships: planned.memberships, skipped: dump.skipped, dryRun };
+  const summary = {
+    users: planned.users,
+    organizations: planned.orgs,
+    memberships: planned.memberships,
+    skipped: dump.skipped,
+    dryRun,
+  };
   if (ctx.flags.json) return out(ctx, JSON.stringify(summary));
   out(ctx, `${dryRun ? "Would import" : "Imported"} ${file}:`);
   out(ctx, `  ${line("users", planned.users)}`);
   out(ctx, `  ${line("organizations", planned.orgs)}`);
   out(ctx, `  ${line("memberships", planned.memberships)}`);
   out(ctx, `  skipped: ${dump.skipped.length}`);
-  for (const skip of dump.skipped) out(ctx, `    record ${skip.index} (${skip.model}, pk "${skip.pk}"): ${skip.reason}`);
+  for (const skip of dump.skipped)
+    out(ctx, `    record ${skip.index} (${skip.model}, pk "${skip.pk}"): ${skip.reason}`);
 }
 
 export const IMPORT_COMMANDS: Command[] = [

@@ -31,7 +31,13 @@ const OPTIONS = {
 
 const COMMAND_FLAGS: CommandFlag[] = ["id", "inactive", "active", "password", "dry-run"];
 
-export const COMMANDS: Command[] = [...ORG_COMMANDS, ...USER_COMMANDS, ...MEMBER_COMMANDS, ...TOKEN_COMMANDS, ...IMPORT_COMMANDS];
+export const COMMANDS: Command[] = [
+  ...ORG_COMMANDS,
+  ...USER_COMMANDS,
+  ...MEMBER_COMMANDS,
+  ...TOKEN_COMMANDS,
+  ...IMPORT_COMMANDS,
+];
 
 function synopsis(command: Command): string {
   const args = command.args.map((arg) => (arg.endsWith("?") ? `[<${arg.slice(0, -1)}>]` : `<${arg}>`));
@@ -80,14 +86,18 @@ async function run(argv: string[], io: Io): Promise<void> {
   const flags: Flags = parsed.values;
   const positionals = parsed.positionals;
   if (parsed.values.help) {
-    io.stdout(help(io.program, COMMANDS.some((command) => command.words[0] === positionals[0]) ? positionals[0] : undefined));
+    io.stdout(
+      help(io.program, COMMANDS.some((command) => command.words[0] === positionals[0]) ? positionals[0] : undefined),
+    );
     return;
   }
   if (positionals.length === 0) throw new UsageError("no command given");
   const command = COMMANDS.find((c) => c.words.every((word, i) => positionals[i] === word));
   if (command === undefined) {
     const known = COMMANDS.some((c) => c.words[0] === positionals[0]);
-    throw new UsageError(known ? `unknown ${positionals[0]} command: ${positionals[1] ?? "(none)"}` : `unknown command: ${positionals[0]}`);
+    throw new UsageError(
+      known ? `unknown ${positionals[0]} command: ${positionals[1] ?? "(none)"}` : `unknown command: ${positionals[0]}`,
+    );
   }
   const args = positionals.slice(command.words.length);
   const required = command.args.filter((arg) => !arg.endsWith("?")).length;

@@ -1,5 +1,17 @@
 /** `member add|activate|deactivate|remove|list`: memberships of users in organizations. */
-import { AdminError, type Command, type Context, type Db, locate, orgName, printDone, printList, username, type Value, yesNo } from "./context";
+import {
+  AdminError,
+  type Command,
+  type Context,
+  type Db,
+  locate,
+  orgName,
+  printDone,
+  printList,
+  username,
+  type Value,
+  yesNo,
+} from "./context";
 
 interface MemberRow {
   org: string;
@@ -74,9 +86,10 @@ async function memberRemove(ctx: Context, [name, org]: string[]) {
 async function memberList(ctx: Context, [org]: string[]) {
   const organization = org === undefined ? null : orgName(org);
   const db = await ctx.db();
-  const rows = await db.query<MemberRow>(`${MEMBER_SELECT} WHERE ?1 IS NULL OR o.name = ?1 ORDER BY o.name, u.username`, [
-    organization,
-  ]);
+  const rows = await db.query<MemberRow>(
+    `${MEMBER_SELECT} WHERE ?1 IS NULL OR o.name = ?1 ORDER BY o.name, u.username`,
+    [organization],
+  );
   if (rows.length === 0 && organization !== null) {
     const known = await db.query("SELECT id FROM users_orgaccount WHERE name = ?1", [organization]);
     if (known.length === 0) throw new AdminError(`unknown organization: ${organization}`);
@@ -98,8 +111,32 @@ export const MEMBER_COMMANDS: Command[] = [
     summary: "make a user a member (inactive unless --active)",
     run: memberAdd,
   },
-  { words: ["member", "activate"], args: ["username", "org"], flags: [], summary: "activate a membership", run: memberSetActive(true) },
-  { words: ["member", "deactivate"], args: ["username", "org"], flags: [], summary: "deactivate a membership", run: memberSetActive(false) },
-  { words: ["member", "remove"], args: ["username", "org"], flags: [], summary: "delete a membership", run: memberRemove },
-  { words: ["member", "list"], args: ["org?"], flags: [], summary: "list memberships, of one organization or all", run: memberList },
+  {
+    words: ["member", "activate"],
+    args: ["username", "org"],
+    flags: [],
+    summary: "activate a membership",
+    run: memberSetActive(true),
+  },
+  {
+    words: ["member", "deactivate"],
+    args: ["username", "org"],
+    flags: [],
+    summary: "deactivate a membership",
+    run: memberSetActive(false),
+  },
+  {
+    words: ["member", "remove"],
+    args: ["username", "org"],
+    flags: [],
+    summary: "delete a membership",
+    run: memberRemove,
+  },
+  {
+    words: ["member", "list"],
+    args: ["org?"],
+    flags: [],
+    summary: "list memberships, of one organization or all",
+    run: memberList,
+  },
 ];

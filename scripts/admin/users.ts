@@ -82,10 +82,10 @@ async function userSetPassword(ctx: Context, [name]: string[]) {
   const known = async () => (await db.query("SELECT id FROM users_user WHERE username = ?1", [user])).length > 0;
   if (!(await known())) throw new AdminError(`unknown user: ${user}`);
   const hash = await newPasswordHash(ctx, hasher);
-  const [row] = await db.query<UserRow>(`UPDATE users_user SET password = ?2 WHERE username = ?1 RETURNING ${USER_COLUMNS}`, [
-    user,
-    hash,
-  ]);
+  const [row] = await db.query<UserRow>(
+    `UPDATE users_user SET password = ?2 WHERE username = ?1 RETURNING ${USER_COLUMNS}`,
+    [user, hash],
+  );
   if (row === undefined) throw new AdminError(`unknown user: ${user}`);
   printDone(ctx, userJson(row), `Set the password of ${row.username}`);
 }
@@ -120,8 +120,26 @@ export const USER_COMMANDS: Command[] = [
     summary: "add a user (--id N: the Django user id; --password: ask for one)",
     run: userAdd,
   },
-  { words: ["user", "set-password"], args: ["username"], flags: [], summary: "set a user's password", run: userSetPassword },
+  {
+    words: ["user", "set-password"],
+    args: ["username"],
+    flags: [],
+    summary: "set a user's password",
+    run: userSetPassword,
+  },
   { words: ["user", "list"], args: [], flags: [], summary: "list users", run: userList },
-  { words: ["user", "activate"], args: ["username"], flags: [], summary: "enable a user account", run: userSetActive(true) },
-  { words: ["user", "deactivate"], args: ["username"], flags: [], summary: "disable a user account", run: userSetActive(false) },
+  {
+    words: ["user", "activate"],
+    args: ["username"],
+    flags: [],
+    summary: "enable a user account",
+    run: userSetActive(true),
+  },
+  {
+    words: ["user", "deactivate"],
+    args: ["username"],
+    flags: [],
+    summary: "disable a user account",
+    run: userSetActive(false),
+  },
 ];

@@ -22,7 +22,10 @@ declare module "autocannon" {
     requests?: { setupRequest?: (request: Record<string, unknown>) => Record<string, unknown> }[];
   }
   interface Instance extends PromiseLike<Result> {
-    on(event: "response", listener: (client: unknown, status: number, bytes: number, responseTime: number) => void): void;
+    on(
+      event: "response",
+      listener: (client: unknown, status: number, bytes: number, responseTime: number) => void,
+    ): void;
   }
   function autocannon(options: Options): Instance;
   export default autocannon;

@@ -21,7 +21,12 @@ function memoryStores(): Stores {
   const decide = async (jti: string, usedAtMs: number): Promise<Verdict> => {
     const used = ledger.get(jti);
     if (used !== undefined) {
-      return { won: false, revocation: { kind: "rotated", usedAtMs: used }, revokedFamily: false, standing: { kind: "active_member" } };
+      return {
+        won: false,
+        revocation: { kind: "rotated", usedAtMs: used },
+        revokedFamily: false,
+        standing: { kind: "active_member" },
+      };
     }
     ledger.set(jti, usedAtMs);
     return { won: true, revocation: undefined, revokedFamily: false, standing: { kind: "active_member" } };
@@ -31,7 +36,10 @@ function memoryStores(): Stores {
     logout: (token, attempt) => decide(token.jti, attempt.usedAtMs),
     purgeExpired: async () => ({ tokens: 0, families: 0 }),
   };
-  return { members, revocations, attempts: {
+  return {
+    members,
+    revocations,
+    attempts: {
       take: async () => [],
       refund: async () => undefined,
       reset: async () => undefined,

@@ -16,7 +16,8 @@ const FIXED = {
 const app = new Hono();
 app.post("/api/org_token/refresh/", async (c) => {
   const body = await c.req.json<{ refresh?: unknown }>();
-  if (typeof body.refresh !== "string" || body.refresh === "") return c.json({ refresh: ["This field is required."] }, 400);
+  if (typeof body.refresh !== "string" || body.refresh === "")
+    return c.json({ refresh: ["This field is required."] }, 400);
   return c.json(FIXED);
 });
 

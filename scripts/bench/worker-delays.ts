@@ -32,7 +32,8 @@ function delayedD1<T extends object>(target: T, ms: number, replica: number): T 
         const result = value.apply(object, args);
         if (property === "withSession") return delayedD1(result, replica, replica);
         if (property === "prepare" || property === "bind") return delayedD1(result, ms, replica);
-        if (QUERIES.has(String(property))) return Promise.resolve(result).then(async (answer) => (await sleep(ms), answer));
+        if (QUERIES.has(String(property)))
+          return Promise.resolve(result).then(async (answer) => (await sleep(ms), answer));
         return result;
       };
     },
@@ -46,7 +47,10 @@ function delayedKv(kv: KVNamespace, delays: Delays): KVNamespace {
       if (typeof value !== "function") return value;
       return async (...args: unknown[]) => {
         const answer = await value.apply(object, args);
-        const hit = property === "get" || property === "getWithMetadata" ? answer !== null && (answer as { value?: unknown }).value !== null : false;
+        const hit =
+          property === "get" || property === "getWithMetadata"
+            ? answer !== null && (answer as { value?: unknown }).value !== null
+            : false;
         await sleep(hit ? delays.kvHit : delays.kvMiss);
         return answer;
       };

@@ -31,7 +31,10 @@ async function kvRacedApp() {
       const raced =
         (decide: typeof stores.revocations.redeem): typeof stores.revocations.redeem =>
         async (token, attempt) => {
-          const gets = Promise.all([env.BLACKLIST.get(`jti:${token.jti}`), env.BLACKLIST.get(`family:${token.family}`)]);
+          const gets = Promise.all([
+            env.BLACKLIST.get(`jti:${token.jti}`),
+            env.BLACKLIST.get(`family:${token.family}`),
+          ]);
           background(gets.catch(() => undefined));
           const verdict = await decide(token, attempt);
           if (verdict.won) {
@@ -61,7 +64,9 @@ const SUBJECTS = {
 
 async function mintTokens(env: Env, count: number, subject: (typeof SUBJECTS)["active"]): Promise<string[]> {
   const config = await loadConfig(workerConfigInput(env));
-  return Promise.all(Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now())).refresh));
+  return Promise.all(
+    Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now())).refresh),
+  );
 }
 
 /**
@@ -79,7 +84,11 @@ async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, req
         const body = JSON.stringify({ refresh: tokens[next++] });
         const started = Date.now();
         const response = await app.fetch(
-          new Request(`http://bench.local${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body }),
+          new Request(`http://bench.local${path}`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body,
+          }),
           delayed,
           ctx,
         );
@@ -124,7 +133,11 @@ export default {
       return Response.json(pairs.map((pair) => pair.refresh));
     }
     if (url.pathname === "/__bench/model") {
-      const { delays, requests, concurrency } = (await request.json()) as { delays: Delays; requests: number; concurrency: number };
+      const { delays, requests, concurrency } = (await request.json()) as {
+        delays: Delays;
+        requests: number;
+        concurrency: number;
+      };
       return Response.json(await latencyModel(env, ctx, delays, requests, concurrency));
     }
     if (request.headers.get("X-Bench-Variant") === "kv-raced") return (await kvRacedApp()).fetch(request, env, ctx);

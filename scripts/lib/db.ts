@@ -51,7 +51,11 @@ export interface DbTarget {
  * The target named by --config/--binding/--persist-to: the binding must be a D1 database of
  * that configuration; without --binding, `DB` or the configuration's only D1 database.
  */
-export function resolveTarget(configPath: string, binding: string | undefined, persistTo: string | undefined): DbTarget {
+export function resolveTarget(
+  configPath: string,
+  binding: string | undefined,
+  persistTo: string | undefined,
+): DbTarget {
   const path = resolve(configPath);
   if (!existsSync(path)) throw new DbError(`no wrangler configuration at ${path}`);
   let config;
@@ -65,7 +69,8 @@ export function resolveTarget(configPath: string, binding: string | undefined, p
   const chosen =
     binding !== undefined
       ? databases.find((database) => database.binding === binding)
-      : (databases.find((database) => database.binding === "DB") ?? (databases.length === 1 ? databases[0] : undefined));
+      : (databases.find((database) => database.binding === "DB") ??
+        (databases.length === 1 ? databases[0] : undefined));
   if (chosen === undefined) {
     throw new DbError(
       binding !== undefined
@@ -103,7 +108,16 @@ export async function openLocal(target: DbTarget): Promise<Db> {
     }
   };
   const db: Db = {
-    query: <T>(sql: string, params: readonly Value[] = []) => wrap(async () => (await d1.prepare(sql).bind(...params).all<T>()).results),
+    query: <T>(sql: string, params: readonly Value[] = []) =>
+      wrap(
+        async () =>
+          (
+            await d1
+              .prepare(sql)
+              .bind(...params)
+              .all<T>()
+          ).results,
+      ),
     batch: (statements) =>
       wrap(async () => {
         if (statements.length > 0) await d1.batch(statements.map(({ sql, params }) => d1.prepare(sql).bind(...params)));
@@ -111,7 +125,8 @@ export async function openLocal(target: DbTarget): Promise<Db> {
     close: () => proxy.dispose(),
   };
   try {
-    if (existsSync(target.migrationsDir)) await wrap(() => applyMigrations(d1, target.migrationsDir, target.migrationsTable));
+    if (existsSync(target.migrationsDir))
+      await wrap(() => applyMigrations(d1, target.migrationsDir, target.migrationsTable));
   } catch (error) {
     await db.close();
     throw error;
@@ -159,7 +174,16 @@ export async function openViaWrangler(target: DbTarget, remote: boolean): Promis
       }),
     );
   const execute = async (extra: string[]) => {
-    const { code, stdout, stderr } = await wrangler(["d1", "execute", target.binding, "--config", target.configPath, ...where, "--json", ...extra]);
+    const { code, stdout, stderr } = await wrangler([
+      "d1",
+      "execute",
+      target.binding,
+      "--config",
+      target.configPath,
+      ...where,
+      "--json",
+      ...extra,
+    ]);
     let parsed: unknown;
     try {
       parsed = JSON.parse(stdout);
@@ -177,9 +201,24 @@ export async function openViaWrangler(target: DbTarget, remote: boolean): Promis
     try {
       return await work();
     } catch (error) {
-      if (remote || !(error instanceof DbError) || !/no such table/.test(error.message) || !existsSync(target.migrationsDir)) throw error;
-      const migrate = await wrangler(["d1", "migrations", "apply", target.binding, "--config", target.configPath, ...where]);
-      if (migrate.code !== 0) throw new DbError(`wrangler d1 migrations apply failed: ${(migrate.stderr || migrate.stdout).trim()}`);
+      if (
+        remote ||
+        !(error instanceof DbError) ||
+        !/no such table/.test(error.message) ||
+        !existsSync(target.migrationsDir)
+      )
+        throw error;
+      const migrate = await wrangler([
+        "d1",
+        "migrations",
+        "apply",
+        target.binding,
+        "--config",
+        target.configPath,
+        ...where,
+      ]);
+      if (migrate.code !== 0)
+        throw new DbError(`wrangler d1 migrations apply failed: ${(migrate.stderr || migrate.stdout).trim()}`);
       return await work();
     }
   };

@@ -30,12 +30,20 @@ function random(seed: number) {
   };
 }
 
-export function generateDjangoDump({ users, orgs = Math.max(3, Math.floor(users / 100)), nullMemberships = 0, seed = 1 }: FixtureOptions): DumpRecord[] {
+export function generateDjangoDump({
+  users,
+  orgs = Math.max(3, Math.floor(users / 100)),
+  nullMemberships = 0,
+  seed = 1,
+}: FixtureOptions): DumpRecord[] {
   const next = random(seed);
   const hex = (length: number) => Array.from({ length }, () => Math.floor(next() * 16).toString(16)).join("");
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
   const b64 = (length: number) =>
-    Array.from({ length }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(next() * 64)]).join("");
+    Array.from(
+      { length },
+      () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(next() * 64)],
+    ).join("");
   const records: DumpRecord[] = [];
   for (let i = 1; i <= users; i++) {
     records.push({

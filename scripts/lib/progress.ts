@@ -14,7 +14,9 @@ export function progressBar(write: (text: string) => void, isTTY: boolean, label
   const draw = () => {
     const fraction = total === 0 ? 1 : done / total;
     const filled = Math.round(fraction * WIDTH);
-    write(`\r${label} [${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${Math.floor(fraction * 100)}% ${done}/${total}`);
+    write(
+      `\r${label} [${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${Math.floor(fraction * 100)}% ${done}/${total}`,
+    );
   };
   return {
     advance(count) {

@@ -80,7 +80,10 @@ function parseJson(bytes: Uint8Array, codec: Codec): Data {
     throw fail({ kind: "json_parse_error", reason: error instanceof DecodeError ? error.message : "Invalid body" });
   }
   if (text.startsWith("\ufeff")) {
-    throw fail({ kind: "json_parse_error", reason: "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)" });
+    throw fail({
+      kind: "json_parse_error",
+      reason: "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
+    });
   }
   let data: unknown;
   try {
@@ -120,7 +123,10 @@ async function parseBody(request: Request): Promise<Data> {
   const contentType = request.headers.get("Content-Type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   const charset = bodyCharset(contentType);
-  if ("unsupported" in charset && (mediaType === "application/json" || mediaType === "application/x-www-form-urlencoded")) {
+  if (
+    "unsupported" in charset &&
+    (mediaType === "application/json" || mediaType === "application/x-www-form-urlencoded")
+  ) {
     throw fail({ kind: "unsupported_media_type", mediaType: contentType.trim() });
   }
   const codec = "codec" in charset ? charset.codec : "utf_8";

@@ -14,8 +14,36 @@ export type Codec = "utf_8" | "latin_1" | "ascii" | "utf_16" | "utf_16_le" | "ut
 const ALIASES: Record<string, Codec> = {};
 const names: Record<Codec, string[]> = {
   utf_8: ["utf_8", "utf8", "u8", "utf", "utf8_ucs2", "utf8_ucs4", "cp65001"],
-  latin_1: ["latin_1", "latin1", "latin", "l1", "iso8859_1", "iso_8859_1", "8859", "cp819", "iso8859", "iso_ir_100", "csisolatin1", "ibm819", "iso_8859_1_1987"],
-  ascii: ["ascii", "us_ascii", "646", "us", "ansi_x3.4_1968", "ansi_x3_4_1968", "ansi_x3.4_1986", "cp367", "csascii", "ibm367", "iso646_us", "iso_646.irv_1991", "iso_ir_6"],
+  latin_1: [
+    "latin_1",
+    "latin1",
+    "latin",
+    "l1",
+    "iso8859_1",
+    "iso_8859_1",
+    "8859",
+    "cp819",
+    "iso8859",
+    "iso_ir_100",
+    "csisolatin1",
+    "ibm819",
+    "iso_8859_1_1987",
+  ],
+  ascii: [
+    "ascii",
+    "us_ascii",
+    "646",
+    "us",
+    "ansi_x3.4_1968",
+    "ansi_x3_4_1968",
+    "ansi_x3.4_1986",
+    "cp367",
+    "csascii",
+    "ibm367",
+    "iso646_us",
+    "iso_646.irv_1991",
+    "iso_ir_6",
+  ],
   utf_16: ["utf_16", "utf16", "u16"],
   utf_16_le: ["utf_16_le", "utf_16le", "unicodelittleunmarked"],
   utf_16_be: ["utf_16_be", "utf_16be", "unicodebigunmarked"],
@@ -82,7 +110,8 @@ export function decode(bytes: Uint8Array, codec: Codec, strict: boolean): string
       return latin1(bytes);
     case "ascii": {
       if (bytes.every((b) => b < 0x80)) return latin1(bytes);
-      if (strict) throw new DecodeError(`'ascii' codec can't decode byte 0x${bytes.find((b) => b >= 0x80)!.toString(16)}`);
+      if (strict)
+        throw new DecodeError(`'ascii' codec can't decode byte 0x${bytes.find((b) => b >= 0x80)!.toString(16)}`);
       return Array.from(bytes, (b) => (b < 0x80 ? String.fromCharCode(b) : "\ufffd")).join("");
     }
     case "utf_16": {

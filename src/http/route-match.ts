@@ -10,7 +10,10 @@ function escapeRegExp(text: string): string {
  */
 export function routeMatcher(paths: readonly string[]): (pathname: string) => string | undefined {
   const patterns = paths.map((path) => {
-    const pieces = path.replace(/\/$/, "").split(/\{\w+\}/).map(escapeRegExp);
+    const pieces = path
+      .replace(/\/$/, "")
+      .split(/\{\w+\}/)
+      .map(escapeRegExp);
     return { path, pattern: new RegExp(`^${pieces.join("[^/]+")}/?$`) };
   });
   return (pathname) => {

@@ -30,7 +30,11 @@ export interface ThrottleKeys {
 }
 
 /** Opaque keys (HMACs: never a name, short whatever was typed). */
-export async function throttleKeys(config: Config, username: string, rawAddress: string | undefined): Promise<ThrottleKeys> {
+export async function throttleKeys(
+  config: Config,
+  username: string,
+  rawAddress: string | undefined,
+): Promise<ThrottleKeys> {
   const address = throttledAddress(rawAddress);
   const [pair, user, addressKey] = await Promise.all([
     opaqueId(config, `pair:${JSON.stringify([username, address])}`),
@@ -43,7 +47,12 @@ export async function throttleKeys(config: Config, username: string, rawAddress:
 const seconds = (untilMs: number, nowMs: number) => Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
 
 /** Takes one attempt on the three counters and decides from the counts they answer. */
-export async function admit(config: Config, attempts: LoginAttempts, keys: ThrottleKeys, nowMs: number): Promise<Admission> {
+export async function admit(
+  config: Config,
+  attempts: LoginAttempts,
+  keys: ThrottleKeys,
+  nowMs: number,
+): Promise<Admission> {
   const counted = await attempts.take([keys.pair, keys.user, keys.address], nowMs);
   const [pair, user, address] = counted as [Counted, Counted, Counted];
   const waits: number[] = [];
@@ -51,7 +60,8 @@ export async function admit(config: Config, attempts: LoginAttempts, keys: Throt
   if (address.count > config.loginAddressFailureLimit) waits.push(address.windowEndMs);
   // Over the username limit only an address's first attempt in its pair window goes through;
   // the block lifts when either window ends.
-  if (user.count > config.loginUserFailureLimit && pair.count > 1) waits.push(Math.min(user.windowEndMs, pair.windowEndMs));
+  if (user.count > config.loginUserFailureLimit && pair.count > 1)
+    waits.push(Math.min(user.windowEndMs, pair.windowEndMs));
   if (waits.length === 0) return { allowed: true, counted };
   return { allowed: false, retryAfter: seconds(Math.max(...waits), nowMs), counted };
 }

@@ -32,7 +32,12 @@ export async function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, itera
  * native and portable work, and computes nothing useful: Django's harden_runtime, so a wrong
  * password against a weaker hash takes as long as against a current one.
  */
-export async function pbkdf2Sha256Padding(password: Uint8Array, salt: Uint8Array, done: number, target: number): Promise<void> {
+export async function pbkdf2Sha256Padding(
+  password: Uint8Array,
+  salt: Uint8Array,
+  done: number,
+  target: number,
+): Promise<void> {
   const [nativeDone, portableDone] = work(done);
   const [nativeTarget, portableTarget] = work(target);
   for (let left = nativeTarget - nativeDone; left > 0; left -= NATIVE_PBKDF2_MAX_ITERATIONS) {
@@ -47,7 +52,11 @@ function work(iterations: number): [number, number] {
   return iterations <= limit ? [iterations, 0] : [2 * limit - 1, iterations - limit];
 }
 
-export async function pbkdf2Sha256Native(password: Uint8Array, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+export async function pbkdf2Sha256Native(
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+): Promise<Uint8Array> {
   // Copies over plain ArrayBuffers: WebCrypto's BufferSource type (DOM lib) excludes shared ones.
   const key = await crypto.subtle.importKey("raw", new Uint8Array(password), "PBKDF2", false, ["deriveBits"]);
   const params = { name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(salt), iterations };

@@ -33,7 +33,8 @@ export async function verifyPassword(password: string, encoded: string | null): 
   const derived = await pbkdf2Sha256(bytes, parsed.saltBytes, parsed.iterations);
   if (!constantTimeEqual(encodeDjangoPbkdf2(parsed.iterations, parsed.salt, derived), encoded!)) {
     // Django's harden_runtime: a weaker hash costs as much as a current one when the password is wrong.
-    if (parsed.iterations < ITERATIONS) await pbkdf2Sha256Padding(bytes, parsed.saltBytes, parsed.iterations, ITERATIONS);
+    if (parsed.iterations < ITERATIONS)
+      await pbkdf2Sha256Padding(bytes, parsed.saltBytes, parsed.iterations, ITERATIONS);
     return { ok: false };
   }
   return mustUpdate(parsed) ? { ok: true, mustUpgrade: true } : { ok: true };

@@ -35,7 +35,9 @@ export async function login(c: Context<AppEnv>) {
   if (verdict.mustUpgrade && account.passwordHash !== null) {
     // Rehash under the current scheme after the response; a failure costs nothing but the upgrade.
     const oldHash = account.passwordHash;
-    const upgrade = hashPassword(password).then((newHash) => stores.members.setPasswordHash(account.userId, oldHash, newHash));
+    const upgrade = hashPassword(password).then((newHash) =>
+      stores.members.setPasswordHash(account.userId, oldHash, newHash),
+    );
     c.executionCtx.waitUntil(upgrade.catch(() => undefined));
   }
 

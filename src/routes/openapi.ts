@@ -7,7 +7,11 @@ const SCHEMAS = {
     type: "object",
     required: ["exp", "access_lifetime", "refresh_lifetime", "refresh", "access"],
     properties: {
-      exp: { type: "string", description: "The access token's expiry, YYYY-MM-DDTHH:MM:SSUTC", examples: ["2022-11-29T15:24:09UTC"] },
+      exp: {
+        type: "string",
+        description: "The access token's expiry, YYYY-MM-DDTHH:MM:SSUTC",
+        examples: ["2022-11-29T15:24:09UTC"],
+      },
       access_lifetime: { type: "string", description: "Seconds, as Python prints a float", examples: ["86400.0"] },
       refresh_lifetime: { type: "string", description: "Seconds, as Python prints a float", examples: ["2592000.0"] },
       refresh: { type: "string", description: "HS256 JWT, token_type refresh" },
@@ -32,7 +36,10 @@ function ref(name: string) {
 }
 
 function responses(route: RouteSpec) {
-  const byStatus = new Map<number, { description: string[]; schemas: Set<string>; examples: Record<string, unknown> }>();
+  const byStatus = new Map<
+    number,
+    { description: string[]; schemas: Set<string>; examples: Record<string, unknown> }
+  >();
   const add = (status: number, description: string, schema: string, name: string, example?: unknown) => {
     const entry = byStatus.get(status) ?? { description: [], schemas: new Set<string>(), examples: {} };
     entry.description.push(description);
@@ -40,28 +47,31 @@ function responses(route: RouteSpec) {
     if (example !== undefined) entry.examples[name] = { value: example };
     byStatus.set(status, entry);
   };
-  for (const success of route.success) add(success.status, success.description, SUCCESS_SCHEMA[success.body], success.body);
+  for (const success of route.success)
+    add(success.status, success.description, SUCCESS_SCHEMA[success.body], success.body);
   const problems: Problem[] = [...route.problems, ...COMMON_PROBLEMS];
   for (const problem of problems) {
     const { status, body } = render(problem);
     add(status, problem.kind.replaceAll("_", " "), "Error", problem.kind, body);
   }
   return Object.fromEntries(
-    [...byStatus].sort(([a], [b]) => a - b).map(([status, entry]) => {
-      const schemas = [...entry.schemas].map(ref);
-      return [
-        String(status),
-        {
-          description: entry.description.join("; "),
-          content: {
-            "application/json": {
-              schema: schemas.length === 1 ? schemas[0] : { oneOf: schemas },
-              ...(Object.keys(entry.examples).length > 0 ? { examples: entry.examples } : {}),
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, entry]) => {
+        const schemas = [...entry.schemas].map(ref);
+        return [
+          String(status),
+          {
+            description: entry.description.join("; "),
+            content: {
+              "application/json": {
+                schema: schemas.length === 1 ? schemas[0] : { oneOf: schemas },
+                ...(Object.keys(entry.examples).length > 0 ? { examples: entry.examples } : {}),
+              },
             },
           },
-        },
-      ];
-    }),
+        ];
+      }),
   );
 }
 

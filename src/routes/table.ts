@@ -66,7 +66,11 @@ export const ROUTES: readonly RouteSpec[] = [
     body: ["refresh"],
     success: [
       { status: 200, body: "token_pair", description: "An active member: a new pair; the presented token is consumed" },
-      { status: 200, body: "active_flag", description: "A member, not active: {\"active\": false}; the token stays usable" },
+      {
+        status: 200,
+        body: "active_flag",
+        description: 'A member, not active: {"active": false}; the token stays usable',
+      },
     ],
     problems: [
       ...bodyProblems,
@@ -84,7 +88,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "Log out: blacklist a refresh token",
     body: ["refresh"],
     success: [
-      { status: 200, body: "logout", description: "Blacklisted: {} for an active member, {\"active\": false} otherwise" },
+      { status: 200, body: "logout", description: 'Blacklisted: {} for an active member, {"active": false} otherwise' },
     ],
     problems: [...bodyProblems, ...tokenProblems],
     handler: logout,
@@ -95,7 +99,7 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: "membershipStatus",
     summary: "Whether the bearer of an access token is an active member of the organization",
     bearer: true,
-    success: [{ status: 200, body: "active_flag", description: "A member: {\"active\": true} or {\"active\": false}" }],
+    success: [{ status: 200, body: "active_flag", description: 'A member: {"active": true} or {"active": false}' }],
     problems: [
       { kind: "no_bearer_token" },
       { kind: "access_token_not_valid" },
@@ -111,7 +115,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: HEALTH_PATH,
     operationId: "health",
     summary: "Whether the Worker reaches D1 and KV (no data read or shown)",
-    success: [{ status: 200, body: "health", description: "Both answer: {\"status\": \"ok\"}" }],
+    success: [{ status: 200, body: "health", description: 'Both answer: {"status": "ok"}' }],
     problems: [{ kind: "unhealthy", failed: ["d1", "kv"] }],
     handler: health,
   },

@@ -9,7 +9,11 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import { parseClaims, type TokenClaims, type TokenType } from "./claims";
 
-async function verifiedPayload(token: string, keys: readonly CryptoKey[], nowMs: number): Promise<JWTPayload | undefined> {
+async function verifiedPayload(
+  token: string,
+  keys: readonly CryptoKey[],
+  nowMs: number,
+): Promise<JWTPayload | undefined> {
   for (const key of keys) {
     try {
       const { payload } = await jwtVerify(token, key, {

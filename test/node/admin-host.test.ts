@@ -40,9 +40,13 @@ beforeAll(async () => {
   mkdirSync(join(host, "node_modules", ".bin"), { recursive: true });
   await buildCli(join(pkg, "dist", "cli", "admin.js"));
   cpSync(MIGRATIONS_DIR, join(pkg, "migrations"), { recursive: true });
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "org-token-edge", type: "module", bin: { "org-token-admin": "dist/cli/admin.js" } }));
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify({ name: "org-token-edge", type: "module", bin: { "org-token-admin": "dist/cli/admin.js" } }),
+  );
   // The host's own dependencies, as its install would have them.
-  for (const name of ["wrangler", "jose", "hono"]) symlinkSync(join(ROOT, "node_modules", name), join(host, "node_modules", name));
+  for (const name of ["wrangler", "jose", "hono"])
+    symlinkSync(join(ROOT, "node_modules", name), join(host, "node_modules", name));
   symlinkSync("../org-token-edge/dist/cli/admin.js", join(host, "node_modules", ".bin", "org-token-admin"));
   writeFileSync(join(host, "wrangler.toml"), HOST_CONFIG);
 });
@@ -57,7 +61,11 @@ interface Ran {
 
 async function run(command: string, args: string[], cwd: string, logLevel = "warn"): Promise<Ran> {
   // The bin's `#!/usr/bin/env node` finds the project's Node first, as `npx` in a host would find the host's.
-  const env = wranglerEnv({ PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_LOG: logLevel, NO_COLOR: "1" });
+  const env = wranglerEnv({
+    PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}`,
+    WRANGLER_LOG: logLevel,
+    NO_COLOR: "1",
+  });
   const result = await runProcess(command, args, { cwd, env, timeoutMs: COMMAND_TIMEOUT_MS });
   if (result.timedOut) throw new Error(`${command} ${args.join(" ")} did not finish within ${COMMAND_TIMEOUT_MS} ms`);
   return result;
@@ -68,7 +76,23 @@ const bin = (args: string[], cwd = host) => run(join(host, "node_modules", ".bin
 
 /** The host's own wrangler, from elsewhere, on its configuration's local state. */
 async function hostWrangler(binding: string, sql: string): Promise<Record<string, unknown>[]> {
-  const result = await run(NODE, [WRANGLER_BIN, "d1", "execute", binding, "--local", "--config", join(host, "wrangler.toml"), "--json", "--command", sql], base, "log");
+  const result = await run(
+    NODE,
+    [
+      WRANGLER_BIN,
+      "d1",
+      "execute",
+      binding,
+      "--local",
+      "--config",
+      join(host, "wrangler.toml"),
+      "--json",
+      "--command",
+      sql,
+    ],
+    base,
+    "log",
+  );
   expect(result.code, result.stderr).toBe(0);
   return (JSON.parse(result.stdout) as { results: Record<string, unknown>[] }[])[0]!.results;
 }
@@ -89,9 +113,15 @@ describe("org-token-admin in a host project", { timeout: 180_000 }, () => {
     writeFileSync(dump, JSON.stringify(generateDjangoDump({ users: 20, orgs: 2, nullMemberships: 1, seed: 5 })));
     const imported = await bin(["--binding", "TOKENS_DB", "import-django", dump, "--json"]);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ users: { created: 19, updated: 1 }, organizations: { created: 2 }, skipped: [{ reason: "user is null" }] });
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      users: { created: 19, updated: 1 },
+      organizations: { created: 2 },
+      skipped: [{ reason: "user is null" }],
+    });
 
-    expect(await hostWrangler("TOKENS_DB", "SELECT id, name FROM users_orgaccount WHERE name = 'acme'")).toEqual([{ id: 1, name: "acme" }]);
+    expect(await hostWrangler("TOKENS_DB", "SELECT id, name FROM users_orgaccount WHERE name = 'acme'")).toEqual([
+      { id: 1, name: "acme" },
+    ]);
     expect(await hostWrangler("TOKENS_DB", "SELECT COUNT(*) AS n FROM users_user")).toEqual([{ n: 20 }]);
     // The package's migrations, recorded as wrangler records them: nothing left for it to apply.
     const applied = await hostWrangler("TOKENS_DB", "SELECT name FROM d1_migrations ORDER BY id");
@@ -106,11 +136,16 @@ describe("org-token-admin in a host project", { timeout: 180_000 }, () => {
   it("names the bindings to choose from, and refuses one that is not there", async () => {
     const unchosen = await bin(["org", "list"]);
     expect(unchosen.code).toBe(1);
-    expect(unchosen.stderr).toMatch(/choose the D1 binding of .*wrangler\.toml with --binding \(its D1 bindings: HOST_DB, TOKENS_DB\)/);
+    expect(unchosen.stderr).toMatch(
+      /choose the D1 binding of .*wrangler\.toml with --binding \(its D1 bindings: HOST_DB, TOKENS_DB\)/,
+    );
     const missing = await bin(["--binding", "DB", "org", "list"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/has no D1 binding DB \(its D1 bindings: HOST_DB, TOKENS_DB\)/);
     const nowhere = await bin(["org", "list"], tmpdir());
-    expect([nowhere.code, nowhere.stderr]).toEqual([2, expect.stringContaining("no wrangler configuration found here: give one with --config")]);
+    expect([nowhere.code, nowhere.stderr]).toEqual([
+      2,
+      expect.stringContaining("no wrangler configuration found here: give one with --config"),
+    ]);
   });
 });

@@ -23,7 +23,12 @@ afterAll(async () => {
   rmSync(files, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+  await shared.db.batch(
+    ["users_membership", "users_orgaccount", "users_user"].map((table) => ({
+      sql: `DELETE FROM ${table}`,
+      params: [],
+    })),
+  );
 });
 
 let fileCount = 0;
@@ -55,7 +60,9 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const dump = file(records);
     const users = records.filter((r) => r.model === "users.user");
     const orgs = records.filter((r) => r.model === "users.orgaccount");
-    const memberships = records.filter((r) => r.model === "users.membership" && r.fields.user !== null && r.fields.org !== null);
+    const memberships = records.filter(
+      (r) => r.model === "users.membership" && r.fields.user !== null && r.fields.org !== null,
+    );
     expect(memberships.length).toBeGreaterThan(4000);
 
     const first = await importJson(dump);
@@ -72,7 +79,12 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     });
     const after = await snapshot();
     expect(after.users).toEqual(
-      users.map((u) => ({ id: u.pk, username: u.fields.username, password: u.fields.password, is_active: u.fields.is_active ? 1 : 0 })),
+      users.map((u) => ({
+        id: u.pk,
+        username: u.fields.username,
+        password: u.fields.password,
+        is_active: u.fields.is_active ? 1 : 0,
+      })),
     );
     const orgId = new Map(after.orgs.map((row) => [row.django_uuid, row.id]));
     expect([...orgId.keys()].sort()).toEqual(orgs.map((o) => o.pk).sort());
@@ -115,7 +127,11 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const run = await shared.admin(["import-django", path]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines.slice(0, 3)).toEqual([`Imported ${path}:`, "  users: 10 created, 0 updated, 0 unchanged", "  organizations: 2 created, 0 updated, 0 unchanged"]);
+    expect(lines.slice(0, 3)).toEqual([
+      `Imported ${path}:`,
+      "  users: 10 created, 0 updated, 0 unchanged",
+      "  organizations: 2 created, 0 updated, 0 unchanged",
+    ]);
     expect(lines.slice(-3)).toEqual([
       "  skipped: 2",
       `    record ${records.length - 2} (users.membership, pk "${records.at(-2)!.pk}"): user is null`,
@@ -128,15 +144,23 @@ describe("admin import-django", { timeout: 120_000 }, () => {
 
   it("adopts an organization made here under the same name, keeping its id", async () => {
     await shared.admin(["org", "add", "Org1-here"]);
-    const [{ id }] = (await shared.db.query<{ id: number }>("SELECT id FROM users_orgaccount WHERE name = 'Org1-here'")) as [{ id: number }];
+    const [{ id }] = (await shared.db.query<{ id: number }>(
+      "SELECT id FROM users_orgaccount WHERE name = 'Org1-here'",
+    )) as [{ id: number }];
     const records: DumpRecord[] = [
       { model: "users.user", pk: 3, fields: { username: "ceu", password: "!unusable", is_active: true } },
       { model: "users.orgaccount", pk: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b", fields: { name: "Org1-here" } },
-      { model: "users.membership", pk: "1b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b", fields: { user: 3, org: "0B7F3C1E-4A5D-4E8F-9A0B-1C2D3E4F5A6B", active: true } },
+      {
+        model: "users.membership",
+        pk: "1b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b",
+        fields: { user: 3, org: "0B7F3C1E-4A5D-4E8F-9A0B-1C2D3E4F5A6B", active: true },
+      },
     ];
     const summary = await importJson(file(records));
     expect(summary.organizations).toEqual({ created: 0, updated: 1, unchanged: 0 });
-    expect((await snapshot()).orgs).toEqual([{ id, name: "Org1-here", django_uuid: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b" }]);
+    expect((await snapshot()).orgs).toEqual([
+      { id, name: "Org1-here", django_uuid: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b" },
+    ]);
     expect((await snapshot()).memberships).toEqual([{ user_id: 3, org_id: id, active: 1 }]);
   });
 
@@ -149,7 +173,12 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     expect(JSON.parse(viaWrangler.stdout).memberships.created).toBeGreaterThan(30);
     const written = await snapshot();
     // The same file through the bound path, into an emptied database: the same rows.
-    await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+    await shared.db.batch(
+      ["users_membership", "users_orgaccount", "users_user"].map((table) => ({
+        sql: `DELETE FROM ${table}`,
+        params: [],
+      })),
+    );
     await importJson(path);
     expect(await snapshot()).toEqual(written);
   });
@@ -159,8 +188,16 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const firstMembership = (records: DumpRecord[]) => records.findIndex((r) => r.model === "users.membership");
     const cases: [string, () => DumpRecord[] | string, RegExp][] = [
       ["bad JSON", () => JSON.stringify(valid()).slice(0, -40), /: not JSON: /],
-      ["not a list", () => JSON.stringify({ model: "users.user" }), /expected a JSON array of records \(dumpdata's format\), not an object/],
-      ["an unknown model", () => [...valid(), { model: "auth.group", pk: 1, fields: { name: "staff" } }], /record \d+ \(auth\.group, pk 1\): unknown model; expected users\.user, users\.orgaccount, users\.membership/],
+      [
+        "not a list",
+        () => JSON.stringify({ model: "users.user" }),
+        /expected a JSON array of records \(dumpdata's format\), not an object/,
+      ],
+      [
+        "an unknown model",
+        () => [...valid(), { model: "auth.group", pk: 1, fields: { name: "staff" } }],
+        /record \d+ \(auth\.group, pk 1\): unknown model; expected users\.user, users\.orgaccount, users\.membership/,
+      ],
       [
         "a missing field",
         () => {
@@ -198,7 +235,14 @@ describe("admin import-django", { timeout: 120_000 }, () => {
         },
         /record \d+ \(users\.orgaccount, pk 12\): pk must be a UUID/,
       ],
-      ["a user id twice", () => [...valid(), { model: "users.user", pk: 2, fields: { username: "other", password: "", is_active: true } }], /user id 2 appears twice \(also record 1\)/],
+      [
+        "a user id twice",
+        () => [
+          ...valid(),
+          { model: "users.user", pk: 2, fields: { username: "other", password: "", is_active: true } },
+        ],
+        /user id 2 appears twice \(also record 1\)/,
+      ],
     ];
     for (const [what, content, message] of cases) {
       it(what, async () => {
@@ -220,7 +264,9 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       records[20]!.fields.username = "taken";
       const result = await shared.admin(["import-django", file(records)]);
       expect([result.code, result.stdout]).toEqual([1, ""]);
-      expect(result.stderr).toMatch(/record 20 \(users\.user, pk 21\): username "taken" belongs to user id 500 in the database; nothing was written/);
+      expect(result.stderr).toMatch(
+        /record 20 \(users\.user, pk 21\): username "taken" belongs to user id 500 in the database; nothing was written/,
+      );
       expect(await snapshot()).toEqual(before);
     });
 
@@ -237,11 +283,15 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     bar.advance(50);
     bar.advance(150);
     bar.finish();
-    expect(tty).toBe(`\rimport [${"#".repeat(8)}${"-".repeat(22)}] 25% 50/200\rimport [${"#".repeat(30)}] 100% 200/200\n`);
+    expect(tty).toBe(
+      `\rimport [${"#".repeat(8)}${"-".repeat(22)}] 25% 50/200\rimport [${"#".repeat(30)}] 100% 200/200\n`,
+    );
     let log = "";
     const plain = progressBar((text) => (log += text), false, "import", 1000);
     for (let i = 0; i < 100; i++) plain.advance(10);
     plain.finish();
-    expect(log.split("\n").filter(Boolean)).toEqual(Array.from({ length: 10 }, (_, i) => `import: ${(i + 1) * 100}/1000`));
+    expect(log.split("\n").filter(Boolean)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `import: ${(i + 1) * 100}/1000`),
+    );
   });
 });

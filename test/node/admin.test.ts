@@ -15,7 +15,12 @@ beforeAll(async () => {
 });
 afterAll(() => shared?.close());
 beforeEach(async () => {
-  await shared.db.batch(["users_membership", "users_orgaccount", "users_user"].map((table) => ({ sql: `DELETE FROM ${table}`, params: [] })));
+  await shared.db.batch(
+    ["users_membership", "users_orgaccount", "users_user"].map((table) => ({
+      sql: `DELETE FROM ${table}`,
+      params: [],
+    })),
+  );
 });
 
 const admin: SharedAdmin["admin"] = (args, options) => shared.admin(args, options);
@@ -102,7 +107,9 @@ describe("admin CLI", { timeout: 180_000 }, () => {
     expect(ok(await admin(["org", "add", "acme"]))).toBe("Added organization acme (id 1)\n");
     fails(await admin(["org", "add", "acme"]), 1, "admin: organization already exists: acme\n");
 
-    expect(ok(await admin(["user", "add", "alice", "--id", "42"]))).toBe("Added user alice (id 42, active, no password)\n");
+    expect(ok(await admin(["user", "add", "alice", "--id", "42"]))).toBe(
+      "Added user alice (id 42, active, no password)\n",
+    );
     expect(json(await admin(["user", "add", "bob", "--inactive", "--json"]))).toMatchObject({
       id: 43,
       username: "bob",
@@ -118,7 +125,13 @@ describe("admin CLI", { timeout: 180_000 }, () => {
 
     const users = json(await admin(["user", "list", "--json"]));
     expect(users).toEqual([
-      { id: 42, username: "alice", is_active: false, has_password: false, date_joined: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      {
+        id: 42,
+        username: "alice",
+        is_active: false,
+        has_password: false,
+        date_joined: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
       { id: 43, username: "bob", is_active: true, has_password: false, date_joined: expect.any(String) },
     ]);
   });
@@ -128,15 +141,23 @@ describe("admin CLI", { timeout: 180_000 }, () => {
       "INSERT INTO users_orgaccount (id, name) VALUES (1, 'acme'), (2, 'beta')",
       "INSERT INTO users_user (id, username) VALUES (7, 'alice'), (8, 'bob')",
     ]);
-    expect(ok(await admin(["member", "add", "alice", "acme", "--active"]))).toBe("Added alice to acme as an active member\n");
+    expect(ok(await admin(["member", "add", "alice", "acme", "--active"]))).toBe(
+      "Added alice to acme as an active member\n",
+    );
     expect(ok(await admin(["member", "add", "bob", "acme"]))).toBe("Added bob to acme as an inactive member\n");
-    expect(json(await admin(["member", "add", "alice", "beta", "--json"]))).toEqual({ org: "beta", username: "alice", active: false });
+    expect(json(await admin(["member", "add", "alice", "beta", "--json"]))).toEqual({
+      org: "beta",
+      username: "alice",
+      active: false,
+    });
     fails(await admin(["member", "add", "alice", "acme"]), 1, "admin: alice is already a member of acme\n");
     fails(await admin(["member", "add", "nobody", "acme"]), 1, "admin: unknown user: nobody\n");
     fails(await admin(["member", "add", "alice", "nope"]), 1, "admin: unknown organization: nope\n");
 
     expect(ok(await admin(["member", "activate", "bob", "acme"]))).toBe("bob is now an active member of acme\n");
-    expect(ok(await admin(["member", "deactivate", "alice", "acme"]))).toBe("alice is now an inactive member of acme\n");
+    expect(ok(await admin(["member", "deactivate", "alice", "acme"]))).toBe(
+      "alice is now an inactive member of acme\n",
+    );
 
     expect(ok(await admin(["member", "remove", "alice", "beta"]))).toBe("Removed alice from beta\n");
     fails(await admin(["member", "remove", "alice", "beta"]), 1, "admin: alice is not a member of beta\n");
@@ -146,7 +167,9 @@ describe("admin CLI", { timeout: 180_000 }, () => {
       { org: "acme", username: "bob", user_id: 8, active: true, user_active: true },
     ]);
     fails(await admin(["member", "list", "gamma"]), 1, "admin: unknown organization: gamma\n");
-    const table = ok(await admin(["member", "list", "acme"])).trimEnd().split("\n");
+    const table = ok(await admin(["member", "list", "acme"]))
+      .trimEnd()
+      .split("\n");
     expect(table).toHaveLength(3);
     expect(table[0]).toMatch(/^ORG\s+USERNAME\s+USER_ID\s+ACTIVE\s+USER_ACTIVE$/);
     expect(table[2]).toMatch(/^acme\s+bob\s+8\s+yes\s+yes$/);
@@ -178,7 +201,10 @@ describe("admin CLI", { timeout: 180_000 }, () => {
     expect(body.access_lifetime).toBe("600.0");
     expect(body.refresh_lifetime).toBe("3600.0");
     const key = new TextEncoder().encode(SECRET);
-    for (const [type, lifetime] of [["access", 600], ["refresh", 3600]] as const) {
+    for (const [type, lifetime] of [
+      ["access", 600],
+      ["refresh", 3600],
+    ] as const) {
       const token: string = body[type];
       const { payload, protectedHeader } = await jwtVerify(token, key, { algorithms: ["HS256"] });
       expect(protectedHeader).toEqual({ alg: "HS256", typ: "JWT" });
@@ -208,14 +234,26 @@ describe("admin CLI", { timeout: 180_000 }, () => {
     expect(ok(await spawned(["user", "add", "carol", "--password"], "first pass\n"))).toBe(
       "Added user carol (id 1, active, with a password)\n",
     );
-    fails(await admin(["user", "add", "carol", "--password"], { input: "x\n" }), 1, "admin: user already exists: carol\n");
+    fails(
+      await admin(["user", "add", "carol", "--password"], { input: "x\n" }),
+      1,
+      "admin: user already exists: carol\n",
+    );
     fails(await admin(["user", "add", "erin", "--password"], { input: "" }), 1, "admin: the password is empty\n");
-    fails(await admin(["user", "add", "erin", "--password"], { input: "two\nlines" }), 1, "admin: the password on stdin must be a single line\n");
+    fails(
+      await admin(["user", "add", "erin", "--password"], { input: "two\nlines" }),
+      1,
+      "admin: the password on stdin must be a single line\n",
+    );
     fails(await admin(["user", "set-password", "nobody"], { input: "pw\n" }), 1, "admin: unknown user: nobody\n");
-    expect(ok(await admin(["user", "set-password", "carol"], { input: "sécond pass" }))).toBe("Set the password of carol\n");
+    expect(ok(await admin(["user", "set-password", "carol"], { input: "sécond pass" }))).toBe(
+      "Set the password of carol\n",
+    );
 
     const { verifyPassword } = await import("../../src/passwords/index");
-    const stored = await shared.db.query<{ username: string; password: string }>("SELECT username, password FROM users_user ORDER BY id");
+    const stored = await shared.db.query<{ username: string; password: string }>(
+      "SELECT username, password FROM users_user ORDER BY id",
+    );
     expect(stored.map((row) => row.username)).toEqual(["carol"]); // erin was never added
     const hash = stored[0]!.password;
     expect(hash).toMatch(/^pbkdf2_sha256\$600000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
@@ -227,7 +265,10 @@ describe("admin CLI", { timeout: 180_000 }, () => {
     const tricky = "x'y; DROP TABLE users_user; -- ?1";
     const viaWrangler = (args: string[]) => admin(["--via-wrangler", ...args]);
     expect(ok(await viaWrangler(["org", "add", tricky]))).toBe(`Added organization ${tricky} (id 1)\n`);
-    expect(json(await viaWrangler(["user", "add", "alice", "--id", "5", "--json"]))).toMatchObject({ id: 5, username: "alice" });
+    expect(json(await viaWrangler(["user", "add", "alice", "--id", "5", "--json"]))).toMatchObject({
+      id: 5,
+      username: "alice",
+    });
     ok(await viaWrangler(["member", "add", "alice", tricky, "--active"]));
     // Read back through the bound D1 binding: the literals stored exactly what was given.
     expect(json(await admin(["member", "list", tricky, "--json"]))).toEqual([

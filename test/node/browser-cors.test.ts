@@ -14,7 +14,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDatabase, servePage, sqlString, startWorker, type LocalWorker, type PageServer } from "./support/local-worker";
+import {
+  seedDatabase,
+  servePage,
+  sqlString,
+  startWorker,
+  type LocalWorker,
+  type PageServer,
+} from "./support/local-worker";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -35,7 +42,8 @@ const ORG = "UofMDTest";
 // Django's make_password for PASSWORD (100000 iterations: older than the Worker's 600000).
 const PASSWORD_HASH = "pbkdf2_sha256$100000$saltsaltsaltsalt123456$kp5UR2quNNhPh9tI2zSnPL2+0VaDxysdnYheVEgJc6U=";
 
-const PAGE = "<!doctype html><html><head><meta charset=utf-8><title>CORS client</title></head><body>client</body></html>";
+const PAGE =
+  "<!doctype html><html><head><meta charset=utf-8><title>CORS client</title></head><body>client</body></html>";
 
 interface Pair {
   exp: string;
@@ -46,9 +54,7 @@ interface Pair {
 }
 
 /** What a page's `fetch` came to: a response, or the rejection the browser raised. */
-type Outcome =
-  | { ok: true; status: number; type: string; body: unknown }
-  | { ok: false; name: string; message: string };
+type Outcome = { ok: true; status: number; type: string; body: unknown } | { ok: false; name: string; message: string };
 
 /** `fetch(url, POST JSON body)` run inside `page`, as a client's script would. */
 function postJsonFrom(page: Page, url: string, body: unknown): Promise<Outcome> {
@@ -192,7 +198,9 @@ describe.skipIf(!HAVE_CHROMIUM)(
 
     it("another origin's login and refresh are blocked by the browser, before the request is sent", async () => {
       // A live refresh token, for the refresh attempt from origin B.
-      const live = expectPair(await postJsonFrom(pageA, login, { username: USERNAME, password: PASSWORD, org_name: ORG }));
+      const live = expectPair(
+        await postJsonFrom(pageA, login, { username: USERNAME, password: PASSWORD, org_name: ORG }),
+      );
 
       expectBlocked(await postJsonFrom(pageB, login, { username: USERNAME, password: PASSWORD, org_name: ORG }));
       expectBlocked(await postJsonFrom(pageB, refresh, { refresh: live.refresh }));

@@ -39,7 +39,13 @@ beforeAll(async () => {
       hash.update(chunk);
     });
     request.on("end", () => {
-      const entry = { method: request.method!, url: request.url!, headers: request.headers, bytes, sha256: hash.digest("hex") };
+      const entry = {
+        method: request.method!,
+        url: request.url!,
+        headers: request.headers,
+        bytes,
+        sha256: hash.digest("hex"),
+      };
       seen.push(entry);
       if (request.url === "/old/") {
         response.writeHead(302, { Location: "/new/", "Content-Type": "text/html" }).end("moved");
@@ -68,7 +74,11 @@ describe("forwarding to ORIGIN_URL", () => {
   it("a path the API does not own reaches the origin with its method, query and headers", async () => {
     const response = await fetch(`${worker.url}/api/users/?page=2&q=a%20b&q=c`, {
       method: "PATCH",
-      headers: { Authorization: "Bearer some-access-token", "Content-Type": "application/json", Cookie: "sessionid=abc" },
+      headers: {
+        Authorization: "Bearer some-access-token",
+        "Content-Type": "application/json",
+        Cookie: "sessionid=abc",
+      },
       body: JSON.stringify({ name: "x" }),
     });
     expect(response.status).toBe(201);
@@ -84,7 +94,10 @@ describe("forwarding to ORIGIN_URL", () => {
     expect(entry.headers["x-forwarded-host"]).toMatch(/^(ps\.example\.org|127\.0\.0\.1:\d+)$/);
     expect(entry.bytes).toBe(JSON.stringify({ name: "x" }).length);
     // Its log line says where it went, and holds neither the query nor the credentials.
-    const logged = worker.output().split("\n").filter((line) => line.includes('"outcome":"forwarded"'));
+    const logged = worker
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"outcome":"forwarded"'));
     expect(logged.some((line) => line.includes('"route":"(origin)"') && line.includes('"status":201'))).toBe(true);
     for (const line of logged) expect(line).not.toMatch(/some-access-token|sessionid|page=2/);
   });
@@ -150,7 +163,10 @@ describe("forwarding to ORIGIN_URL", () => {
     expect(logout.status).toBe(405);
     const status = await fetch(`${worker.url}/api/membership_status/SomeOrg/`);
     expect(status.status).toBe(400);
-    const login = await fetch(`${worker.url}/api/org_token/`, { method: "OPTIONS", headers: { Origin: "https://x.example", "Access-Control-Request-Method": "POST" } });
+    const login = await fetch(`${worker.url}/api/org_token/`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://x.example", "Access-Control-Request-Method": "POST" },
+    });
     expect(login.status).toBe(204);
     expect(seen.length).toBe(before);
   });

@@ -72,7 +72,12 @@ function shape(db: DatabaseSync) {
   );
   const others = objects
     .filter((object) => object.type !== "table" && object.sql !== null)
-    .map((object) => ({ type: object.type, name: object.name, table: object.tbl_name, sql: normalizeSql(object.sql as string) }));
+    .map((object) => ({
+      type: object.type,
+      name: object.name,
+      table: object.tbl_name,
+      sql: normalizeSql(object.sql as string),
+    }));
   return { tables, others };
 }
 
@@ -110,7 +115,8 @@ describe("schema.sql and migrations/", () => {
     const expected = shape(fromSchema());
     const actual = shape(fromMigrations());
     expect(Object.keys(actual.tables)).toEqual(Object.keys(expected.tables));
-    for (const table of Object.keys(expected.tables)) expect(actual.tables[table], table).toEqual(expected.tables[table]);
+    for (const table of Object.keys(expected.tables))
+      expect(actual.tables[table], table).toEqual(expected.tables[table]);
     expect(actual.others).toEqual(expected.others);
     // The comparison sees what matters: a column more on one side is a difference.
     const altered = fromMigrations();

@@ -5,7 +5,17 @@
  * dry-run bundles the host with one copy of Hono. The steps run one after another.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+  mkdirSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +28,9 @@ const STEP_TIMEOUT_MS = 240_000;
 function run(command: string, args: string[], cwd: string) {
   const result = spawnSync(command, args, { cwd, env: wranglerEnv(), encoding: "utf8", timeout: STEP_TIMEOUT_MS });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} (in ${cwd}) exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(" ")} (in ${cwd}) exited ${result.status}\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return { stdout: result.stdout, all: result.stdout + result.stderr };
 }
@@ -30,7 +42,9 @@ let packed: { filename: string; size: number; unpackedSize: number; files: { pat
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), "package-test-"));
   // prepack builds dist/ first (npm run build).
-  [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", scratch], ROOT).stdout.replace(/^[^[]*/, ""));
+  [packed] = JSON.parse(
+    run("npm", ["pack", "--json", "--pack-destination", scratch], ROOT).stdout.replace(/^[^[]*/, ""),
+  );
   host = join(scratch, "host");
   mkdirSync(host);
   for (const entry of ["src", "tsconfig.json", "wrangler.toml"]) {
@@ -49,7 +63,10 @@ beforeAll(() => {
   run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], host);
   // The host's own dev tools (the Workers types, tsc, wrangler) are this repository's.
   mkdirSync(join(host, "node_modules/@cloudflare"), { recursive: true });
-  symlinkSync(join(ROOT, "node_modules/@cloudflare/workers-types"), join(host, "node_modules/@cloudflare/workers-types"));
+  symlinkSync(
+    join(ROOT, "node_modules/@cloudflare/workers-types"),
+    join(host, "node_modules/@cloudflare/workers-types"),
+  );
 }, 2 * STEP_TIMEOUT_MS);
 
 afterAll(() => {
@@ -61,7 +78,9 @@ describe("the packed package in a host", () => {
     const files = packed.files.map((file) => file.path);
     for (const file of ["dist/api.js", "dist/api.d.ts", "schema.sql", "package.json"]) expect(files).toContain(file);
     expect(files.filter((file) => file.startsWith("src/") || file.startsWith("test/"))).toEqual([]);
-    console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
+    console.log(
+      `npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`,
+    );
   });
 
   it("installs with the host's Hono as the only Hono, and jose as its dependency", () => {
@@ -72,22 +91,40 @@ describe("the packed package in a host", () => {
   });
 
   it("Node imports it by name", () => {
-    const out = run(process.execPath, ["--input-type=module", "-e", 'const m = await import("org-token-edge"); console.log(Object.keys(m).sort().join(","))'], host).stdout;
+    const out = run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("org-token-edge"); console.log(Object.keys(m).sort().join(","))',
+      ],
+      host,
+    ).stdout;
     expect(out.trim()).toBe("ConfigError,orgTokenApi,requireOrgToken");
   });
 
   it("the example host typechecks against the installed types under its strict tsconfig", () => {
     run(join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], host);
     // And the types are real, not `any`: a misuse of the verified token is caught.
-    writeFileSync(join(host, "src/misuse.ts"), 'import type { VerifiedOrgToken } from "org-token-edge";\nexport const id: string = ({} as VerifiedOrgToken).userId;\n');
-    const misuse = spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], { cwd: host, encoding: "utf8" });
+    writeFileSync(
+      join(host, "src/misuse.ts"),
+      'import type { VerifiedOrgToken } from "org-token-edge";\nexport const id: string = ({} as VerifiedOrgToken).userId;\n',
+    );
+    const misuse = spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], {
+      cwd: host,
+      encoding: "utf8",
+    });
     rmSync(join(host, "src/misuse.ts"));
     expect(misuse.status).not.toBe(0);
     expect(misuse.stdout).toMatch(/misuse\.ts.*TS2322/);
   });
 
   it("wrangler's dry run bundles the host with one copy of Hono", () => {
-    const output = run(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "out"], host).all;
+    const output = run(
+      process.execPath,
+      [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "out"],
+      host,
+    ).all;
     const size = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(output);
     expect(size, output).not.toBeNull();
     console.log(`example host bundle: ${size![1]}, gzip ${size![2]}`);

@@ -71,11 +71,12 @@ async function admin(args: string[]): Promise<string> {
 
 /** The same CLI in this process, on the copy's configuration and state: setup, without a process each. */
 async function adminHere(args: string[]): Promise<void> {
-  const result = await runInProcess(["--persist-to", join(project, "state"), ...args], { configPath: join(project, "wrangler.toml") });
+  const result = await runInProcess(["--persist-to", join(project, "state"), ...args], {
+    configPath: join(project, "wrangler.toml"),
+  });
   expect(result.stderr, `admin ${args.join(" ")}`).toBe("");
   expect(result.code).toBe(0);
 }
-
 
 async function until(check: () => boolean, timeoutMs: number, what: () => string) {
   const deadline = Date.now() + timeoutMs;
@@ -135,7 +136,10 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(await status.json()).toEqual({ active: true });
 
     process.kill(server.child.pid!, "SIGTERM"); // to serve.ts alone: it must pass it on
-    const ended = await Promise.race([server.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 30_000))]);
+    const ended = await Promise.race([
+      server.exited,
+      new Promise((resolve) => setTimeout(() => resolve("still running"), 30_000)),
+    ]);
     expect(ended).not.toBe("still running");
     await expect(fetch(base)).rejects.toThrow();
   });

@@ -22,7 +22,9 @@ function failing<T extends object>(target: T, prefix: string, broken: Set<string
         const result = value.apply(object, args);
         if (broken.has(`${name}+committed`)) {
           broken.delete(`${name}+committed`); // the connection is back for the next call
-          return Promise.resolve(result).then(() => Promise.reject(new Error(`injected failure after commit: ${name}`)));
+          return Promise.resolve(result).then(() =>
+            Promise.reject(new Error(`injected failure after commit: ${name}`)),
+          );
         }
         // Statements are built by prepare().bind(): keep watching what they return.
         if (property === "prepare" || property === "bind") return failing(result, prefix, broken);
@@ -35,9 +37,7 @@ function failing<T extends object>(target: T, prefix: string, broken: Set<string
 /** Stores over the real bindings where the given steps fail. */
 export function faultyStores(...steps: Step[]): StoresFactory {
   const broken = new Set<string>(
-    steps.flatMap((step) =>
-      step === "replica.read" ? ["replica.first", "replica.all", "replica.run"] : [step],
-    ),
+    steps.flatMap((step) => (step === "replica.read" ? ["replica.first", "replica.all", "replica.run"] : [step])),
   );
   return (env) => {
     const primary = failing(env.DB, "primary", broken);

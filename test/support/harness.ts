@@ -41,7 +41,13 @@ export async function call(target: App, path: string, init: RequestInit = {}, en
   return response;
 }
 
-export function postJson(target: App, path: string, body: unknown, envOverrides: Partial<Env> = {}, headers: Record<string, string> = {}) {
+export function postJson(
+  target: App,
+  path: string,
+  body: unknown,
+  envOverrides: Partial<Env> = {},
+  headers: Record<string, string> = {},
+) {
   return call(
     target,
     path,

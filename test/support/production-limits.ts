@@ -58,24 +58,30 @@ type Algorithm = Record<string, unknown>;
 const subtle = Object.getPrototypeOf(crypto.subtle) as SubtleCrypto;
 
 const webCryptoLimited =
-  replace(subtle, "deriveBits", (real: SubtleCrypto["deriveBits"]) =>
-    function deriveBits(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, length?: number | null) {
-      const requested = refusedWebCrypto(algorithm);
-      if (requested === undefined) return real.call(this, algorithm as never, baseKey, length as never);
-      return real.call(this, { ...algorithm, iterations: 1 } as never, baseKey, length as never).then(() => {
-        throw pbkdf2Refusal(requested);
-      });
-    },
+  replace(
+    subtle,
+    "deriveBits",
+    (real: SubtleCrypto["deriveBits"]) =>
+      function deriveBits(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, length?: number | null) {
+        const requested = refusedWebCrypto(algorithm);
+        if (requested === undefined) return real.call(this, algorithm as never, baseKey, length as never);
+        return real.call(this, { ...algorithm, iterations: 1 } as never, baseKey, length as never).then(() => {
+          throw pbkdf2Refusal(requested);
+        });
+      },
   ) &&
-  replace(subtle, "deriveKey", (real: SubtleCrypto["deriveKey"]) =>
-    function deriveKey(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, ...rest: unknown[]) {
-      const requested = refusedWebCrypto(algorithm);
-      const call = real as unknown as (this: SubtleCrypto, ...args: unknown[]) => Promise<CryptoKey>;
-      if (requested === undefined) return call.call(this, algorithm, baseKey, ...rest);
-      return call.call(this, { ...algorithm, iterations: 1 }, baseKey, ...rest).then(() => {
-        throw pbkdf2Refusal(requested);
-      });
-    },
+  replace(
+    subtle,
+    "deriveKey",
+    (real: SubtleCrypto["deriveKey"]) =>
+      function deriveKey(this: SubtleCrypto, algorithm: Algorithm, baseKey: CryptoKey, ...rest: unknown[]) {
+        const requested = refusedWebCrypto(algorithm);
+        const call = real as unknown as (this: SubtleCrypto, ...args: unknown[]) => Promise<CryptoKey>;
+        if (requested === undefined) return call.call(this, algorithm, baseKey, ...rest);
+        return call.call(this, { ...algorithm, iterations: 1 }, baseKey, ...rest).then(() => {
+          throw pbkdf2Refusal(requested);
+        });
+      },
   );
 // Tests passing without the limit would prove nothing about production: stop loudly instead.
 if (!webCryptoLimited) throw new Error("production-limits: could not limit PBKDF2 in crypto.subtle");
@@ -86,19 +92,27 @@ type Pbkdf2 = (...args: [...Parameters<Pbkdf2Sync>, (error: unknown, key?: unkno
 /** Whether node:crypto's default export carries the limit too (its named exports cannot be patched). */
 export const nodeCryptoLimited =
   nodeCrypto !== undefined &&
-  replace(nodeCrypto, "pbkdf2Sync", (real: Pbkdf2Sync) =>
-    function pbkdf2Sync(password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) {
-      const requested = refusedNode(iterations);
-      if (requested === undefined) return real(password, salt, iterations, keylen, digest);
-      real(password, salt, 1, keylen, digest);
-      throw pbkdf2Refusal(requested);
-    },
+  replace(
+    nodeCrypto,
+    "pbkdf2Sync",
+    (real: Pbkdf2Sync) =>
+      function pbkdf2Sync(password: unknown, salt: unknown, iterations: unknown, keylen: unknown, digest: unknown) {
+        const requested = refusedNode(iterations);
+        if (requested === undefined) return real(password, salt, iterations, keylen, digest);
+        real(password, salt, 1, keylen, digest);
+        throw pbkdf2Refusal(requested);
+      },
   ) &&
-  replace(nodeCrypto, "pbkdf2", (real: Pbkdf2) =>
-    function pbkdf2(...args: Parameters<Pbkdf2>) {
-      const [password, salt, iterations, keylen, digest, callback] = args;
-      const requested = refusedNode(iterations);
-      if (requested === undefined) return real(...args);
-      real(password, salt, 1, keylen, digest, (error) => (error ? callback(error) : callback(pbkdf2Refusal(requested))));
-    },
+  replace(
+    nodeCrypto,
+    "pbkdf2",
+    (real: Pbkdf2) =>
+      function pbkdf2(...args: Parameters<Pbkdf2>) {
+        const [password, salt, iterations, keylen, digest, callback] = args;
+        const requested = refusedNode(iterations);
+        if (requested === undefined) return real(...args);
+        real(password, salt, 1, keylen, digest, (error) =>
+          error ? callback(error) : callback(pbkdf2Refusal(requested)),
+        );
+      },
   );

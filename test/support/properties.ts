@@ -41,8 +41,9 @@ export function base64url(bytes: Uint8Array): string {
 }
 
 /** ES2026's Uint8Array.fromBase64, which workerd has and jose decodes with (TypeScript's lib lacks it). */
-const fromBase64 = (Uint8Array as unknown as { fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array })
-  .fromBase64;
+const fromBase64 = (
+  Uint8Array as unknown as { fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array }
+).fromBase64;
 
 /** Bytes as jose reads them (whitespace skipped, spare bits ignored), or undefined if not base64url. */
 export function fromBase64url(text: string): Uint8Array | undefined {
@@ -79,14 +80,24 @@ const oddText = fc.oneof(
 );
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant("flip_bit" as const), segment: segmentIndex, bit: fc.nat({ max: 4000 }) }), weight: 4 },
+  {
+    arbitrary: fc.record({ op: fc.constant("flip_bit" as const), segment: segmentIndex, bit: fc.nat({ max: 4000 }) }),
+    weight: 4,
+  },
   fc.record({ op: fc.constant("swap_segments" as const), a: segmentIndex, b: segmentIndex }),
   fc.record({ op: fc.constant("drop_segment" as const), segment: segmentIndex }),
   fc.record({ op: fc.constant("duplicate_segment" as const), segment: segmentIndex }),
   fc.record({ op: fc.constant("truncate" as const), keep: fc.nat({ max: 400 }) }),
   fc.record({ op: fc.constant("append" as const), text: oddText }),
   { arbitrary: fc.record({ op: fc.constant("insert" as const), at: fc.nat({ max: 400 }), text: oddText }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant("replace_char" as const), at: fc.nat({ max: 400 }), char: fc.constantFrom(...BASE64URL) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("replace_char" as const),
+      at: fc.nat({ max: 400 }),
+      char: fc.constantFrom(...BASE64URL),
+    }),
+    weight: 2,
+  },
   fc.record({ op: fc.constant("alg_none" as const) }),
   fc.record({
     op: fc.constant("header" as const),
@@ -136,7 +147,11 @@ export function mutate(token: string, m: Mutation): string {
     case "replace_char":
       return token.slice(0, at(m.at)) + m.char + token.slice(at(m.at) + 1);
     case "alg_none":
-      return [base64url(new TextEncoder().encode(JSON.stringify({ alg: "none", typ: "JWT" }))), parts[1] ?? "", ""].join(".");
+      return [
+        base64url(new TextEncoder().encode(JSON.stringify({ alg: "none", typ: "JWT" }))),
+        parts[1] ?? "",
+        "",
+      ].join(".");
     case "header":
       return [base64url(new TextEncoder().encode(JSON.stringify(m.header))), ...parts.slice(1)].join(".");
   }
@@ -154,13 +169,30 @@ export function sameToken(presented: string, original: string): boolean {
   if (a[0] !== b[0] || a[1] !== b[1]) return false;
   const sigA = fromBase64url(a[2]!);
   const sigB = fromBase64url(b[2]!);
-  return sigA !== undefined && sigB !== undefined && sigA.length === sigB.length && sigA.every((byte, i) => byte === sigB[i]);
+  return (
+    sigA !== undefined && sigB !== undefined && sigA.length === sigB.length && sigA.every((byte, i) => byte === sigB[i])
+  );
 }
 
 /** Odd values for a claim: huge, negative, fractional, Unicode, numbers where strings belong and back. */
 export const oddClaimValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer(),
-  fc.constantFrom(0, -1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e21, 1e300, 0.5, -0.0, 1.5e9, 4102444800, 253402300800),
+  fc.constantFrom(
+    0,
+    -1,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 53),
+    1e21,
+    1e300,
+    0.5,
+    -0.0,
+    1.5e9,
+    4102444800,
+    253402300800,
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.string({ unit: "grapheme", maxLength: 12 }),
   fc.string({ unit: "binary", maxLength: 12 }),
@@ -194,7 +226,9 @@ export async function answerOf(response: Response): Promise<Answer> {
 /** A token pair: both tokens as strings (a field error names `refresh` too, as a list). */
 export function isPair(answer: Answer): boolean {
   const json = answer.json as Record<string, unknown> | undefined;
-  return typeof json === "object" && json !== null && (typeof json.access === "string" || typeof json.refresh === "string");
+  return (
+    typeof json === "object" && json !== null && (typeof json.access === "string" || typeof json.refresh === "string")
+  );
 }
 
 /** The properties every answer holds: no 5xx, JSON unless HEAD/204, and nothing presented echoed. */

@@ -23,7 +23,11 @@ describe("missing bindings", () => {
       detail: "Server misconfigured: the token service cannot sign or verify tokens.",
     });
     const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as { event: string; message: string });
-    expect(lines).toContainEqual({ level: "error", event: "config_error", message: `${binding} (the ${what} binding) is not bound` });
+    expect(lines).toContainEqual({
+      level: "error",
+      event: "config_error",
+      message: `${binding} (the ${what} binding) is not bound`,
+    });
     // Nothing was consumed: with the binding back, the token still refreshes.
     expect((await postJson(worker, PATH, { refresh: token })).status).toBe(200);
   });

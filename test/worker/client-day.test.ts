@@ -18,8 +18,10 @@ function client(fetch: Fetch) {
     body: JSON.stringify(body),
   });
   return {
-    login: (username: string, password: string, org_name: string) => send("/api/org_token/", json({ username, password, org_name })),
-    status: (org: string, access: string) => send(`/api/membership_status/${org}/`, { headers: { Authorization: `Bearer ${access}` } }),
+    login: (username: string, password: string, org_name: string) =>
+      send("/api/org_token/", json({ username, password, org_name })),
+    status: (org: string, access: string) =>
+      send(`/api/membership_status/${org}/`, { headers: { Authorization: `Bearer ${access}` } }),
     // The Python client sends its (possibly expired) access token along with the refresh.
     refresh: (refresh: string, access: string) => send("/api/org_token/refresh/", json({ refresh }, access)),
     logout: (refresh: string) => send("/api/token/blacklist/", json({ refresh })),
@@ -65,6 +67,9 @@ describe("a client's whole day", () => {
   });
 
   it("the same day through the deployed Worker's own fetch handler", async () => {
-    await day(client((request) => exports.default.fetch(request)), () => undefined);
+    await day(
+      client((request) => exports.default.fetch(request)),
+      () => undefined,
+    );
   });
 });

@@ -12,7 +12,11 @@ function preflight(origin: string, envOverrides = corsEnv) {
     "/api/org_token/refresh/",
     {
       method: "OPTIONS",
-      headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      headers: {
+        Origin: origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+      },
     },
     envOverrides,
   );
@@ -46,7 +50,11 @@ describe("CORS", () => {
       const response = await call(
         worker,
         "/api/org_token/refresh/",
-        { method: "POST", headers: { Origin: ALLOWED, "Content-Type": "application/json" }, body: JSON.stringify(body) },
+        {
+          method: "POST",
+          headers: { Origin: ALLOWED, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        },
         corsEnv,
       );
       expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);

@@ -64,26 +64,33 @@ describe("exactly-once redemption", () => {
 
 async function familyRevoked(token: string) {
   const family = claimsOf(token).fam ?? claimsOf(token).jti;
-  return (await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first()) !== null;
+  return (
+    (await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first()) !== null
+  );
 }
 
 describe("races log no one out (REFRESH_RACE_WINDOW, default 10 s)", () => {
-  it.each([2, 10, 25])("%i concurrent refreshes: one pair, the rest blacklisted, the winner's token refreshes on", async (n) => {
-    const clock = manualClock();
-    const target = app({ clock });
-    const s = await seed();
-    const token = await mintToken(s, { nowMs: clock() });
-    const results = await refreshAll(target, token, n);
-    const winners = results.filter((r) => r.status === 200);
-    expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.status === 403 && JSON.stringify(r.body) === JSON.stringify(BLACKLISTED))).toHaveLength(n - 1);
-    expect(await familyRevoked(token)).toBe(false);
+  it.each([2, 10, 25])(
+    "%i concurrent refreshes: one pair, the rest blacklisted, the winner's token refreshes on",
+    async (n) => {
+      const clock = manualClock();
+      const target = app({ clock });
+      const s = await seed();
+      const token = await mintToken(s, { nowMs: clock() });
+      const results = await refreshAll(target, token, n);
+      const winners = results.filter((r) => r.status === 200);
+      expect(winners).toHaveLength(1);
+      expect(
+        results.filter((r) => r.status === 403 && JSON.stringify(r.body) === JSON.stringify(BLACKLISTED)),
+      ).toHaveLength(n - 1);
+      expect(await familyRevoked(token)).toBe(false);
 
-    clock.advance(1);
-    const next = await postJson(target, PATH, { refresh: winners[0]!.body.refresh });
-    expect(next.status).toBe(200);
-    expect(await next.json()).toHaveProperty("refresh");
-  });
+      clock.advance(1);
+      const next = await postJson(target, PATH, { refresh: winners[0]!.body.refresh });
+      expect(next.status).toBe(200);
+      expect(await next.json()).toHaveProperty("refresh");
+    },
+  );
 
   it("a loser arriving late in the window is refused without revoking; after the window, a replay revokes", async () => {
     const clock = manualClock();
@@ -147,7 +154,9 @@ describe("reuse detection (RFC 9700 4.14.2)", () => {
     expect(victim.status).toBe(403);
     expect(await victim.json()).toEqual(BLACKLISTED);
     const family = claimsOf(login).jti!;
-    expect(await env.DB.prepare("SELECT family FROM token_family_revocation WHERE family = ?1").bind(family).first()).not.toBeNull();
+    expect(
+      await env.DB.prepare("SELECT family FROM token_family_revocation WHERE family = ?1").bind(family).first(),
+    ).not.toBeNull();
   });
 
   it("revokes only that family: the same user's other login keeps working", async () => {
@@ -251,7 +260,9 @@ describe("failure atomicity: storage failures answer 503 and leave the token usa
     expect(broken.status).toBe(503);
     expect(broken.headers.get("Retry-After")).toMatch(/^\d+$/);
     expect(await broken.json()).toHaveProperty("detail");
-    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first(),
+    ).toBeNull();
 
     const healed = await postJson(app(), PATH, { refresh: token });
     expect(healed.status).toBe(200);
@@ -272,7 +283,9 @@ describe("failure atomicity: storage failures answer 503 and leave the token usa
   it("KV and the read replica are not on the refresh path: their failure changes nothing", async () => {
     const s = await seed();
     const token = await mintToken(s);
-    const response = await postJson(app({ stores: faultyStores("kv.get", "kv.put", "replica.read") }), PATH, { refresh: token });
+    const response = await postJson(app({ stores: faultyStores("kv.get", "kv.put", "replica.read") }), PATH, {
+      refresh: token,
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toHaveProperty("access");
     expect(await (await postJson(app(), PATH, { refresh: token })).json()).toEqual(BLACKLISTED);
@@ -309,7 +322,9 @@ describe("ledger hygiene (Cron Trigger)", () => {
       { jti: hexId(), expires_at: nowSeconds + 3600, keep: true },
     ];
     for (const row of rows) {
-      await env.DB.prepare("INSERT INTO token_ledger (jti, family, reason, used_at, expires_at) VALUES (?1, ?1, 'rotated', 0, ?2)")
+      await env.DB.prepare(
+        "INSERT INTO token_ledger (jti, family, reason, used_at, expires_at) VALUES (?1, ?1, 'rotated', 0, ?2)",
+      )
         .bind(row.jti, row.expires_at)
         .run();
       await env.DB.prepare("INSERT INTO token_family_revocation (family, revoked_at, expires_at) VALUES (?1, 0, ?2)")
@@ -321,7 +336,9 @@ describe("ledger hygiene (Cron Trigger)", () => {
     await waitOnExecutionContext(ctx);
     for (const row of rows) {
       const ledger = await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(row.jti).first();
-      const family = await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(row.jti).first();
+      const family = await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1")
+        .bind(row.jti)
+        .first();
       expect(ledger !== null).toBe(row.keep);
       expect(family !== null).toBe(row.keep);
     }

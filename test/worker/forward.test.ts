@@ -22,7 +22,11 @@ describe("the request sent to the origin", () => {
     });
     const incoming = new Request("https://ps.example.org/api/other/thing/?x=1&y=%20z#frag", {
       method: "PUT",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: "Bearer abc", Cookie: "sessionid=s" },
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Authorization: "Bearer abc",
+        Cookie: "sessionid=s",
+      },
       body,
       // @ts-expect-error: workerd's RequestInit takes duplex for streamed bodies
       duplex: "half",

@@ -131,7 +131,7 @@ describe("request bodies as DRF reads them: whitespace, NUL, charset", () => {
   it.each([
     ["JSON", () => post(JSON.stringify({ refresh: "abc\u0000def" }), "application/json")],
     ["form", () => post("refresh=abc%00def", "application/x-www-form-urlencoded")],
-  ])("NUL in a %s field: DRF's \"Null characters are not allowed.\"", async (_name, send) => {
+  ])('NUL in a %s field: DRF\'s "Null characters are not allowed."', async (_name, send) => {
     const response = await send();
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ refresh: ["Null characters are not allowed."] });
@@ -146,13 +146,17 @@ describe("request bodies as DRF reads them: whitespace, NUL, charset", () => {
     const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"refresh": "x"}')]);
     const response = await post(body, "application/json");
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ detail: "JSON parse error - Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)" });
+    expect(await response.json()).toEqual({
+      detail: "JSON parse error - Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
+    });
   });
 
   it("JSON bytes that are not UTF-8: a parse error naming the codec", async () => {
     const response = await post(new Uint8Array([0x7b, 0xff, 0x7d]), "application/json");
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { detail: string }).detail).toMatch(/^JSON parse error - 'utf-8' codec can't decode/);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(
+      /^JSON parse error - 'utf-8' codec can't decode/,
+    );
   });
 
   it.each(["application/json; charset=shift_jis", "application/x-www-form-urlencoded; charset=windows-1252"])(
@@ -180,11 +184,14 @@ describe("paths and methods", () => {
     expect(await response.json()).toEqual({ detail: `Method "${method}" not allowed.` });
   });
 
-  it.each(["/api/org_token/refreshh/", "/api/", "/", "/api/org_token/refresh/extra"])("unknown path %s: 404", async (path) => {
-    const response = await call(worker, path, { method: "POST" });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ detail: "The requested resource was not found on this server." });
-  });
+  it.each(["/api/org_token/refreshh/", "/api/", "/", "/api/org_token/refresh/extra"])(
+    "unknown path %s: 404",
+    async (path) => {
+      const response = await call(worker, path, { method: "POST" });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ detail: "The requested resource was not found on this server." });
+    },
+  );
 
   it("every response is JSON and none echoes the presented token", async () => {
     const token = await mintToken(await seed({ membership: null }));
@@ -195,7 +202,9 @@ describe("paths and methods", () => {
 });
 
 /** Console lines written while `run` runs (kept, not printed). */
-async function consoleLines<T>(run: () => Promise<T>): Promise<{ result: T; lines: { method: string; text: string }[] }> {
+async function consoleLines<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; lines: { method: string; text: string }[] }> {
   const lines: { method: string; text: string }[] = [];
   const spies = (["log", "info", "warn", "error", "debug"] as const).map((method) =>
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
@@ -230,7 +239,9 @@ describe("configuration", () => {
   ])("a %s JWT_SECRET_KEY fails every request with a clear 500 and signs nothing", async (_name, secret) => {
     const s = await seed();
     const token = await mintToken(s);
-    const { result: response, lines } = await consoleLines(() => postJson(worker, PATH, { refresh: token }, { JWT_SECRET_KEY: secret }));
+    const { result: response, lines } = await consoleLines(() =>
+      postJson(worker, PATH, { refresh: token }, { JWT_SECRET_KEY: secret }),
+    );
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual(MISCONFIGURED);
     expectConfigErrorLogged(lines, "JWT_SECRET_KEY", token);
@@ -250,7 +261,9 @@ describe("configuration", () => {
   ])("an invalid %s (%s) is a 500, not a guess: the contract's body, and a log line naming it", async (name, value) => {
     const s = await seed();
     const token = await mintToken(s);
-    const { result: response, lines } = await consoleLines(() => postJson(worker, PATH, { refresh: token }, { [name]: value }));
+    const { result: response, lines } = await consoleLines(() =>
+      postJson(worker, PATH, { refresh: token }, { [name]: value }),
+    );
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual(MISCONFIGURED);
     expectConfigErrorLogged(lines, name, token);
@@ -261,7 +274,12 @@ describe("configuration", () => {
   it("a secret of 32 bytes is enough", async () => {
     const secret = "k".repeat(32);
     const s = await seed();
-    const response = await postJson(worker, PATH, { refresh: await mintToken(s, { secret }) }, { JWT_SECRET_KEY: secret });
+    const response = await postJson(
+      worker,
+      PATH,
+      { refresh: await mintToken(s, { secret }) },
+      { JWT_SECRET_KEY: secret },
+    );
     expect(response.status).toBe(200);
   });
 
@@ -278,7 +296,11 @@ describe("configuration", () => {
     const s = await seed();
     const viaEntry = (token: string) =>
       exports.default.fetch(
-        new Request(`http://ps.test${PATH}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh: token }) }),
+        new Request(`http://ps.test${PATH}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh: token }),
+        }),
       );
     const response = await viaEntry(await mintToken(s));
     expect(response.status).toBe(200);

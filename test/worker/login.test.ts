@@ -14,7 +14,9 @@ function login(target: App, body: Record<string, unknown>, headers: Record<strin
 }
 
 async function storedHash(userId: number) {
-  return (await env.DB.prepare("SELECT password FROM users_user WHERE id = ?1").bind(userId).first<{ password: string }>())!.password;
+  return (await env.DB.prepare("SELECT password FROM users_user WHERE id = ?1")
+    .bind(userId)
+    .first<{ password: string }>())!.password;
 }
 
 describe("login", () => {
@@ -30,7 +32,14 @@ describe("login", () => {
     const refresh = claimsOf(body.refresh!);
     const access = claimsOf(body.access!);
     const iat = Math.floor(clock() / 1000);
-    expect(refresh).toMatchObject({ token_type: "refresh", iat, exp: iat + 2592000, user_id: s.userId, user_name: s.userName, org_name: s.orgName });
+    expect(refresh).toMatchObject({
+      token_type: "refresh",
+      iat,
+      exp: iat + 2592000,
+      user_id: s.userId,
+      user_name: s.userName,
+      org_name: s.orgName,
+    });
     expect(access).toMatchObject({ token_type: "access", iat, exp: iat + 86400, user_id: s.userId });
     expect(refresh.fam).toBe(refresh.jti); // a login starts a family
     expect(body.exp).toBe(`${new Date(access.exp! * 1000).toISOString().slice(0, 19)}UTC`);
@@ -121,13 +130,23 @@ describe("login: names and bodies as Django reads them", () => {
   }
   const bytes = (text: string, encode: (s: string) => number[]) => new Uint8Array(encode(text));
   const latin1 = (text: string) => Array.from(text, (ch) => ch.charCodeAt(0));
-  const utf16le = (text: string, bom: boolean) =>
-    [...(bom ? [0xff, 0xfe] : []), ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) & 0xff, ch.charCodeAt(0) >> 8])];
-  const utf16be = (text: string) => [0xfe, 0xff, ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) >> 8, ch.charCodeAt(0) & 0xff])];
+  const utf16le = (text: string, bom: boolean) => [
+    ...(bom ? [0xff, 0xfe] : []),
+    ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) & 0xff, ch.charCodeAt(0) >> 8]),
+  ];
+  const utf16be = (text: string) => [
+    0xfe,
+    0xff,
+    ...Array.from(text).flatMap((ch) => [ch.charCodeAt(0) >> 8, ch.charCodeAt(0) & 0xff]),
+  ];
 
   it("U+0085 and U+001F around the name are stripped (Python's str.strip), so the owner logs in", async () => {
     const s = await seed({ passwordHash: HASH_100K });
-    const response = await login(worker, { username: `\u0085\u001f${s.userName}\u001c\u0085 `, password: PASSWORD, org_name: s.orgName });
+    const response = await login(worker, {
+      username: `\u0085\u001f${s.userName}\u001c\u0085 `,
+      password: PASSWORD,
+      org_name: s.orgName,
+    });
     expect(response.status).toBe(200);
   });
 
@@ -144,15 +163,56 @@ describe("login: names and bodies as Django reads them", () => {
   });
 
   it.each([
-    ["JSON, charset=latin-1", "application/json; charset=latin-1", (body: Record<string, string>) => bytes(JSON.stringify(body), latin1)],
-    ["JSON, charset=ISO-8859-1", "application/json; charset=ISO-8859-1", (body: Record<string, string>) => bytes(JSON.stringify(body), latin1)],
-    ["JSON, charset=utf-16 with a little-endian BOM", "application/json; charset=utf-16", (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, true))],
-    ["JSON, charset=UTF-16 with a big-endian BOM", 'application/json; charset="UTF-16"', (body: Record<string, string>) => bytes(JSON.stringify(body), utf16be)],
-    ["JSON, charset=utf-16le without a BOM", "application/json; charset=utf-16le", (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, false))],
-    ["form, charset=latin-1, percent-escaped", "application/x-www-form-urlencoded; charset=latin-1", (body: Record<string, string>) =>
-      bytes(Object.entries(body).map(([k, v]) => `${k}=${Array.from(v, (ch) => /[A-Za-z0-9_]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`).join("")}`).join("&"), latin1)],
-    ["form, no charset, raw latin-1 bytes (QueryDict falls back to iso-8859-1)", "application/x-www-form-urlencoded", (body: Record<string, string>) =>
-      bytes(Object.entries(body).map(([k, v]) => `${k}=${v.replaceAll(" ", "+")}`).join("&"), latin1)],
+    [
+      "JSON, charset=latin-1",
+      "application/json; charset=latin-1",
+      (body: Record<string, string>) => bytes(JSON.stringify(body), latin1),
+    ],
+    [
+      "JSON, charset=ISO-8859-1",
+      "application/json; charset=ISO-8859-1",
+      (body: Record<string, string>) => bytes(JSON.stringify(body), latin1),
+    ],
+    [
+      "JSON, charset=utf-16 with a little-endian BOM",
+      "application/json; charset=utf-16",
+      (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, true)),
+    ],
+    [
+      "JSON, charset=UTF-16 with a big-endian BOM",
+      'application/json; charset="UTF-16"',
+      (body: Record<string, string>) => bytes(JSON.stringify(body), utf16be),
+    ],
+    [
+      "JSON, charset=utf-16le without a BOM",
+      "application/json; charset=utf-16le",
+      (body: Record<string, string>) => bytes(JSON.stringify(body), (t) => utf16le(t, false)),
+    ],
+    [
+      "form, charset=latin-1, percent-escaped",
+      "application/x-www-form-urlencoded; charset=latin-1",
+      (body: Record<string, string>) =>
+        bytes(
+          Object.entries(body)
+            .map(
+              ([k, v]) =>
+                `${k}=${Array.from(v, (ch) => (/[A-Za-z0-9_]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`)).join("")}`,
+            )
+            .join("&"),
+          latin1,
+        ),
+    ],
+    [
+      "form, no charset, raw latin-1 bytes (QueryDict falls back to iso-8859-1)",
+      "application/x-www-form-urlencoded",
+      (body: Record<string, string>) =>
+        bytes(
+          Object.entries(body)
+            .map(([k, v]) => `${k}=${v.replaceAll(" ", "+")}`)
+            .join("&"),
+          latin1,
+        ),
+    ],
   ])("%s: read in its charset, the owner logs in", async (_name, contentType, encode) => {
     const s = await seedNamed();
     const body = encode({ username: s.userName, password: PASSWORD, org_name: s.orgName });
@@ -163,7 +223,11 @@ describe("login: names and bodies as Django reads them", () => {
   it("a latin-1 body read as UTF-8 (no charset) would not be the same name: JSON refuses it", async () => {
     const s = await seedNamed();
     const body = bytes(JSON.stringify({ username: s.userName, password: PASSWORD, org_name: s.orgName }), latin1);
-    const response = await call(worker, LOGIN, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const response = await call(worker, LOGIN, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
     expect(response.status).toBe(400);
   });
 });
@@ -171,9 +235,14 @@ describe("login: names and bodies as Django reads them", () => {
 describe("login: brute force", () => {
   let nextAddress = 0;
   /** A client address no other test uses (the address counter spans usernames). */
-  const freshAddress = () => ({ "CF-Connecting-IP": `198.51.${100 + Math.floor(++nextAddress / 250)}.${nextAddress % 250}` });
+  const freshAddress = () => ({
+    "CF-Connecting-IP": `198.51.${100 + Math.floor(++nextAddress / 250)}.${nextAddress % 250}`,
+  });
   const statuses = (responses: Response[]) => responses.map((r) => r.status);
-  const tally = (codes: number[]) => ({ 401: codes.filter((c) => c === 401).length, 429: codes.filter((c) => c === 429).length });
+  const tally = (codes: number[]) => ({
+    401: codes.filter((c) => c === 401).length,
+    429: codes.filter((c) => c === 429).length,
+  });
 
   it("40 parallel wrong logins at one address with a pair limit of 10: 10 are checked (401), 30 refused (429) before any hash", async () => {
     const clock = manualClock();
@@ -182,7 +251,9 @@ describe("login: brute force", () => {
     const address = freshAddress();
     const limits = { LOGIN_PAIR_FAILURE_LIMIT: "10" };
     const burst = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address, limits)),
+      Array.from({ length: 40 }, (_, i) =>
+        login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address, limits),
+      ),
     );
     expect(tally(statuses(burst))).toEqual({ 401: 10, 429: 30 });
     for (const response of burst.filter((r) => r.status === 429)) {
@@ -192,8 +263,13 @@ describe("login: brute force", () => {
     const { loadConfig } = await import("../../src/config");
     const { workerConfigInput } = await import("../../src/env");
     const { throttleKeys } = await import("../../src/login/throttle");
-    const keys = await throttleKeys(await loadConfig(workerConfigInput({ ...env, ...limits })), s.userName, address["CF-Connecting-IP"]);
-    const count = (key: string) => env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first("attempts");
+    const keys = await throttleKeys(
+      await loadConfig(workerConfigInput({ ...env, ...limits })),
+      s.userName,
+      address["CF-Connecting-IP"],
+    );
+    const count = (key: string) =>
+      env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first("attempts");
     expect([await count(keys.pair), await count(keys.user)]).toEqual([10, 10]);
   });
 
@@ -203,7 +279,9 @@ describe("login: brute force", () => {
     const address = freshAddress();
     const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "10" };
     const burst = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => login(target, { username: `nobody-${i}-${s.userName}`, password: "x", org_name: s.orgName }, address, limits)),
+      Array.from({ length: 40 }, (_, i) =>
+        login(target, { username: `nobody-${i}-${s.userName}`, password: "x", org_name: s.orgName }, address, limits),
+      ),
     );
     expect(tally(statuses(burst))).toEqual({ 401: 10, 429: 30 });
   });
@@ -214,7 +292,9 @@ describe("login: brute force", () => {
     const s = await seed({ passwordHash: HASH_100K });
     const address = freshAddress();
     for (let i = 0; i < 10; i++) {
-      expect((await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address)).status).toBe(401);
+      expect(
+        (await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address)).status,
+      ).toBe(401);
       clock.advance(1);
     }
     const blocked = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address);
@@ -225,10 +305,14 @@ describe("login: brute force", () => {
     expect(await blocked.json()).toHaveProperty("detail");
 
     // The owner, elsewhere, is not locked out.
-    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress())).status).toBe(200);
+    expect(
+      (await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress())).status,
+    ).toBe(200);
 
     clock.advance(retryAfter);
-    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address)).status).toBe(200);
+    expect(
+      (await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address)).status,
+    ).toBe(200);
   });
 
   it("a username under attack from many addresses: the owner at an address that has not failed gets in; the guessers get one try per window", async () => {
@@ -249,9 +333,13 @@ describe("login: brute force", () => {
     expect((await wrong(newcomer, 101)).status).toBe(429);
     // The owner, at an address that has not failed, gets in.
     const owner = freshAddress();
-    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status).toBe(200);
+    expect(
+      (await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status,
+    ).toBe(200);
     // ... and again: the success cleared the owner's pair, so it is still a first try.
-    expect((await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status).toBe(200);
+    expect(
+      (await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, owner, limits)).status,
+    ).toBe(200);
   });
 
   it("IPv6 addresses count per /64: rotating within it is counted together; another /64 is not", async () => {
@@ -261,12 +349,27 @@ describe("login: brute force", () => {
     const net = `2001:db8:${(++nextAddress).toString(16)}:7`;
     const rotating = [`${net}::1`, `${net}:0:0:0:2`, `${net.toUpperCase()}:FFFF:1:2:3`];
     for (const [i, address] of rotating.entries()) {
-      const response = await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, { "CF-Connecting-IP": address }, limits);
+      const response = await login(
+        target,
+        { username: s.userName, password: `guess ${i}`, org_name: s.orgName },
+        { "CF-Connecting-IP": address },
+        limits,
+      );
       expect(response.status).toBe(401);
     }
-    const sameNet = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, { "CF-Connecting-IP": `${net}:abcd::9` }, limits);
+    const sameNet = await login(
+      target,
+      { username: s.userName, password: PASSWORD, org_name: s.orgName },
+      { "CF-Connecting-IP": `${net}:abcd::9` },
+      limits,
+    );
     expect(sameNet.status).toBe(429);
-    const otherNet = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, { "CF-Connecting-IP": `${net}1::1` }, limits);
+    const otherNet = await login(
+      target,
+      { username: s.userName, password: PASSWORD, org_name: s.orgName },
+      { "CF-Connecting-IP": `${net}1::1` },
+      limits,
+    );
     expect(otherNet.status).toBe(200);
   });
 
@@ -298,7 +401,8 @@ describe("login: brute force", () => {
     expect(statuses).toEqual([200, 200, 200, 200]);
     // Pair limit 2: without the reset, the second typo after the success would be the third.
     const pairOnly = { LOGIN_PAIR_FAILURE_LIMIT: "2" };
-    for (const password of ["typo", PASSWORD, "typo", "typo", PASSWORD]) statuses.push(await attempt(password, pairOnly));
+    for (const password of ["typo", PASSWORD, "typo", "typo", PASSWORD])
+      statuses.push(await attempt(password, pairOnly));
     expect(statuses.slice(4)).toEqual([401, 200, 401, 401, 429]);
   });
 
@@ -309,13 +413,28 @@ describe("login: brute force", () => {
     const address = freshAddress();
     const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "4" };
     for (let i = 0; i < 4; i++) {
-      const response = await login(target, { username: `nobody${i}`, password: "x", org_name: s.orgName }, address, limits);
+      const response = await login(
+        target,
+        { username: `nobody${i}`, password: "x", org_name: s.orgName },
+        address,
+        limits,
+      );
       expect(response.status).toBe(401);
     }
-    const blocked = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, address, limits);
+    const blocked = await login(
+      target,
+      { username: s.userName, password: PASSWORD, org_name: s.orgName },
+      address,
+      limits,
+    );
     expect(blocked.status).toBe(429);
     // Another address is not affected.
-    const other = await login(target, { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress(), limits);
+    const other = await login(
+      target,
+      { username: s.userName, password: PASSWORD, org_name: s.orgName },
+      freshAddress(),
+      limits,
+    );
     expect(other.status).toBe(200);
   });
 
@@ -325,7 +444,12 @@ describe("login: brute force", () => {
     ["LOGIN_ADDRESS_FAILURE_LIMIT", "2.5"],
   ])("an invalid %s (%s) is a 500, not a guess", async (name, value) => {
     const s = await seed({ passwordHash: HASH_100K });
-    const response = await login(app(), { username: s.userName, password: PASSWORD, org_name: s.orgName }, freshAddress(), { [name]: value });
+    const response = await login(
+      app(),
+      { username: s.userName, password: PASSWORD, org_name: s.orgName },
+      freshAddress(),
+      { [name]: value },
+    );
     expect(response.status).toBe(500);
   });
 
@@ -338,7 +462,9 @@ describe("login: brute force", () => {
     expect((await attempts.take([key], clock()))[0]!.count).toBe(2);
     clock.advance(15 * 60 - 1);
     expect(await attempts.purge(clock())).toBe(0);
-    expect(await env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first("attempts")).toBe(2);
+    expect(await env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first("attempts")).toBe(
+      2,
+    );
     clock.advance(1);
     expect(await attempts.purge(clock())).toBe(1);
     expect(await env.DB.prepare("SELECT attempts FROM login_attempts WHERE key = ?1").bind(key).first()).toBeNull();

@@ -25,7 +25,9 @@ describe("logout", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({});
     const { jti } = claimsOf(token);
-    expect(await env.DB.prepare("SELECT reason FROM token_ledger WHERE jti = ?1").bind(jti).first()).toEqual({ reason: "logout" });
+    expect(await env.DB.prepare("SELECT reason FROM token_ledger WHERE jti = ?1").bind(jti).first()).toEqual({
+      reason: "logout",
+    });
 
     const refresh = await postJson(worker, REFRESH, { refresh: token });
     expect(refresh.status).toBe(403);
@@ -75,7 +77,9 @@ describe("logout", () => {
     const response = await postJson(worker, LOGOUT, { refresh: token });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual(TOKEN_NOT_VALID);
-    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first(),
+    ).toBeNull();
   });
 
   it("the vector forgeries are refused", async () => {
@@ -94,14 +98,20 @@ describe("logout", () => {
     expect((await postJson(target, LOGOUT, { refresh: pair.refresh })).status).toBe(200);
     expect((await postJson(target, REFRESH, { refresh: pair.refresh })).status).toBe(403);
     const family = claimsOf(login).jti;
-    expect(await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first(),
+    ).toBeNull();
   });
 
   it("field errors and 405 as the common behaviour says", async () => {
     const response = await postJson(worker, LOGOUT, {});
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ refresh: ["This field is required."] });
-    const get = await worker.fetch(new Request("http://ps.test/api/token/blacklist"), env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+    const get = await worker.fetch(new Request("http://ps.test/api/token/blacklist"), env, {
+      waitUntil() {},
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext);
     expect(get.status).toBe(405);
   });
 });

@@ -5,7 +5,12 @@ import { app, call, env, mintToken, seed, setMembership, vectors } from "../supp
 const worker = app();
 const path = (org: string) => `/api/membership_status/${encodeURIComponent(org)}/`;
 const get = (org: string, authorization?: string, envOverrides = {}) =>
-  call(worker, path(org), { headers: authorization === undefined ? {} : { Authorization: authorization } }, envOverrides);
+  call(
+    worker,
+    path(org),
+    { headers: authorization === undefined ? {} : { Authorization: authorization } },
+    envOverrides,
+  );
 const NO_TOKEN = { status: "FAILED", error_msg: "No token is provided in the header or the header is missing" };
 const NOT_VALID = { detail: "Given token not valid for any token type" };
 
@@ -64,19 +69,29 @@ describe("membership status", () => {
 
   it("simplejwt's own access token (vector) is accepted", async () => {
     const { claims, token } = vectors.valid.access;
-    await env.DB.prepare("INSERT OR IGNORE INTO users_user (id, username) VALUES (?1, ?2)").bind(claims.user_id, claims.user_name).run();
-    const org = await env.DB.prepare("INSERT INTO users_orgaccount (name) VALUES (?1) RETURNING id").bind(claims.org_name).first<{ id: number }>();
-    await env.DB.prepare("INSERT INTO users_membership (user_id, org_id, active) VALUES (?1, ?2, 1)").bind(claims.user_id, org!.id).run();
+    await env.DB.prepare("INSERT OR IGNORE INTO users_user (id, username) VALUES (?1, ?2)")
+      .bind(claims.user_id, claims.user_name)
+      .run();
+    const org = await env.DB.prepare("INSERT INTO users_orgaccount (name) VALUES (?1) RETURNING id")
+      .bind(claims.org_name)
+      .first<{ id: number }>();
+    await env.DB.prepare("INSERT INTO users_membership (user_id, org_id, active) VALUES (?1, ?2, 1)")
+      .bind(claims.user_id, org!.id)
+      .run();
     const response = await get(claims.org_name, `Bearer ${token}`, { JWT_SECRET_KEY: vectors.secret });
     expect(await response.json()).toEqual({ active: true });
-    const refreshAsAccess = await get(claims.org_name, `Bearer ${vectors.valid.refresh.token}`, { JWT_SECRET_KEY: vectors.secret });
+    const refreshAsAccess = await get(claims.org_name, `Bearer ${vectors.valid.refresh.token}`, {
+      JWT_SECRET_KEY: vectors.secret,
+    });
     expect(await refreshAsAccess.json()).toEqual(NOT_VALID);
   });
 
   it("matches without the trailing slash; POST is 405", async () => {
     const s = await seed();
     const access = await mintToken(s, { type: "access" });
-    const bare = await call(worker, `/api/membership_status/${s.orgName}`, { headers: { Authorization: `Bearer ${access}` } });
+    const bare = await call(worker, `/api/membership_status/${s.orgName}`, {
+      headers: { Authorization: `Bearer ${access}` },
+    });
     expect(await bare.json()).toEqual({ active: true });
     const post = await call(worker, path(s.orgName), { method: "POST" });
     expect(post.status).toBe(405);

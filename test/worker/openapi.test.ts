@@ -13,13 +13,17 @@ describe("GET /api/schema/", () => {
   it("is an OpenAPI 3.1 document with every route and every status of the contract", async () => {
     const response = await call(app(), "/api/schema/");
     expect(response.status).toBe(200);
-    const doc = await response.json<{ openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+    const doc = await response.json<{
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
     expect(doc.openapi).toBe("3.1.0");
     for (const [path, methods] of Object.entries(CONTRACT)) {
       for (const [method, statuses] of Object.entries(methods)) {
         const operation = doc.paths[path]?.[method];
         expect(operation, `${method} ${path}`).toBeDefined();
-        for (const status of statuses) expect(Object.keys(operation!.responses), `${method} ${path}`).toContain(String(status));
+        for (const status of statuses)
+          expect(Object.keys(operation!.responses), `${method} ${path}`).toContain(String(status));
       }
     }
   });
@@ -42,7 +46,8 @@ describe("GET /api/schema/", () => {
       for (const [method, operation] of Object.entries<any>(doc.paths[path])) {
         const upper = method.toUpperCase();
         // With nothing to go on, each route answers the documented 400 that says what is missing.
-        const init: RequestInit = upper === "GET" ? {} : { method: upper, headers: { "Content-Type": "application/json" }, body: "{}" };
+        const init: RequestInit =
+          upper === "GET" ? {} : { method: upper, headers: { "Content-Type": "application/json" }, body: "{}" };
         let expected: unknown;
         if (operation.requestBody) {
           const required: string[] = operation.requestBody.content["application/json"].schema.required;

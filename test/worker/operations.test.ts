@@ -22,7 +22,9 @@ describe("the request log", () => {
   it("one line per request, with route, status, duration, user, organization and outcome", async () => {
     const s = await seed();
     const access = await mintToken(s, { type: "access" });
-    const response = await call(app(), `/api/membership_status/${s.orgName}/?x=1`, { headers: { Authorization: `Bearer ${access}` } });
+    const response = await call(app(), `/api/membership_status/${s.orgName}/?x=1`, {
+      headers: { Authorization: `Bearer ${access}` },
+    });
     expect(response.status).toBe(200);
     expect(requestLines()).toEqual([
       {
@@ -80,12 +82,20 @@ describe("the request log", () => {
     await postJson(app(), "/api/org_token/", { username: s.userName, password: `${password}x`, org_name: s.orgName });
     expect(requestLines()).toHaveLength(5);
     for (const line of lines) {
-      for (const secret of [pair.access, pair.refresh, password, SECRET]) expect(line).not.toContain(secret.slice(0, 20));
+      for (const secret of [pair.access, pair.refresh, password, SECRET])
+        expect(line).not.toContain(secret.slice(0, 20));
     }
   });
 
   it("log() drops any field whose name could hold a credential", () => {
-    log("warn", "example", { user_id: 1, refresh: "r", access_token: "a", password: "p", Authorization: "b", secret_key: "s" });
+    log("warn", "example", {
+      user_id: 1,
+      refresh: "r",
+      access_token: "a",
+      password: "p",
+      Authorization: "b",
+      secret_key: "s",
+    });
     expect(lines.map((line) => JSON.parse(line))).toEqual([{ level: "warn", event: "example", user_id: 1 }]);
   });
 });
@@ -102,7 +112,10 @@ describe("GET /api/org_token/health/", () => {
   it.each([
     [["primary.run"], ["d1"]],
     [["kv.get"], ["kv"]],
-    [["primary.run", "kv.get"], ["d1", "kv"]],
+    [
+      ["primary.run", "kv.get"],
+      ["d1", "kv"],
+    ],
   ] as [Step[], string[]][])("%s failing: 503 naming %s, without the error's text", async (steps, failed) => {
     const response = await call(app({ stores: faultyStores(...steps) }), "/api/org_token/health/");
     expect(response.status).toBe(503);
@@ -114,7 +127,9 @@ describe("GET /api/org_token/health/", () => {
   });
 
   it("is in the OpenAPI document, and other methods get a 405", async () => {
-    const document = await (await call(app(), "/api/schema/")).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const document = await (await call(app(), "/api/schema/")).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
     expect(Object.keys(document.paths["/api/org_token/health/"] ?? {})).toEqual(["get"]);
     const post = await call(app(), "/api/org_token/health/", { method: "POST" });
     expect(post.status).toBe(405);

@@ -36,14 +36,16 @@ async function nativePbkdf2Key(password: string) {
 }
 
 describe("production PBKDF2 limit (test/support/production-limits.ts)", () => {
-  const refusal = (n: number) =>
-    `Pbkdf2 failed: iteration counts above 100000 are not supported (requested ${n}).`;
+  const refusal = (n: number) => `Pbkdf2 failed: iteration counts above 100000 are not supported (requested ${n}).`;
 
   it("refuses deriveBits above 100000 iterations, as Cloudflare's runtime does", async () => {
     const key = await nativePbkdf2Key("pw");
     const error = await crypto.subtle
       .deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: bytes("salt"), iterations: 600001 }, key, 256)
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(DOMException);
     expect(error).toMatchObject({ name: "NotSupportedError", message: refusal(600001) });
   });
@@ -82,10 +84,13 @@ describe("production PBKDF2 limit (test/support/production-limits.ts)", () => {
 
 describe("portable PBKDF2-HMAC-SHA256", () => {
   it("matches the published PBKDF2-HMAC-SHA256 vectors", () => {
-    const p = bytes("password"), s = bytes("salt");
+    const p = bytes("password"),
+      s = bytes("salt");
     expect(hex(pbkdf2Sha256Portable(p, s, 1))).toBe("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b");
     expect(hex(pbkdf2Sha256Portable(p, s, 2))).toBe("ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43");
-    expect(hex(pbkdf2Sha256Portable(p, s, 4096))).toBe("c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a");
+    expect(hex(pbkdf2Sha256Portable(p, s, 4096))).toBe(
+      "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
+    );
   });
 
   it.each([
@@ -108,7 +113,8 @@ describe("portable PBKDF2-HMAC-SHA256", () => {
   });
 
   it("resumes the chain from a native prefix: T(k) and U(k) = T(k) ^ T(k-1)", async () => {
-    const p = bytes("pw"), s = bytes("salt");
+    const p = bytes("pw"),
+      s = bytes("salt");
     const previous = await pbkdf2Sha256Native(p, s, 9);
     const prefix = await pbkdf2Sha256Native(p, s, 10);
     expect(hex(pbkdf2Sha256Resume(p, previous, prefix, 10, 10))).toBe(hex(prefix));
@@ -139,9 +145,12 @@ describe("portable PBKDF2-HMAC-SHA256", () => {
   it("above the limit, asks natively for exactly 99999 and 100000 iterations, then resumes", SLOW, async () => {
     const spy = vi.spyOn(Object.getPrototypeOf(crypto.subtle) as SubtleCrypto, "deriveBits");
     try {
-      const p = bytes(PASSWORD), s = bytes("a1b2c3d4e5f6g7h8i9j0kl");
+      const p = bytes(PASSWORD),
+        s = bytes("a1b2c3d4e5f6g7h8i9j0kl");
       const derived = await pbkdf2Sha256(p, s, 100001);
-      expect(spy.mock.calls.map(([algorithm]) => (algorithm as { iterations: number }).iterations)).toEqual([99999, 100000]);
+      expect(spy.mock.calls.map(([algorithm]) => (algorithm as { iterations: number }).iterations)).toEqual([
+        99999, 100000,
+      ]);
       for (const result of spy.mock.results) await expect(result.value).resolves.toBeInstanceOf(ArrayBuffer);
       expect(hex(derived)).toBe(hex(pbkdf2Sha256Portable(p, s, 100001)));
     } finally {
@@ -199,9 +208,17 @@ describe("verifyPassword against Django's hashes", () => {
   });
 
   it("keeps a stronger hash and upgrades a weak salt (Django's must_update)", SLOW, async () => {
-    const stronger = encodeDjangoPbkdf2(700000, "Zq9Xw8Vu7Ts6Rr5Qp4On3M", pbkdf2Sha256Portable(bytes(PASSWORD), bytes("Zq9Xw8Vu7Ts6Rr5Qp4On3M"), 700000));
+    const stronger = encodeDjangoPbkdf2(
+      700000,
+      "Zq9Xw8Vu7Ts6Rr5Qp4On3M",
+      pbkdf2Sha256Portable(bytes(PASSWORD), bytes("Zq9Xw8Vu7Ts6Rr5Qp4On3M"), 700000),
+    );
     expect(await verifyPassword(PASSWORD, stronger)).toEqual({ ok: true });
-    const shortSalt = encodeDjangoPbkdf2(ITERATIONS, "shortsalt", pbkdf2Sha256Portable(bytes(PASSWORD), bytes("shortsalt"), ITERATIONS));
+    const shortSalt = encodeDjangoPbkdf2(
+      ITERATIONS,
+      "shortsalt",
+      pbkdf2Sha256Portable(bytes(PASSWORD), bytes("shortsalt"), ITERATIONS),
+    );
     const result = await verifyPassword(PASSWORD, shortSalt);
     expect(result).toEqual({ ok: true, mustUpgrade: true });
   });

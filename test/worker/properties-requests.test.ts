@@ -26,7 +26,13 @@ const SETTINGS: Partial<Env> = { LOGIN_ADDRESS_FAILURE_LIMIT: "1", CORS_ALLOWED_
 const PASSWORD = vectors.django_password_hashes.password;
 const HASH_600K = vectors.django_password_hashes.pbkdf2_sha256_600000;
 
-const PATHS = ["/api/org_token/", "/api/org_token/refresh/", "/api/token/blacklist/", "/api/membership_status/ORG/", "/api/schema/"];
+const PATHS = [
+  "/api/org_token/",
+  "/api/org_token/refresh/",
+  "/api/token/blacklist/",
+  "/api/membership_status/ORG/",
+  "/api/schema/",
+];
 
 let member: Seeded; // an active member: its tokens may be presented
 let account: Seeded; // an active member with a password, for the logins
@@ -41,13 +47,25 @@ beforeAll(async () => {
   member = await seed();
   account = await seed({ passwordHash: HASH_600K });
   // Spend the address's allowance: from now on its logins answer 429 before any hash.
-  const failed = await postJson(worker, "/api/org_token/", { username: "nobody", password: "wrong-password", org_name: "x" }, SETTINGS, {
-    "CF-Connecting-IP": ADDRESS,
-  });
+  const failed = await postJson(
+    worker,
+    "/api/org_token/",
+    { username: "nobody", password: "wrong-password", org_name: "x" },
+    SETTINGS,
+    {
+      "CF-Connecting-IP": ADDRESS,
+    },
+  );
   expect(failed.status).toBe(401);
-  const throttled = await postJson(worker, "/api/org_token/", { username: "nobody", password: "x", org_name: "x" }, SETTINGS, {
-    "CF-Connecting-IP": ADDRESS,
-  });
+  const throttled = await postJson(
+    worker,
+    "/api/org_token/",
+    { username: "nobody", password: "x", org_name: "x" },
+    SETTINGS,
+    {
+      "CF-Connecting-IP": ADDRESS,
+    },
+  );
   expect(throttled.status).toBe(429);
 }, 60_000); // one password hash, on a loaded machine
 
@@ -83,7 +101,10 @@ const fieldName = fc.oneof(
 const fields = fc.oneof(
   { arbitrary: fc.constant<Record<string, unknown>>({ refresh: TOKEN }), weight: 3 },
   { arbitrary: fc.constant<Record<string, unknown>>({ refresh: SPENT }), weight: 1 },
-  { arbitrary: fc.constant<Record<string, unknown>>({ username: "user", password: SECRET_PASSWORD, org_name: "Org" }), weight: 1 },
+  {
+    arbitrary: fc.constant<Record<string, unknown>>({ username: "user", password: SECRET_PASSWORD, org_name: "Org" }),
+    weight: 1,
+  },
   { arbitrary: fc.dictionary(fieldName, fieldValue, { maxKeys: 4 }), weight: 6 },
 );
 
@@ -113,10 +134,16 @@ type BodyCase =
   | { encoding: "none" };
 
 const body: fc.Arbitrary<BodyCase> = fc.oneof(
-  { arbitrary: fc.record({ encoding: fc.constantFrom("json", "form", "multipart", "multipart_file"), fields }), weight: 8 },
+  {
+    arbitrary: fc.record({ encoding: fc.constantFrom("json", "form", "multipart", "multipart_file"), fields }),
+    weight: 8,
+  },
   { arbitrary: fc.record({ encoding: fc.constant("raw_json"), text: rawJson }), weight: 2 },
   { arbitrary: fc.record({ encoding: fc.constant("bytes"), bytes: fc.uint8Array({ maxLength: 200 }) }), weight: 1 },
-  { arbitrary: fc.record({ encoding: fc.constant("text"), text: fc.string({ unit: "binary", maxLength: 200 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({ encoding: fc.constant("text"), text: fc.string({ unit: "binary", maxLength: 200 }) }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ encoding: fc.constant("none") }), weight: 1 },
 );
 
@@ -160,12 +187,22 @@ const segment = fc.oneof(
   fc.constantFrom("%zz", "%", "%2F", "..", ".", "%00", "%E2%82", "a%2Fb", ";x", "~", "%F0%9F%92%A5"),
 );
 
-type PathEdit = { edit: "none" | "no_slash" | "double_slash" | "upper" | "dot_segment" } | { edit: "append" | "org" | "query"; text: string };
+type PathEdit =
+  | { edit: "none" | "no_slash" | "double_slash" | "upper" | "dot_segment" }
+  | { edit: "append" | "org" | "query"; text: string };
 
 const pathEdit: fc.Arbitrary<PathEdit> = fc.oneof(
   { arbitrary: fc.constant({ edit: "none" as const }), weight: 10 },
-  fc.constantFrom({ edit: "no_slash" as const }, { edit: "double_slash" as const }, { edit: "upper" as const }, { edit: "dot_segment" as const }),
-  { arbitrary: fc.record({ edit: fc.constantFrom("append" as const, "org" as const, "query" as const), text: segment }), weight: 4 },
+  fc.constantFrom(
+    { edit: "no_slash" as const },
+    { edit: "double_slash" as const },
+    { edit: "upper" as const },
+    { edit: "dot_segment" as const },
+  ),
+  {
+    arbitrary: fc.record({ edit: fc.constantFrom("append" as const, "org" as const, "query" as const), text: segment }),
+    weight: 4,
+  },
 );
 
 function pathOf(base: string, edit: PathEdit, org: string): string {
@@ -190,14 +227,33 @@ function pathOf(base: string, edit: PathEdit, org: string): string {
   }
 }
 
-const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/).filter(
-  (name) => !["content-type", "content-length", "cf-connecting-ip", "host", "transfer-encoding", "authorization", "origin"].includes(name),
-);
+const headerName = fc
+  .stringMatching(/^[a-z][a-z0-9-]{0,12}$/)
+  .filter(
+    (name) =>
+      ![
+        "content-type",
+        "content-length",
+        "cf-connecting-ip",
+        "host",
+        "transfer-encoding",
+        "authorization",
+        "origin",
+      ].includes(name),
+  );
 
 const headers = fc.record(
   {
     authorization: fc.oneof(
-      fc.constantFrom(`Bearer ${ACCESS}`, `bearer ${ACCESS}`, `Bearer  ${ACCESS}  `, `Bearer ${TOKEN}`, `Basic ${TOKEN}`, "Bearer", "Bearer "),
+      fc.constantFrom(
+        `Bearer ${ACCESS}`,
+        `bearer ${ACCESS}`,
+        `Bearer  ${ACCESS}  `,
+        `Bearer ${TOKEN}`,
+        `Basic ${TOKEN}`,
+        "Bearer",
+        "Bearer ",
+      ),
       fc.string({ unit: "grapheme-ascii", maxLength: 40 }).map((text) => `Bearer ${text}`),
     ),
     origin: fc.constantFrom(ALLOWED_ORIGIN, "https://evil.example", "null", `${ALLOWED_ORIGIN}/`),
@@ -229,7 +285,12 @@ function fillValue(value: unknown, values: Values): unknown {
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(out, key, { value: fillValue(item, values), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: fillValue(item, values),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -237,7 +298,10 @@ function fillValue(value: unknown, values: Values): unknown {
 }
 
 /** The body and its Content-Type; undefined when workerd would not even build it (a test-side limit). */
-async function encode(b: BodyCase, values: Values): Promise<{ body: BodyInit | null; type: string | undefined } | undefined> {
+async function encode(
+  b: BodyCase,
+  values: Values,
+): Promise<{ body: BodyInit | null; type: string | undefined } | undefined> {
   switch (b.encoding) {
     case "json":
       return { body: JSON.stringify(fillValue(b.fields, values)), type: "application/json" };
@@ -245,7 +309,12 @@ async function encode(b: BodyCase, values: Values): Promise<{ body: BodyInit | n
       return { body: fill(b.text, values), type: "application/json" };
     case "form":
       return {
-        body: new URLSearchParams(Object.entries(b.fields).map(([k, v]) => [k, typeof v === "string" ? fill(v, values) : JSON.stringify(v) ?? ""])),
+        body: new URLSearchParams(
+          Object.entries(b.fields).map(([k, v]) => [
+            k,
+            typeof v === "string" ? fill(v, values) : (JSON.stringify(v) ?? ""),
+          ]),
+        ),
         type: "application/x-www-form-urlencoded",
       };
     case "multipart":
@@ -259,7 +328,10 @@ async function encode(b: BodyCase, values: Values): Promise<{ body: BodyInit | n
       }
       // Serialized here, so that a generated Content-Type can replace the one with the boundary.
       const request = new Request("http://ps.test/", { method: "POST", body: form });
-      return { body: new Uint8Array(await request.arrayBuffer()), type: request.headers.get("Content-Type") ?? undefined };
+      return {
+        body: new Uint8Array(await request.arrayBuffer()),
+        type: request.headers.get("Content-Type") ?? undefined,
+      };
     }
     case "bytes":
       return { body: b.bytes, type: "application/json" };
@@ -284,7 +356,9 @@ async function freshValues(jti: string, password: string): Promise<Values> {
 }
 
 describe("property: arbitrary requests", () => {
-  it(`${RUNS} requests: no 5xx, no echo, a pair only for the fresh token on refresh`, { timeout: 300_000 }, async () => {
+  it(`${RUNS} requests: no 5xx, no echo, a pair only for the fresh token on refresh`, {
+    timeout: 300_000,
+  }, async () => {
     let pairs = 0;
     await checkProperty(
       fc.asyncProperty(
@@ -298,7 +372,9 @@ describe("property: arbitrary requests", () => {
           headers,
           jti: hexJti,
           // Marked, so that no other generated text (an echoed Content-Type) can equal it by chance.
-          password: fc.string({ unit: "grapheme-ascii", minLength: 4, maxLength: 24 }).map((text) => `pw-secret-${text}`),
+          password: fc
+            .string({ unit: "grapheme-ascii", minLength: 4, maxLength: 24 })
+            .map((text) => `pw-secret-${text}`),
         }),
         async (c) => {
           const values = await freshValues(c.jti, c.password);
@@ -327,7 +403,11 @@ describe("property: arbitrary requests", () => {
           const presented = [values.token, values.spent, values.access, values.password];
           expectSafeAnswer(answer, presented, context);
           for (const line of logged.splice(0)) {
-            for (const secret of presented) if (secret.trim().length >= 12) expect(line.includes(secret.trim()), `${context}: a log line holds ${secret.slice(0, 20)}…`).toBe(false);
+            for (const secret of presented)
+              if (secret.trim().length >= 12)
+                expect(line.includes(secret.trim()), `${context}: a log line holds ${secret.slice(0, 20)}…`).toBe(
+                  false,
+                );
           }
           if (isPair(answer)) {
             pairs += 1;
@@ -345,7 +425,9 @@ describe("property: arbitrary requests", () => {
     expect(pairs).toBeGreaterThan(RUNS / 100);
   });
 
-  it(`${LOGIN_RUNS} logins around the right credentials: a pair only for exactly them`, { timeout: 120_000 }, async () => {
+  it(`${LOGIN_RUNS} logins around the right credentials: a pair only for exactly them`, {
+    timeout: 120_000,
+  }, async () => {
     const credential = (right: string) =>
       fc.oneof(
         { arbitrary: fc.constant(right), weight: 3 },
@@ -372,7 +454,8 @@ describe("property: arbitrary requests", () => {
           const answer = await answerOf(response);
           const context = `login ${JSON.stringify({ username, org_name: orgName })}`;
           expectSafeAnswer(answer, [password, PASSWORD], context);
-          for (const line of logged.splice(0)) expect(line.includes(PASSWORD), `${context}: a log line holds the password`).toBe(false);
+          for (const line of logged.splice(0))
+            expect(line.includes(PASSWORD), `${context}: a log line holds the password`).toBe(false);
           if (isPair(answer)) {
             pairs += 1;
             // DRF's CharField trims every field, the password too, and refuses NUL (HMAC pads a

@@ -77,7 +77,9 @@ function baseClaims(subject: SubjectName, type: string, jti: string): Claims {
 }
 
 function sign(claims: Claims, header: Claims = {}): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ typ: "JWT", ...header, alg: "HS256" }).sign(new TextEncoder().encode(SECRET));
+  return new SignJWT(claims)
+    .setProtectedHeader({ typ: "JWT", ...header, alg: "HS256" })
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 /** The verifier's checks, written out from the contract: the claims of a token that must be honoured. */
@@ -129,7 +131,15 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   {
     // Plausible values: the other type, the edges of expiry, a family, another subject's name.
     arbitrary: fc
-      .constantFrom<unknown>("access", "refresh", NOW_S, NOW_S - 1, NOW_S + 1, NOW_S + 10 ** 10, "0123456789abcdef0123456789abcdef")
+      .constantFrom<unknown>(
+        "access",
+        "refresh",
+        NOW_S,
+        NOW_S - 1,
+        NOW_S + 1,
+        NOW_S + 10 ** 10,
+        "0123456789abcdef0123456789abcdef",
+      )
       .map((value) => ({ value })),
     weight: 2,
   },
@@ -156,7 +166,12 @@ const tokenCase = fc.oneof(
       subject,
       type: tokenType,
       jti: hexJti,
-      edits: fc.record(Object.fromEntries(claimNames.map((name) => [name, edit])) as Record<(typeof claimNames)[number], fc.Arbitrary<Edit>>),
+      edits: fc.record(
+        Object.fromEntries(claimNames.map((name) => [name, edit])) as Record<
+          (typeof claimNames)[number],
+          fc.Arbitrary<Edit>
+        >,
+      ),
       extra: fc.dictionary(
         fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom("nbf", "aud", "iss", "sub", "__proto__", "constructor")),
         oddClaimValue,
@@ -171,7 +186,11 @@ const tokenCase = fc.oneof(
   {
     arbitrary: fc.record({
       kind: fc.constant("junk" as const),
-      text: fc.oneof(fc.string({ unit: "binary", minLength: 1 }), fc.base64String({ minLength: 1 }), fc.constantFrom("a.b.c", "..", "eyJ.eyJ.")),
+      text: fc.oneof(
+        fc.string({ unit: "binary", minLength: 1 }),
+        fc.base64String({ minLength: 1 }),
+        fc.constantFrom("a.b.c", "..", "eyJ.eyJ."),
+      ),
     }),
     weight: 1,
   },
@@ -198,7 +217,8 @@ async function presentedOf(c: TokenCase): Promise<Presented> {
         if ("remove" in e) delete claims[name];
         else if ("value" in e) claims[name] = e.value;
       }
-      for (const [name, value] of Object.entries(c.extra)) Object.defineProperty(claims, name, { value, enumerable: true, writable: true, configurable: true });
+      for (const [name, value] of Object.entries(c.extra))
+        Object.defineProperty(claims, name, { value, enumerable: true, writable: true, configurable: true });
       // What the verifier will see is the JSON round trip of what was signed.
       const token = await sign(claims, c.header);
       return { token, claims: JSON.parse(JSON.stringify(claims)) as Claims };
@@ -214,18 +234,33 @@ async function presentedOf(c: TokenCase): Promise<Presented> {
 
 const HEADER_SAFE = /^[\t\x20-\x7e]*$/; // what a client can put in a header as it is
 
-async function present(route: "refresh" | "logout" | "status", encoding: "json" | "form" | "multipart", token: string, org: string): Promise<Answer> {
+async function present(
+  route: "refresh" | "logout" | "status",
+  encoding: "json" | "form" | "multipart",
+  token: string,
+  org: string,
+): Promise<Answer> {
   if (route === "status") {
     return answerOf(
-      await call(worker, `/api/membership_status/${encodeURIComponent(org)}/`, { headers: { Authorization: `Bearer ${token}` } }),
+      await call(worker, `/api/membership_status/${encodeURIComponent(org)}/`, {
+        headers: { Authorization: `Bearer ${token}` },
+      }),
     );
   }
   const path = route === "refresh" ? "/api/org_token/refresh/" : "/api/token/blacklist/";
   let init: RequestInit;
   if (encoding === "json") {
-    init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh: token }) };
+    init = {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh: token }),
+    };
   } else if (encoding === "form") {
-    init = { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ refresh: token }) };
+    init = {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ refresh: token }),
+    };
   } else {
     const form = new FormData();
     form.set("refresh", token);
@@ -235,7 +270,9 @@ async function present(route: "refresh" | "logout" | "status", encoding: "json" 
 }
 
 describe("property: presented tokens", () => {
-  it(`${RUNS} tokens: no 5xx, no echo, a pair only for a valid unused refresh token of an active member`, { timeout: 300_000 }, async () => {
+  it(`${RUNS} tokens: no 5xx, no echo, a pair only for a valid unused refresh token of an active member`, {
+    timeout: 300_000,
+  }, async () => {
     let pairs = 0;
     let activeTrue = 0;
     await checkProperty(
@@ -257,18 +294,25 @@ describe("property: presented tokens", () => {
           expectSafeAnswer(answer, [presented.token], context);
           const logs = logged.splice(0);
           if (presented.token.trim().length >= 12) {
-            for (const line of logs) expect(line.includes(presented.token.trim()), `${context}: a log line holds the token`).toBe(false);
+            for (const line of logs)
+              expect(line.includes(presented.token.trim()), `${context}: a log line holds the token`).toBe(false);
           }
           if (route !== "refresh") expect(isPair(answer), context).toBe(false);
           if (isPair(answer)) {
-            expect(couldGrant, `${context}: a pair for a token that is not a valid unused one of an active member`).toBe(true);
+            expect(
+              couldGrant,
+              `${context}: a pair for a token that is not a valid unused one of an active member`,
+            ).toBe(true);
           }
           // Not vacuous: a fresh refresh token of an active member does get its pair.
           if (route === "refresh" && c.kind === "fresh" && couldGrant) expect(isPair(answer), context).toBe(true);
           if (route === "status" && (answer.json as { active?: unknown } | undefined)?.active === true) {
             activeTrue += 1;
             const claims = presented.claims;
-            expect(wellFormed(claims, "access") && ofActiveMember(claims) && org === claims.org_name, `${context}: active for a token that does not show it`).toBe(true);
+            expect(
+              wellFormed(claims, "access") && ofActiveMember(claims) && org === claims.org_name,
+              `${context}: active for a token that does not show it`,
+            ).toBe(true);
           }
 
           // Learn what the ledger now holds, from the answers.
@@ -280,8 +324,11 @@ describe("property: presented tokens", () => {
             const payload = JSON.parse(new TextDecoder().decode(fromBase64url(refresh.split(".")[1]!)));
             successors.push({ token: refresh, claims: payload as Claims });
           }
-          const blacklisted = answer.status === 403 && (answer.json as { detail?: unknown } | undefined)?.detail === "Token is blacklisted";
-          if (blacklisted && presented.claims !== undefined && rotated.has(String(jti))) revokedFamilies.add(familyOf(presented.claims));
+          const blacklisted =
+            answer.status === 403 &&
+            (answer.json as { detail?: unknown } | undefined)?.detail === "Token is blacklisted";
+          if (blacklisted && presented.claims !== undefined && rotated.has(String(jti)))
+            revokedFamilies.add(familyOf(presented.claims));
           if (route === "logout" && answer.status === 200) loggedOut.add(String(jti));
           pool.push(presented);
         },

@@ -87,9 +87,15 @@ describe("refresh: simplejwt's own tokens (vectors)", () => {
 
   it("the valid simplejwt refresh token refreshes, once", async () => {
     const { claims } = vectors.valid.refresh;
-    await env.DB.prepare("INSERT INTO users_user (id, username) VALUES (?1, ?2)").bind(claims.user_id, claims.user_name).run();
-    const org = await env.DB.prepare("INSERT INTO users_orgaccount (name) VALUES (?1) RETURNING id").bind(claims.org_name).first<{ id: number }>();
-    await env.DB.prepare("INSERT INTO users_membership (user_id, org_id, active) VALUES (?1, ?2, 1)").bind(claims.user_id, org!.id).run();
+    await env.DB.prepare("INSERT INTO users_user (id, username) VALUES (?1, ?2)")
+      .bind(claims.user_id, claims.user_name)
+      .run();
+    const org = await env.DB.prepare("INSERT INTO users_orgaccount (name) VALUES (?1) RETURNING id")
+      .bind(claims.org_name)
+      .first<{ id: number }>();
+    await env.DB.prepare("INSERT INTO users_membership (user_id, org_id, active) VALUES (?1, ?2, 1)")
+      .bind(claims.user_id, org!.id)
+      .run();
 
     const first = await postJson(worker, PATH, { refresh: vectors.valid.refresh.token }, vectorEnv);
     expect(first.status).toBe(200);
@@ -137,7 +143,9 @@ describe("refresh: membership rows", () => {
 
   it("user unknown (no such user id): 403 not a member, named by the token's user_name", async () => {
     const s = await seed();
-    const response = await postJson(worker, PATH, { refresh: await mintToken({ ...s, userId: 987654, userName: "ghost" }) });
+    const response = await postJson(worker, PATH, {
+      refresh: await mintToken({ ...s, userId: 987654, userName: "ghost" }),
+    });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ detail: `ghost is NOT a member of ${s.orgName}` });
   });
@@ -189,7 +197,13 @@ describe("refresh: the active member's pair", () => {
     const s = await seed();
     const token = await mintToken(s, { nowMs: clock() - 3_600_000 });
     const presented = claimsOf(token);
-    const response = await postJson(app({ clock }), PATH, { refresh: token }, {}, { Authorization: "Bearer expired.access.token" });
+    const response = await postJson(
+      app({ clock }),
+      PATH,
+      { refresh: token },
+      {},
+      { Authorization: "Bearer expired.access.token" },
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     const body = await response.json<Record<string, string>>();
@@ -226,14 +240,23 @@ describe("refresh: the active member's pair", () => {
     const header = JSON.parse(atob(body.access!.split(".")[0]!));
     expect(header).toEqual({ alg: "HS256", typ: "JWT" });
 
-    expect(await ledgerRow(presented.jti!)).toMatchObject({ reason: "rotated", used_at: clock(), expires_at: presented.exp });
+    expect(await ledgerRow(presented.jti!)).toMatchObject({
+      reason: "rotated",
+      used_at: clock(),
+      expires_at: presented.exp,
+    });
   });
 
   it("both tokens are byte for byte what jose's SignJWT makes of the same header and claims", async () => {
     const s = await seed({ userId: 424242 });
-    const pair = await (await postJson(app(), PATH, { refresh: await mintToken({ ...s, orgName: s.orgName }) })).json<Record<string, string>>();
+    const pair = await (await postJson(app(), PATH, { refresh: await mintToken({ ...s, orgName: s.orgName }) })).json<
+      Record<string, string>
+    >();
     for (const token of [pair.access!, pair.refresh!]) {
-      const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part))));
+      const [header, payload] = token
+        .split(".")
+        .slice(0, 2)
+        .map((part) => JSON.parse(new TextDecoder().decode(base64url.decode(part))));
       const again = await new SignJWT(payload).setProtectedHeader(header).sign(new TextEncoder().encode(SECRET));
       expect(token).toBe(again);
     }
@@ -251,10 +274,15 @@ describe("refresh: the active member's pair", () => {
   it("configured lifetimes shape the pair and are written as Python floats", async () => {
     const clock = manualClock();
     const s = await seed();
-    const response = await postJson(app({ clock }), PATH, { refresh: await mintToken(s, { nowMs: clock() }) }, {
-      ACCESS_TOKEN_LIFETIME: "300.5",
-      REFRESH_TOKEN_LIFETIME: "3600",
-    });
+    const response = await postJson(
+      app({ clock }),
+      PATH,
+      { refresh: await mintToken(s, { nowMs: clock() }) },
+      {
+        ACCESS_TOKEN_LIFETIME: "300.5",
+        REFRESH_TOKEN_LIFETIME: "3600",
+      },
+    );
     const body = await response.json<Record<string, string>>();
     expect(body.access_lifetime).toBe("300.5");
     expect(body.refresh_lifetime).toBe("3600.0");
@@ -295,7 +323,11 @@ describe("refresh: consumed means answered", () => {
       expect(response.status).toBe(500);
       expect(await response.json()).toEqual({ detail: expect.stringMatching(/misconfigured/i) });
       const logged = errors.mock.calls.map((args) => JSON.parse(String(args[0])));
-      expect(logged).toContainEqual({ level: "error", event: "config_error", message: expect.stringContaining("ACCESS_TOKEN_LIFETIME") });
+      expect(logged).toContainEqual({
+        level: "error",
+        event: "config_error",
+        message: expect.stringContaining("ACCESS_TOKEN_LIFETIME"),
+      });
     } finally {
       errors.mockRestore();
     }

@@ -48,7 +48,12 @@ describe("secret rotation", () => {
     const response = await postJson(app(), "/api/org_token/refresh/", { refresh: current }, rotated);
     expect(response.status).toBe(200);
     const access = await mintToken(s, { secret: NEW_SECRET, type: "access" });
-    const status = await call(app(), `/api/membership_status/${s.orgName}/`, { headers: { Authorization: `Bearer ${access}` } }, rotated);
+    const status = await call(
+      app(),
+      `/api/membership_status/${s.orgName}/`,
+      { headers: { Authorization: `Bearer ${access}` } },
+      rotated,
+    );
     expect(await status.json()).toEqual({ active: true });
   });
 
@@ -56,9 +61,19 @@ describe("secret rotation", () => {
     const s = await seed();
     const env = { JWT_SECRET_KEY: NEW_SECRET, JWT_PREVIOUS_SECRET_KEYS: JSON.stringify([OTHER_SECRET, SECRET]) };
     const access = await mintToken(s, { secret: SECRET, type: "access" });
-    const status = await call(app(), `/api/membership_status/${s.orgName}/`, { headers: { Authorization: `Bearer ${access}` } }, env);
+    const status = await call(
+      app(),
+      `/api/membership_status/${s.orgName}/`,
+      { headers: { Authorization: `Bearer ${access}` } },
+      env,
+    );
     expect(await status.json()).toEqual({ active: true });
-    const logout = await postJson(app(), "/api/token/blacklist/", { refresh: await mintToken(s, { secret: OTHER_SECRET }) }, env);
+    const logout = await postJson(
+      app(),
+      "/api/token/blacklist/",
+      { refresh: await mintToken(s, { secret: OTHER_SECRET }) },
+      env,
+    );
     expect(logout.status).toBe(200);
     expect(await logout.json()).toEqual({});
   });
@@ -90,11 +105,18 @@ describe("secret rotation", () => {
     ["an array holding a number", "[12345678901234567890123456789012345]", "must be a JSON array of strings"],
   ])("%s: a 500 naming JWT_PREVIOUS_SECRET_KEYS, never quoting it", async (_name, value, message) => {
     const s = await seed();
-    const response = await postJson(app(), "/api/org_token/refresh/", { refresh: await mintToken(s) }, {
-      JWT_PREVIOUS_SECRET_KEYS: value,
-    });
+    const response = await postJson(
+      app(),
+      "/api/org_token/refresh/",
+      { refresh: await mintToken(s) },
+      {
+        JWT_PREVIOUS_SECRET_KEYS: value,
+      },
+    );
     expect(response.status).toBe(500);
-    expect(await response.json()).toEqual({ detail: "Server misconfigured: the token service cannot sign or verify tokens." });
+    expect(await response.json()).toEqual({
+      detail: "Server misconfigured: the token service cannot sign or verify tokens.",
+    });
     const line = logged.find((l) => l.includes("JWT_PREVIOUS_SECRET_KEYS"));
     expect(line).toContain(message);
     expect(line).not.toContain(SECRET);
@@ -104,7 +126,12 @@ describe("secret rotation", () => {
   it("blank or [] means no previous keys", async () => {
     const s = await seed();
     for (const value of ["", "  ", "[]"]) {
-      const response = await postJson(app(), "/api/org_token/refresh/", { refresh: await mintToken(s) }, { JWT_PREVIOUS_SECRET_KEYS: value });
+      const response = await postJson(
+        app(),
+        "/api/org_token/refresh/",
+        { refresh: await mintToken(s) },
+        { JWT_PREVIOUS_SECRET_KEYS: value },
+      );
       expect(response.status).toBe(200);
     }
   });

@@ -41,7 +41,9 @@ describe("round trips per path", () => {
     expect(record.names()).toEqual(["d1.batch"]);
     expect(record.stages()).toBe(1);
     const family = claimsOf(token).jti;
-    expect(await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first()).not.toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first(),
+    ).not.toBeNull();
   });
 
   it("a race loser and a retry within REFRESH_REUSE_INTERVAL: one call each", async () => {
@@ -64,7 +66,9 @@ describe("round trips per path", () => {
     const response = await postJson(target, REFRESH, { refresh: token });
     expect(await response.json()).toEqual({ active: false });
     expect(record.names()).toEqual(["d1.batch"]);
-    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first(),
+    ).toBeNull();
     await setMembership(s, true);
     expect((await postJson(target, REFRESH, { refresh: token })).status).toBe(200);
   });

@@ -21,12 +21,20 @@ describe("secrecy", () => {
     const s = await seed();
     const token = await mintToken(s);
     const raw = `{"refresh": ${token}}`; // unquoted: invalid JSON around a real token
-    const response = await call(app(), "/api/org_token/refresh/", { method: "POST", headers: { "Content-Type": "application/json" }, body: raw });
+    const response = await call(app(), "/api/org_token/refresh/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: raw,
+    });
     expect(response.status).toBe(400);
     const body = await response.json<{ detail: string }>();
     expect(body.detail).toMatch(/^JSON parse error - Invalid JSON/);
     expect(body.detail).not.toContain(token.slice(0, 10));
-    const truncated = await call(app(), "/api/org_token/refresh/", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"refresh": "abc' });
+    const truncated = await call(app(), "/api/org_token/refresh/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"refresh": "abc',
+    });
     expect(await truncated.json()).toEqual({ detail: "JSON parse error - Invalid JSON: line 1 column 17 (char 16)" });
 
     const login = await call(app(), "/api/org_token/", {
@@ -41,12 +49,18 @@ describe("secrecy", () => {
     const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
     const target = app();
     const secrets: string[] = [SECRET, PASSWORD];
-    const login = await postJson(target, "/api/org_token/", { username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const login = await postJson(target, "/api/org_token/", {
+      username: s.userName,
+      password: PASSWORD,
+      org_name: s.orgName,
+    });
     const pair = await login.json<Record<string, string>>();
     secrets.push(pair.access!, pair.refresh!);
     await postJson(target, "/api/org_token/", { username: s.userName, password: `${PASSWORD}x`, org_name: s.orgName });
     await postJson(target, "/api/org_token/", { username: PASSWORD, password: PASSWORD, org_name: s.orgName });
-    const next = await (await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh })).json<Record<string, string>>();
+    const next = await (await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh })).json<
+      Record<string, string>
+    >();
     secrets.push(next.refresh!);
     await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh }); // replay: reuse detected, logged
     await postJson(app({ stores: faultyStores("replica.read") }), "/api/org_token/refresh/", { refresh: next.refresh });
@@ -60,7 +74,11 @@ describe("secrecy", () => {
 
   it("a username of any length fails as a login, not as storage (throttle keys are short ids)", async () => {
     const s = await seed();
-    const response = await postJson(app(), "/api/org_token/", { username: "u".repeat(4000), password: "x", org_name: s.orgName });
+    const response = await postJson(app(), "/api/org_token/", {
+      username: "u".repeat(4000),
+      password: "x",
+      org_name: s.orgName,
+    });
     expect(response.status).toBe(401);
     const { env } = await import("cloudflare:workers");
     const keys = await env.DB.prepare("SELECT key FROM login_attempts").all<{ key: string }>();

@@ -14,25 +14,32 @@ async function expect503(response: Response) {
 }
 
 describe("storage failures", () => {
-  it.each<Step>(["primary.batch", "replica.read"])("login when %s fails: 503, and it works afterwards", async (step) => {
-    const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
-    const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
-    await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/org_token/", body));
-    expect((await postJson(app(), "/api/org_token/", body)).status).toBe(200);
-  });
+  it.each<Step>(["primary.batch", "replica.read"])(
+    "login when %s fails: 503, and it works afterwards",
+    async (step) => {
+      const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
+      const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
+      await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/org_token/", body));
+      expect((await postJson(app(), "/api/org_token/", body)).status).toBe(200);
+    },
+  );
 
   it.each<Step>(["primary.batch"])("logout when %s fails: 503, and the token is not blacklisted", async (step) => {
     const s = await seed();
     const token = await mintToken(s);
     await expect503(await postJson(app({ stores: faultyStores(step) }), "/api/token/blacklist/", { refresh: token }));
-    expect(await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first(),
+    ).toBeNull();
     expect((await postJson(app(), "/api/org_token/refresh/", { refresh: token })).status).toBe(200);
   });
 
   it("logout whose batch committed but whose answer was lost: 200, blacklisted once", async () => {
     const s = await seed({ membership: "inactive" });
     const token = await mintToken(s);
-    const response = await postJson(app({ stores: faultyStores("primary.batch+committed") }), "/api/token/blacklist/", { refresh: token });
+    const response = await postJson(app({ stores: faultyStores("primary.batch+committed") }), "/api/token/blacklist/", {
+      refresh: token,
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ active: false });
     const again = await postJson(app(), "/api/token/blacklist/", { refresh: token });
@@ -42,16 +49,28 @@ describe("storage failures", () => {
   it("logout needs neither KV nor the read replica", async () => {
     const s = await seed();
     const token = await mintToken(s);
-    const response = await postJson(app({ stores: faultyStores("kv.get", "kv.put", "replica.read") }), "/api/token/blacklist/", { refresh: token });
+    const response = await postJson(
+      app({ stores: faultyStores("kv.get", "kv.put", "replica.read") }),
+      "/api/token/blacklist/",
+      { refresh: token },
+    );
     expect(response.status).toBe(200);
-    expect(await env.DB.prepare("SELECT reason FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first()).toEqual({ reason: "logout" });
+    expect(
+      await env.DB.prepare("SELECT reason FROM token_ledger WHERE jti = ?1").bind(claimsOf(token).jti).first(),
+    ).toEqual({ reason: "logout" });
   });
 
   it("membership status when the replica read fails: 503", async () => {
     const s = await seed();
     const access = await mintToken(s, { type: "access" });
     const path = `/api/membership_status/${s.orgName}/`;
-    await expect503(await call(app({ stores: faultyStores("replica.read") }), path, { headers: { Authorization: `Bearer ${access}` } }));
-    expect(await (await call(app(), path, { headers: { Authorization: `Bearer ${access}` } })).json()).toEqual({ active: true });
+    await expect503(
+      await call(app({ stores: faultyStores("replica.read") }), path, {
+        headers: { Authorization: `Bearer ${access}` },
+      }),
+    );
+    expect(await (await call(app(), path, { headers: { Authorization: `Bearer ${access}` } })).json()).toEqual({
+      active: true,
+    });
   });
 });

@@ -24,7 +24,9 @@ describe("verifyToken's errors", () => {
   it("jose's verdicts are 'invalid': bad signature, garbage, wrong type", async () => {
     const s = await seed();
     const key = await hmac("SHA-256");
-    expect(await verifyToken(await mintToken(s, { secret: "x".repeat(40) }), "refresh", [key], Date.now())).toBeUndefined();
+    expect(
+      await verifyToken(await mintToken(s, { secret: "x".repeat(40) }), "refresh", [key], Date.now()),
+    ).toBeUndefined();
     expect(await verifyToken("not.a.jwt", "refresh", [key], Date.now())).toBeUndefined();
     expect(await verifyToken(await mintToken(s), "access", [key], Date.now())).toBeUndefined();
     expect(await verifyToken(await mintToken(s), "refresh", [key], Date.now())).toMatchObject({ user_id: s.userId });

@@ -61,8 +61,18 @@ async function seed() {
 /** A refresh or access token as the API signs them, without a login's password hashing. */
 async function mint(s: { userId: number; userName: string; orgName: string }, type: "refresh" | "access" = "refresh") {
   const iat = Math.floor(Date.now() / 1000);
-  const payload = { token_type: type, exp: iat + 3600, iat, jti: crypto.randomUUID().replaceAll("-", ""), user_id: s.userId, org_name: s.orgName, user_name: s.userName };
-  return new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(env.TOKENS_SECRET));
+  const payload = {
+    token_type: type,
+    exp: iat + 3600,
+    iat,
+    jti: crypto.randomUUID().replaceAll("-", ""),
+    user_id: s.userId,
+    org_name: s.orgName,
+    user_name: s.userName,
+  };
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(new TextEncoder().encode(env.TOKENS_SECRET));
 }
 
 afterEach(() => {
@@ -102,7 +112,10 @@ describe("a client's day through the host", () => {
 
     const none = await call(host, path);
     expect(none.status).toBe(400);
-    expect(await none.json()).toEqual({ status: "FAILED", error_msg: "No token is provided in the header or the header is missing" });
+    expect(await none.json()).toEqual({
+      status: "FAILED",
+      error_msg: "No token is provided in the header or the header is missing",
+    });
 
     const refresh = await call(host, path, bearer(await mint(s, "refresh")));
     expect(refresh.status).toBe(403);
@@ -122,7 +135,9 @@ describe("a client's day through the host", () => {
 
   it("the host's cron purges the API's expired ledger rows in the host's database", async () => {
     const jti = crypto.randomUUID().replaceAll("-", "");
-    await env.TOKENS_DB.prepare("INSERT INTO token_ledger (jti, family, reason, used_at, expires_at) VALUES (?1, ?1, 'rotated', 0, 1)")
+    await env.TOKENS_DB.prepare(
+      "INSERT INTO token_ledger (jti, family, reason, used_at, expires_at) VALUES (?1, ?1, 'rotated', 0, 1)",
+    )
       .bind(jti)
       .run();
     const ctx = createExecutionContext();
@@ -133,22 +148,25 @@ describe("a client's day through the host", () => {
 });
 
 describe("the host's own routes are untouched", () => {
-  it.each(["/health", "/api/other/"])("%s: the host's answer, no CORS headers, even for a configured origin", async (path) => {
-    const overrides = { TOKENS_CORS: BROWSER };
-    const response = await call(host, path, { headers: { Origin: BROWSER } }, overrides);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("Vary")).toBeNull();
-    for (const [name] of response.headers) expect(name.startsWith("access-control-")).toBe(false);
+  it.each(["/health", "/api/other/"])(
+    "%s: the host's answer, no CORS headers, even for a configured origin",
+    async (path) => {
+      const overrides = { TOKENS_CORS: BROWSER };
+      const response = await call(host, path, { headers: { Origin: BROWSER } }, overrides);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Vary")).toBeNull();
+      for (const [name] of response.headers) expect(name.startsWith("access-control-")).toBe(false);
 
-    const preflight = await call(
-      host,
-      path,
-      { method: "OPTIONS", headers: { Origin: BROWSER, "Access-Control-Request-Method": "GET" } },
-      overrides,
-    );
-    expect(preflight.status).not.toBe(204); // the host has no OPTIONS route: Hono's 404, not the API's preflight
-    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
-  });
+      const preflight = await call(
+        host,
+        path,
+        { method: "OPTIONS", headers: { Origin: BROWSER, "Access-Control-Request-Method": "GET" } },
+        overrides,
+      );
+      expect(preflight.status).not.toBe(204); // the host has no OPTIONS route: Hono's 404, not the API's preflight
+      expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    },
+  );
 
   it("without the token secret (or with a bad setting) the host's routes answer; the API's are a 500 naming the setting", async () => {
     const errors = vi.spyOn(console, "error");
@@ -204,7 +222,10 @@ function hostWith(mountApi: (app: Hono<{ Bindings: Env }>) => void): Handler {
 
 const styles: [string, Handler][] = [
   ["middleware on a Hono host", hostWith((app) => app.use(authTokens.middleware))],
-  ["fetch through hono/mount", hostWith((app) => app.all("/auth/*", mount(authTokens.fetch, { replaceRequest: false })))],
+  [
+    "fetch through hono/mount",
+    hostWith((app) => app.all("/auth/*", mount(authTokens.fetch, { replaceRequest: false }))),
+  ],
   [
     "handles() in a plain-fetch host",
     {
@@ -254,10 +275,23 @@ describe("standalone: tokens.fetch as a Worker's whole fetch handler", () => {
 
   it("handles() is by path: the API's paths with or without the slash, nothing else", () => {
     const request = (path: string) => new Request(`${ORIGIN}${path}`);
-    for (const path of ["/api/org_token/", "/api/org_token", "/api/membership_status/Org/", "/api/schema", "/api/token/blacklist/"]) {
+    for (const path of [
+      "/api/org_token/",
+      "/api/org_token",
+      "/api/membership_status/Org/",
+      "/api/schema",
+      "/api/token/blacklist/",
+    ]) {
       expect(tokens.handles(request(path)), path).toBe(true);
     }
-    for (const path of ["/", "/health", "/api/", "/api/org_token/x/", "/api/membership_status/", "/api/membership_status/a/b/"]) {
+    for (const path of [
+      "/",
+      "/health",
+      "/api/",
+      "/api/org_token/x/",
+      "/api/membership_status/",
+      "/api/membership_status/a/b/",
+    ]) {
       expect(tokens.handles(request(path)), path).toBe(false);
     }
     expect(authTokens.handles(request("/auth/api/org_token/"))).toBe(true);

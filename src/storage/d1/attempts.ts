@@ -16,7 +16,8 @@ ON CONFLICT (key) DO UPDATE SET
   window_end   = CASE WHEN window_end <= ?2 THEN ?3 ELSE window_end END
 RETURNING attempts, window_start, window_end`;
 
-const REFUND = "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = ?1 AND window_start = ?2 AND attempts > 0";
+const REFUND =
+  "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = ?1 AND window_start = ?2 AND attempts > 0";
 
 interface Row {
   attempts: number;

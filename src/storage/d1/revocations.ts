@@ -87,7 +87,9 @@ export class D1Revocations implements Revocations {
     const db = this.primary;
     const write =
       reason === "rotated"
-        ? db.prepare(CONSUME).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt, token.userId, token.orgName)
+        ? db
+            .prepare(CONSUME)
+            .bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt, token.userId, token.orgName)
         : db.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
     let results: D1Result[];
     try {
@@ -113,14 +115,22 @@ export class D1Revocations implements Revocations {
       revokedFamily: (revoke?.meta.changes ?? 0) > 0,
       standing: standingFromRow(standing?.results[0] as StandingRow | undefined),
     };
-    if (!verdict.won && verdict.revocation === undefined && (reason === "logout" || verdict.standing.kind === "active_member")) {
+    if (
+      !verdict.won &&
+      verdict.revocation === undefined &&
+      (reason === "logout" || verdict.standing.kind === "active_member")
+    ) {
       throw new Error("ledger insert changed nothing and found nothing");
     }
     return verdict;
   }
 
   /** Our own write, found in the ledger (same jti, reason and time), as the verdict of a win. */
-  private async committed(token: PresentedToken, attempt: Attempt, reason: LedgerRow["reason"]): Promise<Verdict | undefined> {
+  private async committed(
+    token: PresentedToken,
+    attempt: Attempt,
+    reason: LedgerRow["reason"],
+  ): Promise<Verdict | undefined> {
     try {
       const [ledger, standing] = await this.primary.batch([
         this.primary.prepare(LEDGER_ROW).bind(token.jti),
@@ -131,7 +141,12 @@ export class D1Revocations implements Revocations {
       if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;
       const found = standingFromRow(standing?.results[0] as StandingRow | undefined);
       // The insert was conditional on an active membership: that is what it was when it won.
-      return { won: true, revocation: undefined, revokedFamily: false, standing: reason === "rotated" ? { kind: "active_member" } : found };
+      return {
+        won: true,
+        revocation: undefined,
+        revokedFamily: false,
+        standing: reason === "rotated" ? { kind: "active_member" } : found,
+      };
     } catch {
       return undefined;
     }

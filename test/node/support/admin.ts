@@ -34,7 +34,12 @@ export interface RunOptions {
 export const COMMAND_TIMEOUT_MS = 60_000;
 
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const merged: Record<string, string | undefined> = { ...process.env, WRANGLER_SEND_METRICS: "false", JWT_SECRET_KEY: SECRET, ...env };
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    JWT_SECRET_KEY: SECRET,
+    ...env,
+  };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   return merged;
 }
@@ -47,14 +52,20 @@ export async function spawnAdmin(args: string[], { input, env = {} }: RunOptions
     input,
     timeoutMs: COMMAND_TIMEOUT_MS,
   });
-  if (result.timedOut) throw new Error(`admin ${args.join(" ")} did not finish within ${COMMAND_TIMEOUT_MS} ms\n${result.stderr}`);
+  if (result.timedOut)
+    throw new Error(`admin ${args.join(" ")} did not finish within ${COMMAND_TIMEOUT_MS} ms\n${result.stderr}`);
   return result;
 }
 
 /** Run the CLI in this process, output captured; a local database is opened as the CLI does unless `openLocal` says otherwise. */
 export async function runInProcess(
   args: string[],
-  { input, env = {}, configPath = CONFIG_PATH, openLocal: open }: RunOptions & { configPath?: string; openLocal?: Io["openLocal"] } = {},
+  {
+    input,
+    env = {},
+    configPath = CONFIG_PATH,
+    openLocal: open,
+  }: RunOptions & { configPath?: string; openLocal?: Io["openLocal"] } = {},
 ): Promise<Result> {
   let stdout = "";
   let stderr = "";
@@ -86,11 +97,16 @@ export interface SharedAdmin {
 export async function sharedAdmin(): Promise<SharedAdmin> {
   const dir = mkdtempSync(join(tmpdir(), "admin-test-"));
   const db = await openLocal(resolveTarget(CONFIG_PATH, "DB", dir));
-  const shared: Db = { query: (sql, params) => db.query(sql, params), batch: (statements) => db.batch(statements), close: async () => {} };
+  const shared: Db = {
+    query: (sql, params) => db.query(sql, params),
+    batch: (statements) => db.batch(statements),
+    close: async () => {},
+  };
   return {
     dir,
     db,
-    admin: (args, options) => runInProcess(["--persist-to", dir, ...args], { ...options, openLocal: async () => shared }),
+    admin: (args, options) =>
+      runInProcess(["--persist-to", dir, ...args], { ...options, openLocal: async () => shared }),
     close: async () => {
       await db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -74,17 +74,27 @@ export interface StartOptions {
  * `wrangler dev` on 127.0.0.1, resolved once it answers HTTP. The variables go in as
  * `--var NAME:VALUE`, and an empty `--env-file` keeps a developer's .dev.vars or .env out.
  */
-export async function startWorker({ persistTo, stateDir, vars, readyTimeoutMs = 45_000 }: StartOptions): Promise<LocalWorker> {
+export async function startWorker({
+  persistTo,
+  stateDir,
+  vars,
+  readyTimeoutMs = 45_000,
+}: StartOptions): Promise<LocalWorker> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const emptyEnvFile = join(stateDir, "empty.env");
   writeFileSync(emptyEnvFile, "");
   const args = [
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persistTo,
-    "--env-file", emptyEnvFile,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistTo,
+    "--env-file",
+    emptyEnvFile,
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
