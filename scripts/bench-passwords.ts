@@ -7,11 +7,11 @@
  * shipped: kept only if at least 1.5x faster than the portable loop, which it is not).
  */
 import { createHmac, createSecretKey } from "node:crypto";
-import vectors from "../test/fixtures/simplejwt.json" with { type: "json" };
 import { burnPasswordTime, hashPassword, verifyPassword } from "../src/passwords";
 import { ITERATIONS } from "../src/passwords/django-format";
 import { pbkdf2Sha256, pbkdf2Sha256Native } from "../src/passwords/pbkdf2";
 import { pbkdf2Sha256Portable, pbkdf2Sha256Resume } from "../src/passwords/pbkdf2-portable";
+import vectors from "../test/fixtures/simplejwt.json" with { type: "json" };
 import { pbkdf2Wasm, wasmIterate } from "./sha256-wasm";
 
 const runs = Math.max(1, Number(process.argv[2] ?? 5));
@@ -152,7 +152,7 @@ console.log(`Node ${process.version}, median CPU time of ${runs} interleaved run
 console.log(`${"operation".padEnd(width)}  ${"CPU ms".padStart(8)}  ${"x native".padStart(8)}`);
 const line = (name: string, ms: number) =>
   console.log(`${name.padEnd(width)}  ${ms.toFixed(1).padStart(8)}  ${(ms / baseline).toFixed(2).padStart(8)}`);
-cases.forEach((c, i) => line(c.name, results[i]!));
+for (const [i, c] of cases.entries()) line(c.name, results[i]!);
 
 const at = (name: string) => results[cases.findIndex((c) => c.name.startsWith(name))]!;
 const speedup =

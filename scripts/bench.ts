@@ -17,7 +17,7 @@
  * The machine may be shared: absolute numbers move with its load (printed), ratios from one
  * run much less. docs/exactly-once.md explains the targets and the delay defaults.
  */
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";

@@ -2,8 +2,9 @@
  * `npm run deploy [-- wrangler deploy options]`: refuse what cannot be deployed (placeholder
  * ids, the placeholder domain, routes without ORIGIN_URL), then `wrangler deploy`.
  */
-import { CONFIG_PATH, loadWrangler, spawnWrangler } from "./lib/project";
+
 import { deployProblems } from "./deploy-check";
+import { CONFIG_PATH, loadWrangler, spawnWrangler } from "./lib/project";
 
 interface Config {
   d1_databases: { binding: string; database_id?: string }[];

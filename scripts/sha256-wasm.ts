@@ -16,8 +16,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Iterate } from "../src/passwords/pbkdf2-portable";
 import initWabt from "wabt";
+import type { Iterate } from "../src/passwords/pbkdf2-portable";
 
 const K = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -52,7 +52,7 @@ function compressDigestBlock(state: string, message: string, out: string): strin
   lines.push(set("w8", konst(0x80000000)));
   for (let i = 9; i < 15; i++) lines.push(set(`w${i}`, konst(0)));
   lines.push(set("w15", konst(768)));
-  ROLES.forEach((role, i) => lines.push(set(role, get(`${state}${i}`))));
+  for (const [i, role] of ROLES.entries()) lines.push(set(role, get(`${state}${i}`)));
   for (let r = 0; r < 64; r++) {
     const w = (k: number) => get(`w${k & 15}`);
     if (r >= 16) {
@@ -82,7 +82,7 @@ function compressDigestBlock(state: string, message: string, out: string): strin
     lines.push(set(name(7), add(get("x1"), S0, maj)));
   }
   // After 64 rounds the rotation is back where it started (64 = 0 mod 8).
-  ROLES.forEach((role, i) => lines.push(set(`${out}${i}`, add(get(`${state}${i}`), get(role)))));
+  for (const [i, role] of ROLES.entries()) lines.push(set(`${out}${i}`, add(get(`${state}${i}`), get(role))));
   return lines;
 }
 

@@ -14,7 +14,7 @@ import { buildApi, type OrgTokenApi, type OrgTokenApiOptions } from "./app";
 import type { OrgTokenVariables, RequireOrgTokenOptions } from "./http/require-org-token";
 
 export type { OrgTokenApi, OrgTokenApiOptions, OrgTokenBindings, OrgTokenNames, PurgeResult } from "./app";
-export type { Settings, SettingNames, SettingValue } from "./config";
+export type { SettingNames, Settings, SettingValue } from "./config";
 export { ConfigError } from "./config";
 export type { OrgTokenVariables, RequireOrgTokenOptions, VerifiedOrgToken } from "./http/require-org-token";
 export type { TokenClaims } from "./tokens/claims";

@@ -4,20 +4,20 @@
  * and the one place where errors become the contract's responses. `src/api.ts` is the
  * public face of `buildApi`; this repository's own Worker is built from it too.
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { systemClock, type Clock } from "./clock";
-import { ConfigError, loadConfig, loadOriginUrl, type Config, type SettingNames, type Settings } from "./config";
-import { workerApiOptions, type Env } from "./env";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Clock, systemClock } from "./clock";
+import { type Config, ConfigError, loadConfig, loadOriginUrl, type SettingNames, type Settings } from "./config";
+import { type Env, workerApiOptions } from "./env";
 import { fail, ProblemError } from "./errors";
-import { problemResponse } from "./http/problem";
 import { cors } from "./http/cors";
-import { orgTokenGuard, type OrgTokenVariables, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { forwardUnowned } from "./http/forward";
+import { problemResponse } from "./http/problem";
+import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { routeMatcher } from "./http/route-match";
 import { log, requestLog } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
-import { storesOver, type Background, type StorageBindings, type Stores, type StoresFactory } from "./storage";
+import { type Background, type StorageBindings, type Stores, type StoresFactory, storesOver } from "./storage";
 import type { AppEnv } from "./types";
 
 export type { AppEnv } from "./types";

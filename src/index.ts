@@ -1,7 +1,7 @@
 /** This repository's Worker: the API at the root, under today's binding and variable names. */
 import { orgTokenApi } from "./api";
+import { type Env, workerApiOptions } from "./env";
 import { log } from "./log";
-import { workerApiOptions, type Env } from "./env";
 
 const tokens = orgTokenApi<Env>(workerApiOptions);
 

@@ -6,7 +6,7 @@
  * with their query string.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { ProblemError, type Problem } from "./errors";
+import { type Problem, ProblemError } from "./errors";
 import type { AppEnv } from "./types";
 
 export type Level = "debug" | "info" | "warn" | "error";

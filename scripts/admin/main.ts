@@ -5,7 +5,7 @@
  * scripts/admin/cli.ts (the `org-token-admin` bin) only bind it to the process.
  */
 import { parseArgs } from "node:util";
-import { type Db, DbError, openLocal, openViaWrangler, resolveTarget, type DbTarget } from "../lib/db";
+import { type Db, DbError, type DbTarget, openLocal, openViaWrangler, resolveTarget } from "../lib/db";
 import { readNewPassword } from "../lib/password";
 import { AdminError, type Command, type CommandFlag, type Context, type Flags, type Io, UsageError } from "./context";
 import { IMPORT_COMMANDS } from "./import-django";
@@ -118,7 +118,8 @@ async function run(argv: string[], io: Io): Promise<void> {
     if (target !== undefined) return target;
     const configPath = flags.config ?? io.defaultConfig();
     if (configPath === undefined) throw new UsageError("no wrangler configuration found here: give one with --config");
-    return (target = resolveTarget(configPath, flags.binding, flags["persist-to"]));
+    target = resolveTarget(configPath, flags.binding, flags["persist-to"]);
+    return target;
   };
   let opened: Promise<Db> | undefined;
   const ctx: Context = {

@@ -5,7 +5,7 @@
  */
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { workerConfigInput, type Env } from "../../src/env";
+import { type Env, workerConfigInput } from "../../src/env";
 import type { Stores } from "../../src/storage";
 import type { Members } from "../../src/storage/members";
 import type { Revocations, Verdict } from "../../src/storage/revocations";

@@ -33,7 +33,10 @@ function delayedD1<T extends object>(target: T, ms: number, replica: number): T 
         if (property === "withSession") return delayedD1(result, replica, replica);
         if (property === "prepare" || property === "bind") return delayedD1(result, ms, replica);
         if (QUERIES.has(String(property)))
-          return Promise.resolve(result).then(async (answer) => (await sleep(ms), answer));
+          return Promise.resolve(result).then(async (answer) => {
+            await sleep(ms);
+            return answer;
+          });
         return result;
       };
     },

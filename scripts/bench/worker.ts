@@ -9,9 +9,9 @@
  */
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { workerConfigInput, type Env } from "../../src/env";
+import { type Env, workerConfigInput } from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
-import { delayedEnv, type Delays } from "./worker-delays";
+import { type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
 
@@ -25,7 +25,7 @@ const app = createApp();
 let kvRaced: ReturnType<typeof createApp> | undefined;
 async function kvRacedApp() {
   const { d1Stores } = await import("../../src/storage");
-  return (kvRaced ??= createApp({
+  kvRaced ??= createApp({
     stores: (env, background) => {
       const stores = d1Stores(env, background);
       const raced =
@@ -53,7 +53,8 @@ async function kvRacedApp() {
         },
       };
     },
-  }));
+  });
+  return kvRaced;
 }
 
 // Two members of one organization: 1 active, 2 inactive (the `{"active": false}` path).

@@ -3,7 +3,7 @@
  * scripts are run from, bundled or not), wrangler run with the project's Node, the wrangler
  * configuration a command works on, and the local state directory wrangler uses for it.
  */
-import { spawn, type SpawnOptions } from "node:child_process";
+import { type SpawnOptions, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";

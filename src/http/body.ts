@@ -3,8 +3,8 @@
  * body's charset (./charset.ts); string fields validated like DRF's CharField (numbers
  * become strings, whitespace trimmed as Python's str.strip, NUL and surrogates refused).
  */
-import { fail, type FieldMessage } from "../errors";
-import { bodyCharset, decode, DecodeError, type Codec } from "./charset";
+import { type FieldMessage, fail } from "../errors";
+import { bodyCharset, type Codec, DecodeError, decode } from "./charset";
 import { parseForm } from "./form";
 
 export const MAX_BODY_BYTES = 64 * 1024;

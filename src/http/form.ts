@@ -6,7 +6,7 @@
  * space and percent-decodes with urllib.parse.unquote (errors="replace"). As QueryDict's
  * __getitem__, a repeated name keeps its last value.
  */
-import { decode, type Codec } from "./charset";
+import { type Codec, decode } from "./charset";
 
 export function parseForm(bytes: Uint8Array, codec: Codec): Record<string, string> {
   let text: string;
@@ -33,6 +33,7 @@ export function parseForm(bytes: Uint8Array, codec: Codec): Record<string, strin
  */
 function unquote(text: string, codec: Codec): string {
   if (!text.includes("%")) return text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, as unquote splits it
   return text.replace(/[\x00-\x7f]+/g, (run) => {
     const bytes: number[] = [];
     for (let i = 0; i < run.length; i++) {

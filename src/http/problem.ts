@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { render, type Problem } from "../errors";
+import { type Problem, render } from "../errors";
 
 /** A Problem as the contract's response: the API's error handler and requireOrgToken() answer with it. */
 export function problemResponse(c: Context, problem: Problem): Response {

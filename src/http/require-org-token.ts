@@ -6,15 +6,15 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
-import { ConfigError, type Config } from "../config";
+import { type Config, ConfigError } from "../config";
 import { fail, ProblemError } from "../errors";
 import { log } from "../log";
-import { problemResponse } from "./problem";
-import { bearerToken } from "../routes/membership-status";
 import { requireMember } from "../policy/membership";
-import { storesOver, type StorageBindings } from "../storage";
+import { bearerToken } from "../routes/membership-status";
+import { type StorageBindings, storesOver } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
 import { verifyToken } from "../tokens/verify";
+import { problemResponse } from "./problem";
 
 export interface RequireOrgTokenOptions<E extends object> {
   /** The organization the token must be for: a name, or read from the request (a path parameter). */

@@ -1,5 +1,5 @@
 /** New password hashes: Django 4.2's own make_password output, computed within the runtime's limits. */
-import { ITERATIONS, encodeDjangoPbkdf2 } from "./django-format";
+import { encodeDjangoPbkdf2, ITERATIONS } from "./django-format";
 import { utf8 } from "./encoding";
 import { pbkdf2Sha256 } from "./pbkdf2";
 import { newSalt } from "./salt";

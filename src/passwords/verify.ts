@@ -10,7 +10,7 @@
  */
 import { burnPasswordTime } from "./burn";
 import { constantTimeEqual } from "./constant-time";
-import { ITERATIONS, encodeDjangoPbkdf2, mustUpdate, parseDjangoPbkdf2 } from "./django-format";
+import { encodeDjangoPbkdf2, ITERATIONS, mustUpdate, parseDjangoPbkdf2 } from "./django-format";
 import { utf8 } from "./encoding";
 import { pbkdf2Sha256, pbkdf2Sha256Padding } from "./pbkdf2";
 

@@ -1,12 +1,12 @@
 /** The first rows of the refresh and logout tables: the body's refresh token, verified. */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
 import { fail } from "../errors";
-import { noteRequest } from "../log";
 import { readFields } from "../http/body";
+import { noteRequest } from "../log";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
 import { verifyToken } from "../tokens/verify";
+import type { AppEnv } from "../types";
 
 export interface PresentedRefresh {
   claims: TokenClaims;

@@ -1,13 +1,13 @@
 /** POST /api/org_token/: a token pair for a username, password and organization. */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
 import { fail } from "../errors";
-import { log, noteRequest } from "../log";
 import { readFields } from "../http/body";
-import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
+import { log, noteRequest } from "../log";
 import { admit, refused, succeeded, throttleKeys } from "../login/throttle";
-import { issueLoginPair, pairBody } from "../tokens/issue";
+import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
 import { requireMember } from "../policy/membership";
+import { issueLoginPair, pairBody } from "../tokens/issue";
+import type { AppEnv } from "../types";
 
 export async function login(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;

@@ -1,9 +1,9 @@
 /** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
-import { familyExpiresAt, refuseBlacklisted, reuseIfRotatedBy } from "../policy/blacklisted";
 import { noteRequest } from "../log";
+import { familyExpiresAt, refuseBlacklisted, reuseIfRotatedBy } from "../policy/blacklisted";
 import { presentedRefreshToken } from "../policy/presented-token";
+import type { AppEnv } from "../types";
 
 export async function logout(c: Context<AppEnv>) {
   const { config, stores } = c.var;

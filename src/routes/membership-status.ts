@@ -1,10 +1,10 @@
 /** GET /api/membership_status/<org_name>/: is the bearer of this access token an active member? */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
-import { verifyToken } from "../tokens/verify";
 import { requireMember } from "../policy/membership";
+import { verifyToken } from "../tokens/verify";
+import type { AppEnv } from "../types";
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");

@@ -1,5 +1,5 @@
 /** GET /api/schema/: an OpenAPI 3.1 document generated from the route table. */
-import { render, type Problem } from "../errors";
+import { type Problem, render } from "../errors";
 import { COMMON_PROBLEMS, ROUTES, type RouteSpec, type SuccessBody } from "./table";
 
 const SCHEMAS = {

@@ -1,11 +1,11 @@
 /** POST /api/org_token/refresh/: the contract's refresh table, top to bottom. */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
+import { noteRequest } from "../log";
 import { familyExpiresAt, refuseBlacklisted, retriedRotation, reuseIfRotatedBy } from "../policy/blacklisted";
 import { requireMember } from "../policy/membership";
 import { presentedRefreshToken } from "../policy/presented-token";
-import { noteRequest } from "../log";
 import { issueSuccessorPair, pairBody } from "../tokens/issue";
+import type { AppEnv } from "../types";
 
 export async function refresh(c: Context<AppEnv>) {
   const { config, stores } = c.var;

@@ -3,9 +3,9 @@
  * from them, so neither can say something the other does not.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../types";
 import type { Problem } from "../errors";
-import { health, HEALTH_PATH } from "./health";
+import type { AppEnv } from "../types";
+import { HEALTH_PATH, health } from "./health";
 import { login } from "./login";
 import { logout } from "./logout";
 import { membershipStatus } from "./membership-status";

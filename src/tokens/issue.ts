@@ -4,7 +4,7 @@
  * identical pair without storing any token at rest.
  */
 import type { Config } from "../config";
-import { subjectOf, type Subject, type TokenClaims, type TokenType } from "./claims";
+import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 import { opaqueId } from "./opaque-id";
 

@@ -6,7 +6,7 @@
  * a token whose signature fails under one key is tried under the next; any other verdict
  * (expired, wrong alg, malformed) is final, since those do not depend on the key.
  */
-import { errors, jwtVerify, type JWTPayload } from "jose";
+import { errors, type JWTPayload, jwtVerify } from "jose";
 import { parseClaims, type TokenClaims, type TokenType } from "./claims";
 
 async function verifiedPayload(

@@ -100,7 +100,7 @@ describe("admin CLI", { timeout: 180_000 }, () => {
       expect(result.stderr).toContain("--help");
     });
     // As a process: the same refusal, as exit status 2, before any database is opened.
-    fails(await spawnAdmin(["user", "add", "two words"]), 2, /invalid username "two words"[^]*--help/);
+    fails(await spawnAdmin(["user", "add", "two words"]), 2, /invalid username "two words"[\s\S]*--help/);
   });
 
   it("adds and lists organizations and users, refusing duplicates and unknowns", async () => {
@@ -225,7 +225,7 @@ describe("admin CLI", { timeout: 180_000 }, () => {
       "admin: unknown user: nobody\n",
       /no JWT_SECRET_KEY/,
     ];
-    refusals.forEach((result, i) => fails(result, 1, messages[i]!));
+    for (const [i, result] of refusals.entries()) fails(result, 1, messages[i]!);
   });
 
   it("hashes passwords read from stdin, never from the command line", async () => {

@@ -12,15 +12,15 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type LocalWorker,
+  type PageServer,
   seedDatabase,
   servePage,
   sqlString,
   startWorker,
-  type LocalWorker,
-  type PageServer,
 } from "./support/local-worker";
 
 const CHROMIUM = "/usr/bin/chromium";

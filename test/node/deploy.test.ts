@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { deployProblems, type DeployConfig } from "../../scripts/deploy-check";
+import { type DeployConfig, deployProblems } from "../../scripts/deploy-check";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

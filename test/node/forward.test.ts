@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type LocalWorker } from "./support/local-worker";
+import { type LocalWorker, startWorker } from "./support/local-worker";
 
 interface Seen {
   method: string;

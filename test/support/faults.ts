@@ -2,10 +2,11 @@
  * Fault injection over the real bindings: a named storage step throws as an unreachable
  * D1 or KV would, every other call goes through to Miniflare's real D1 and KV.
  */
+
+import type { StoresFactory } from "../../src/storage";
 import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
-import type { StoresFactory } from "../../src/storage";
 import { D1KvProbe } from "../../src/storage/probe";
 
 /** A step fails before it runs; with "+committed", its first call fails after it ran (a lost answer). */

@@ -2,7 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt, SignJWT } from "jose";
-import { createApp, type AppOptions } from "../../src/app";
+import { type AppOptions, createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import vectorsJson from "../fixtures/simplejwt.json";
 

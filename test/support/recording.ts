@@ -32,7 +32,10 @@ export function recorder() {
           const call: RecordedCall = { name: `${prefix}.${String(property)}`, start: tick++ };
           calls.push(call);
           return result.then(
-            (answer: unknown) => ((call.end = tick++), answer),
+            (answer: unknown) => {
+              call.end = tick++;
+              return answer;
+            },
             (error: unknown) => {
               call.end = tick++;
               throw error;

@@ -2,7 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app, BASE, claimsOf, env, manualClock, seed, vectors, type App } from "../support/harness";
+import { type App, app, BASE, claimsOf, env, manualClock, seed, vectors } from "../support/harness";
 
 const PASSWORD = vectors.django_password_hashes.password;
 type Fetch = (request: Request) => Promise<Response>;

@@ -2,6 +2,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { faultyStores, type Step } from "../support/faults";
 import {
   type App,
   app,
@@ -15,7 +16,6 @@ import {
   seed,
   setMembership,
 } from "../support/harness";
-import { faultyStores, type Step } from "../support/faults";
 
 const PATH = "/api/org_token/refresh/";
 

@@ -1,7 +1,7 @@
 /** POST /api/org_token/: every row, Django's hashes, the upgrade, and brute-force throttling. */
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { app, call, claimsOf, env, manualClock, postJson, seed, vectors, type App } from "../support/harness";
+import { type App, app, call, claimsOf, env, manualClock, postJson, seed, vectors } from "../support/harness";
 
 const LOGIN = "/api/org_token/";
 const PASSWORD = vectors.django_password_hashes.password;

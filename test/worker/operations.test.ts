@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { log } from "../../src/log";
 import { faultyStores, type Step } from "../support/faults";
-import { app, call, mintToken, postJson, seed, SECRET, vectors } from "../support/harness";
+import { app, call, mintToken, postJson, SECRET, seed, vectors } from "../support/harness";
 
 let lines: string[] = [];
 beforeEach(() => {

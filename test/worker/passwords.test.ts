@@ -4,10 +4,9 @@
  * as on Cloudflare, so every count above that goes through the native prefix + portable path.
  */
 import { describe, expect, it, vi } from "vitest";
-import vectors from "../fixtures/simplejwt.json";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../../src/passwords";
 import { constantTimeEqual } from "../../src/passwords/constant-time";
-import { ITERATIONS, MAX_ITERATIONS, encodeDjangoPbkdf2 } from "../../src/passwords/django-format";
+import { encodeDjangoPbkdf2, ITERATIONS, MAX_ITERATIONS } from "../../src/passwords/django-format";
 import {
   NATIVE_PBKDF2_MAX_ITERATIONS,
   pbkdf2Sha256,
@@ -15,8 +14,9 @@ import {
   pbkdf2Sha256Padding,
 } from "../../src/passwords/pbkdf2";
 import { pbkdf2Sha256Portable, pbkdf2Sha256Resume } from "../../src/passwords/pbkdf2-portable";
-import { SALT_LENGTH, newSalt, saltTooWeak } from "../../src/passwords/salt";
-import { PRODUCTION_MAX_PBKDF2_ITERATIONS, nodeCryptoLimited } from "../support/production-limits";
+import { newSalt, SALT_LENGTH, saltTooWeak } from "../../src/passwords/salt";
+import vectors from "../fixtures/simplejwt.json";
+import { nodeCryptoLimited, PRODUCTION_MAX_PBKDF2_ITERATIONS } from "../support/production-limits";
 
 const django = vectors.django_password_hashes;
 const PASSWORD = django.password;

@@ -11,8 +11,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
-import { app, call, manualClock, mintToken, postJson, seed, vectors, type Seeded } from "../support/harness";
-import { answerOf, checkProperty, expectSafeAnswer, hexJti, isPair, type Answer } from "../support/properties";
+import { app, call, manualClock, mintToken, postJson, type Seeded, seed, vectors } from "../support/harness";
+import { type Answer, answerOf, checkProperty, expectSafeAnswer, hexJti, isPair } from "../support/properties";
 
 const RUNS = 1500;
 const LOGIN_RUNS = 3; // each costs a 600000-iteration hash

@@ -7,8 +7,9 @@
 import fc from "fast-check";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { app, call, manualClock, SECRET, seed, type Seeded } from "../support/harness";
+import { app, call, manualClock, SECRET, type Seeded, seed } from "../support/harness";
 import {
+  type Answer,
   answerOf,
   checkProperty,
   expectSafeAnswer,
@@ -19,7 +20,6 @@ import {
   mutation,
   oddClaimValue,
   sameToken,
-  type Answer,
 } from "../support/properties";
 
 const RUNS = 1500;

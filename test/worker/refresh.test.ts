@@ -51,7 +51,7 @@ describe("refresh: invalid tokens get 403 token_not_valid before any lookup", ()
     const s = await seed();
     const token = await mintToken(s, { nowMs: clock(), lifetime: 100 });
     clock.advance(99);
-    expect((await postJson(app({ clock }), PATH, { refresh: "x" + token.slice(1) })).status).toBe(403);
+    expect((await postJson(app({ clock }), PATH, { refresh: `x${token.slice(1)}` })).status).toBe(403);
     const live = await postJson(app({ clock }), PATH, { refresh: token });
     expect(live.status).toBe(200);
     const other = await mintToken(s, { nowMs: clock() - 99_000, lifetime: 100 });

@@ -1,7 +1,7 @@
 /** Secret rotation: JWT_SECRET_KEY signs, JWT_PREVIOUS_SECRET_KEYS still verify, nothing else does. */
 import { jwtVerify } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { app, call, manualClock, mintToken, postJson, seed, SECRET, TOKEN_NOT_VALID } from "../support/harness";
+import { app, call, manualClock, mintToken, postJson, SECRET, seed, TOKEN_NOT_VALID } from "../support/harness";
 
 const NEW_SECRET = "the-next-secret-key-also-long-enough-9876543210";
 const OTHER_SECRET = "a-secret-nobody-configured-here-long-enough-000";

@@ -1,7 +1,7 @@
 /** No response echoes a presented token; no log line holds a token, a password or a secret. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { app, call, mintToken, postJson, seed, SECRET, vectors } from "../support/harness";
 import { faultyStores } from "../support/faults";
+import { app, call, mintToken, postJson, SECRET, seed, vectors } from "../support/harness";
 
 const PASSWORD = vectors.django_password_hashes.password;
 let logged: string[] = [];

@@ -1,7 +1,7 @@
 /** Storage unavailable, on every route: 503 with Retry-After, nothing issued, nothing consumed. */
 import { describe, expect, it } from "vitest";
-import { app, call, claimsOf, env, mintToken, postJson, seed, vectors } from "../support/harness";
 import { faultyStores, type Step } from "../support/faults";
+import { app, call, claimsOf, env, mintToken, postJson, seed, vectors } from "../support/harness";
 
 const PASSWORD = vectors.django_password_hashes.password;
 

@@ -5,8 +5,8 @@
  * fault here is a real one: a key jose refuses to use for HS256, with a TypeError.
  */
 import { describe, expect, it } from "vitest";
-import { mintToken, seed, SECRET } from "../support/harness";
 import { verifyToken } from "../../src/tokens/verify";
+import { mintToken, SECRET, seed } from "../support/harness";
 
 const hmac = (hash: string, secret = SECRET) =>
   crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash }, false, ["verify"]);

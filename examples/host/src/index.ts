@@ -3,7 +3,7 @@
  * API at the root. Copy it: only the names in `Env` and in the factory's options are yours.
  */
 import { Hono } from "hono";
-import { orgTokenApi, type OrgTokenVariables } from "org-token-edge";
+import { type OrgTokenVariables, orgTokenApi } from "org-token-edge";
 
 export interface Env {
   TOKENS_DB: D1Database;

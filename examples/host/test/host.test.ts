@@ -8,10 +8,10 @@ import { env as workerEnv } from "cloudflare:workers";
 import { Hono } from "hono";
 import { mount } from "hono/mount";
 import { SignJWT } from "jose";
-import { orgTokenApi, type OrgTokenApi } from "org-token-edge";
+import { type OrgTokenApi, orgTokenApi } from "org-token-edge";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import vectors from "../../../test/fixtures/simplejwt.json";
-import host, { tokens, type Env } from "../src/index";
+import host, { type Env, tokens } from "../src/index";
 
 const env = workerEnv as unknown as Env;
 const ORIGIN = "http://host.test";

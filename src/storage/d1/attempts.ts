@@ -5,8 +5,9 @@
  * costs one round trip for all keys (a batch); a Durable Object would count as well, at the
  * price of a class to deploy and migrate and a second storage to reason about.
  */
+
+import { type Counted, FAILURE_WINDOW_SECONDS, type LoginAttempts } from "../attempts";
 import { guard } from "../guard";
-import { FAILURE_WINDOW_SECONDS, type Counted, type LoginAttempts } from "../attempts";
 
 // In SQLite's UPDATE every right-hand side reads the row as it was, so the three CASEs agree.
 const TAKE = `INSERT INTO login_attempts (key, attempts, window_start, window_end) VALUES (?1, 1, ?2, ?3)

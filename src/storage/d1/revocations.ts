@@ -13,7 +13,7 @@
  */
 import { guard } from "../guard";
 import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
-import { STANDING, standingFromRow, type StandingRow } from "./members";
+import { STANDING, type StandingRow, standingFromRow } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { type Io } from "../../../scripts/admin/context";
+import type { Io } from "../../../scripts/admin/context";
 import { runAdmin } from "../../../scripts/admin/main";
 import { type Db, openLocal, resolveTarget } from "../../../scripts/lib/db";
 import { readNewPassword } from "../../../scripts/lib/password";
