@@ -58,7 +58,15 @@ export interface CpuResult {
 }
 
 export async function cpuPerRefresh(refreshes: number): Promise<CpuResult> {
-  const env = { JWT_SECRET_KEY: "bench-secret-that-is-long-enough-0123456789" } as Env;
+  // The stores answer from memory; these stand-ins only pass the factory's binding check.
+  const unused = () => {
+    throw new Error("the in-process bench never reaches a binding");
+  };
+  const env = {
+    JWT_SECRET_KEY: "bench-secret-that-is-long-enough-0123456789",
+    DB: { prepare: unused } as unknown as D1Database,
+    BLACKLIST: { get: unused } as unknown as KVNamespace,
+  } as Env;
   const stores = memoryStores();
   const app = createApp({ stores: () => stores });
   const config = await loadConfig(workerConfigInput(env));
