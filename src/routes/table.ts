@@ -34,6 +34,7 @@ const ORG = "<org_name>";
 const bodyProblems: readonly Problem[] = [
   { kind: "field_errors", fields: { "<field>": "This field is required." } },
   { kind: "json_parse_error", reason: "<reason>" },
+  { kind: "body_unreadable" },
   { kind: "payload_too_large", limit: 65536 },
   { kind: "unsupported_media_type", mediaType: "<type>" },
 ];
