@@ -27,6 +27,8 @@ export interface Settings {
   refreshRaceWindow?: SettingValue;
   /** Origins that get CORS headers: a comma-separated string or a list; default none. */
   corsAllowedOrigins?: string | readonly string[] | undefined;
+  /** Which requests get their log line: "all" (default), "errors" (status 400 and up) or "off". */
+  requestLog?: string | undefined;
   /** Failed logins allowed per 15 minutes per username at one client address before 429; default 10. */
   loginPairFailureLimit?: SettingValue;
   /** Failed logins per 15 minutes per username across addresses; past it, one try per address; default 100. */
@@ -67,6 +69,8 @@ export interface Config {
    */
   raceWindow: number;
   corsAllowedOrigins: ReadonlySet<string>;
+  /** Which requests get a `request` log line (src/log.ts); Workers Logs bills per line. */
+  requestLog: RequestLogMode;
   /** Login attempts per 15-minute window (src/login/throttle.ts): per username at one address
    * before 429; per username over all addresses before each address gets one try per window;
    * per address (IPv6: /64) over all usernames before 429. */
@@ -74,6 +78,9 @@ export interface Config {
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
 }
+
+export const REQUEST_LOG_MODES = ["all", "errors", "off"] as const;
+export type RequestLogMode = (typeof REQUEST_LOG_MODES)[number];
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -143,6 +150,15 @@ class SettingsReader {
     }
     // As Python's timedelta: whole microseconds.
     return Math.round(value * 1e6) / 1e6;
+  }
+
+  requestLog(): RequestLogMode {
+    const value = (this.settings.requestLog ?? "").trim().toLowerCase();
+    if (value === "") return "all";
+    if (!(REQUEST_LOG_MODES as readonly string[]).includes(value)) {
+      throw new ConfigError(`${this.name("requestLog")} must be one of ${REQUEST_LOG_MODES.join(", ")}`);
+    }
+    return value as RequestLogMode;
   }
 
   origins(): Set<string> {
@@ -216,6 +232,7 @@ async function buildConfig({
   const reuseInterval = read.seconds("refreshReuseInterval");
   const raceWindow = read.seconds("refreshRaceWindow");
   const corsAllowedOrigins = read.origins();
+  const requestLog = read.requestLog();
   const loginPairFailureLimit = read.count("loginPairFailureLimit");
   const loginUserFailureLimit = read.count("loginUserFailureLimit");
   const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
@@ -233,6 +250,7 @@ async function buildConfig({
     reuseInterval,
     raceWindow,
     corsAllowedOrigins,
+    requestLog,
     loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,

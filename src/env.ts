@@ -17,6 +17,8 @@ export interface Env {
   REFRESH_REUSE_INTERVAL?: string;
   REFRESH_RACE_WINDOW?: string;
   CORS_ALLOWED_ORIGINS?: string;
+  /** all (default), errors or off: which requests get a log line. */
+  REQUEST_LOG?: string;
   LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
@@ -31,6 +33,7 @@ export const SETTING_VARS = {
   refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
   refreshRaceWindow: "REFRESH_RACE_WINDOW",
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
+  requestLog: "REQUEST_LOG",
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",

@@ -134,6 +134,9 @@ export function requestLog(routeOf: (pathname: string) => string | undefined): M
           : error !== undefined || status >= 400
             ? "error"
             : "ok");
+    // Misconfigured, there is no config to ask: the line is logged.
+    const mode = c.var.config?.requestLog ?? "all";
+    if (mode === "off" || (mode === "errors" && status < 400)) return;
     log(status >= 500 ? "error" : "info", "request", {
       method: c.req.method,
       route:

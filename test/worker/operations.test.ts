@@ -53,6 +53,29 @@ describe("the request log", () => {
     expect(requestLines()).toEqual([expect.objectContaining({ route: "/api/org_token/refresh/", status, outcome })]);
   });
 
+  it("REQUEST_LOG chooses the lines: all (default), errors (status 400 and up), off; anything else is a 500", async () => {
+    const s = await seed();
+    const outcomes = async (overrides: Record<string, string>) => {
+      lines = [];
+      const token = await mintToken(s);
+      await postJson(app(), "/api/org_token/refresh/", { refresh: token }, overrides); // 200
+      await postJson(app(), "/api/org_token/refresh/", { refresh: token }, overrides); // 403 blacklisted
+      return requestLines().map((line) => line.outcome);
+    };
+    expect(await outcomes({})).toEqual(["rotated", "blacklisted"]);
+    expect(await outcomes({ REQUEST_LOG: "all" })).toEqual(["rotated", "blacklisted"]);
+    expect(await outcomes({ REQUEST_LOG: "errors" })).toEqual(["blacklisted"]);
+    expect(await outcomes({ REQUEST_LOG: "off" })).toEqual([]);
+    lines = [];
+    const response = await postJson(app(), "/api/org_token/refresh/", { refresh: "x" }, { REQUEST_LOG: "some" });
+    expect(response.status).toBe(500);
+    expect(lines.map((line) => JSON.parse(line))).toContainEqual({
+      level: "error",
+      event: "config_error",
+      message: "REQUEST_LOG must be one of all, errors, off",
+    });
+  });
+
   it("throttled logins, unknown paths and misconfiguration are named too, without the path's query", async () => {
     const s = await seed();
     const body = { username: s.userName, password: "wrong", org_name: s.orgName };
