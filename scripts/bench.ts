@@ -353,7 +353,8 @@ async function main() {
   const apps = [await startServer("this Worker", ROOT, "scripts/bench/worker.ts", {})];
   // The same Worker without its per-request log line: locally each line crosses from workerd
   // to wrangler's process on the same two cores, which a deployed Worker does not pay in-band.
-  if (!flags["latency-model"]) apps.push(await startServer(QUIET, ROOT, "scripts/bench/worker.ts", { REQUEST_LOG: "off" }));
+  if (!flags["latency-model"])
+    apps.push(await startServer(QUIET, ROOT, "scripts/bench/worker.ts", { REQUEST_LOG: "off" }));
   if (before !== undefined) apps.push(await startServer("before", before, "scripts/bench/worker.ts", {}));
   const bare = flags["latency-model"]
     ? undefined
