@@ -42,6 +42,7 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
+          isolate: false,
           testTimeout: 30_000, // a login derives 600000 PBKDF2 iterations in portable code
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["./test/support/production-limits.ts", "./test/support/apply-schema.ts"],
