@@ -18,9 +18,9 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
-    // Two files at a time on any machine (the default is one on 2 cores): the worker project's
-    // files run beside the process-spawning ones, and those take a lock to run one at a time
-    // (test/node/setup/spawn-lock.ts). The sequencer starts the longest spawning file first.
+    // Two files at a time on any machine (the default is one on 2 cores), longest first
+    // (test/support/sequencer.ts); process-spawning files (node project) take one of two slots
+    // (test/node/setup/spawn-lock.ts), so raising this does not put more than two of them at once.
     maxWorkers: 2,
     // One request line per request (src/log.ts) is for production; tests assert on it by spying.
     onConsoleLog: (log) => !log.includes('"event":"request"'),
