@@ -8,7 +8,9 @@ const tables = await env.DB.prepare(
   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
 ).all<{ name: string }>();
 // Children before parents (sqlite_master lists tables as they were created): no foreign key is left dangling.
-const drops = tables.results.reverse().map(({ name }) => env.DB.prepare(`DROP TABLE IF EXISTS "${name.replaceAll('"', '""')}"`));
+const drops = tables.results
+  .reverse()
+  .map(({ name }) => env.DB.prepare(`DROP TABLE IF EXISTS "${name.replaceAll('"', '""')}"`));
 await env.DB.batch([...drops, ...env.TEST_SCHEMA.map((statement) => env.DB.prepare(statement))]);
 for (let cursor: string | undefined; ; ) {
   const page = await env.BLACKLIST.list(cursor === undefined ? {} : { cursor });

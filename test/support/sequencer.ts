@@ -2,7 +2,8 @@
  * File order for two lanes (maxWorkers: 2): longest first, whatever the project, so that the
  * last files to start are short ones and neither lane idles at the end while the other
  * finishes a long file. Durations are the last run's (Vitest's results cache); a file without
- * one (new, or never run here) goes by a rough estimate: a known heavy file by name, else first.
+ * one (a fresh checkout, or a new file) goes by a rough estimate: a known heavy file by name,
+ * else a second.
  * The spawn slots (test/node/setup/spawn-lock.ts) bound how many process-spawning files run at once.
  */
 import { BaseSequencer, type TestSpecification } from "vitest/node";
@@ -14,6 +15,9 @@ const ESTIMATES: [RegExp, number][] = [
   [/test\/node\/admin-import\.test\.ts$/, 17],
   [/test\/node\/admin(-host)?\.test\.ts$/, 15],
   [/test\/node\/serve\.test\.ts$/, 11],
+  [/test\/node\/package\.test\.ts$/, 7],
+  [/test\/node\/(forward|deploy)\.test\.ts$/, 4],
+  [/test\/worker\/properties-requests\.test\.ts$/, 4],
 ];
 
 export default class SpreadSequencer extends BaseSequencer {
@@ -24,8 +28,11 @@ export default class SpreadSequencer extends BaseSequencer {
       const known = this.ctx.cache.getTestSpecificationResult(file)?.duration;
       if (known !== undefined) return known;
       const estimate = ESTIMATES.find(([pattern]) => pattern.test(file.moduleId.replaceAll("\\", "/")));
-      return estimate === undefined ? Number.POSITIVE_INFINITY : estimate[1] * 1000;
+      return (estimate?.[1] ?? 1) * 1000;
     };
-    return sorted.map((file) => ({ file, ms: duration(file) })).sort((a, b) => b.ms - a.ms).map(({ file }) => file);
+    return sorted
+      .map((file) => ({ file, ms: duration(file) }))
+      .sort((a, b) => b.ms - a.ms)
+      .map(({ file }) => file);
   }
 }
