@@ -4,6 +4,10 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import SpreadSequencer from "./test/support/sequencer";
 
+// Node's compile cache for every Node process the tests start (wrangler, tsx, the admin CLI, npm,
+// and Vitest's own workers): wrangler alone is a 15 MB bundle compiled anew by each process.
+process.env.NODE_COMPILE_CACHE ??= fileURLToPath(new URL("./node_modules/.cache/node-compile-cache", import.meta.url));
+
 // schema.sql as statements, for the worker tests' setup to apply to each file's fresh D1.
 const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
   .replace(/--.*$/gm, "")
@@ -14,9 +18,9 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
-    // Two files at a time on any machine (the default is one on 2 cores): the worker project's
-    // files run beside the process-spawning ones, and those take a lock to run one at a time
-    // (test/node/setup/spawn-lock.ts). The sequencer starts the longest spawning file first.
+    // Two files at a time on any machine (the default is one on 2 cores), longest first
+    // (test/support/sequencer.ts); process-spawning files (node project) take one of two slots
+    // (test/node/setup/spawn-lock.ts), so raising this does not put more than two of them at once.
     maxWorkers: 2,
     // One request line per request (src/log.ts) is for production; tests assert on it by spying.
     onConsoleLog: (log) => !log.includes('"event":"request"'),
@@ -38,6 +42,7 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
+          isolate: false,
           testTimeout: 30_000, // a login derives 600000 PBKDF2 iterations in portable code
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["./test/support/production-limits.ts", "./test/support/apply-schema.ts"],

@@ -74,8 +74,11 @@ async function run(command: string, args: string[], cwd: string, logLevel = "war
 /** The bin, as `npx org-token-admin` runs it from the host's folder. */
 const bin = (args: string[], cwd = host) => run(join(host, "node_modules", ".bin", "org-token-admin"), args, cwd);
 
-/** The host's own wrangler, from elsewhere, on its configuration's local state. */
-async function hostWrangler(binding: string, sql: string): Promise<Record<string, unknown>[]> {
+/**
+ * The host's own wrangler, from elsewhere, on its configuration's local state: the rows of
+ * each statement of `sql` (one process for all of them: each wrangler start costs seconds).
+ */
+async function hostWrangler(binding: string, sql: string): Promise<Record<string, unknown>[][]> {
   const result = await run(
     NODE,
     [
@@ -94,7 +97,7 @@ async function hostWrangler(binding: string, sql: string): Promise<Record<string
     "log",
   );
   expect(result.code, result.stderr).toBe(0);
-  return (JSON.parse(result.stdout) as { results: Record<string, unknown>[] }[])[0]!.results;
+  return (JSON.parse(result.stdout) as { results: Record<string, unknown>[] }[]).map((statement) => statement.results);
 }
 
 describe("org-token-admin in a host project", { timeout: 180_000 }, () => {
@@ -119,30 +122,34 @@ describe("org-token-admin in a host project", { timeout: 180_000 }, () => {
       skipped: [{ reason: "user is null" }],
     });
 
-    expect(await hostWrangler("TOKENS_DB", "SELECT id, name FROM users_orgaccount WHERE name = 'acme'")).toEqual([
-      { id: 1, name: "acme" },
-    ]);
-    expect(await hostWrangler("TOKENS_DB", "SELECT COUNT(*) AS n FROM users_user")).toEqual([{ n: 20 }]);
+    const [acme, count, applied] = await hostWrangler(
+      "TOKENS_DB",
+      "SELECT id, name FROM users_orgaccount WHERE name = 'acme'; SELECT COUNT(*) AS n FROM users_user; SELECT name FROM d1_migrations ORDER BY id",
+    );
+    expect(acme).toEqual([{ id: 1, name: "acme" }]);
+    expect(count).toEqual([{ n: 20 }]);
     // The package's migrations, recorded as wrangler records them: nothing left for it to apply.
-    const applied = await hostWrangler("TOKENS_DB", "SELECT name FROM d1_migrations ORDER BY id");
-    expect(applied.map((row) => row.name)).toContain("0001_initial.sql");
+    expect(applied!.map((row) => row.name)).toContain("0001_initial.sql");
     const migrate = await run(NODE, [WRANGLER_BIN, "d1", "migrations", "apply", "TOKENS_DB", "--local"], host, "log");
     expect(migrate.code, migrate.stderr).toBe(0);
     expect(migrate.stdout).toContain("No migrations to apply");
     // The host's other database was never touched.
-    expect(await hostWrangler("HOST_DB", "SELECT name FROM sqlite_master WHERE name LIKE 'users_%'")).toEqual([]);
+    expect(await hostWrangler("HOST_DB", "SELECT name FROM sqlite_master WHERE name LIKE 'users_%'")).toEqual([[]]);
   });
 
   it("names the bindings to choose from, and refuses one that is not there", async () => {
-    const unchosen = await bin(["org", "list"]);
+    // Three refusals, none of which opens a database: at once.
+    const [unchosen, missing, nowhere] = await Promise.all([
+      bin(["org", "list"]),
+      bin(["--binding", "DB", "org", "list"]),
+      bin(["org", "list"], tmpdir()),
+    ]);
     expect(unchosen.code).toBe(1);
     expect(unchosen.stderr).toMatch(
       /choose the D1 binding of .*wrangler\.toml with --binding \(its D1 bindings: HOST_DB, TOKENS_DB\)/,
     );
-    const missing = await bin(["--binding", "DB", "org", "list"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/has no D1 binding DB \(its D1 bindings: HOST_DB, TOKENS_DB\)/);
-    const nowhere = await bin(["org", "list"], tmpdir());
     expect([nowhere.code, nowhere.stderr]).toEqual([
       2,
       expect.stringContaining("no wrangler configuration found here: give one with --config"),

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openLocal, resolveTarget } from "../../scripts/lib/db";
 import { freePort } from "../../scripts/lib/process";
 import { runInProcess } from "./support/admin";
 
@@ -69,13 +70,26 @@ async function admin(args: string[]): Promise<string> {
   return run.output();
 }
 
-/** The same CLI in this process, on the copy's configuration and state: setup, without a process each. */
-async function adminHere(args: string[]): Promise<void> {
-  const result = await runInProcess(["--persist-to", join(project, "state"), ...args], {
-    configPath: join(project, "wrangler.toml"),
-  });
-  expect(result.stderr, `admin ${args.join(" ")}`).toBe("");
-  expect(result.code).toBe(0);
+/**
+ * The same CLI in this process, on the copy's configuration and state: setup, without a process
+ * each, and over one local database opened once for all of them (as the CLI opens it).
+ */
+async function adminHere(commands: string[][]): Promise<void> {
+  const configPath = join(project, "wrangler.toml");
+  const state = join(project, "state");
+  const db = await openLocal(resolveTarget(configPath, undefined, state));
+  try {
+    for (const args of commands) {
+      const result = await runInProcess(["--persist-to", state, ...args], {
+        configPath,
+        openLocal: async () => ({ ...db, close: async () => {} }),
+      });
+      expect(result.stderr, `admin ${args.join(" ")}`).toBe("");
+      expect(result.code).toBe(0);
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: () => string) {
@@ -112,9 +126,11 @@ describe("npm start (scripts/serve.ts)", { timeout: 300_000 }, () => {
     expect(statSync(devVars).mode & 0o777).toBe(0o600);
     expect(output).not.toContain(secret);
 
-    await adminHere(["org", "add", "acme"]);
-    await adminHere(["user", "add", "alice", "--id", "7"]);
-    await adminHere(["member", "add", "alice", "acme", "--active"]);
+    await adminHere([
+      ["org", "add", "acme"],
+      ["user", "add", "alice", "--id", "7"],
+      ["member", "add", "alice", "acme", "--active"],
+    ]);
     const minted = JSON.parse(await admin(["token", "mint", "alice", "acme"]));
     const lifetimes = decodeJwt(minted.refresh);
     expect(lifetimes.exp! - lifetimes.iat!).toBe(2592000); // wrangler.toml's, as the Worker has them
