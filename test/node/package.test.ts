@@ -2,7 +2,8 @@
  * The package as a host gets it: `npm pack`, the tarball installed into a scratch copy of
  * examples/host (npm fetches hono and jose, from its cache where it can), the host's strict
  * tsconfig typechecks against the installed types, Node imports it by name, and wrangler's
- * dry-run bundles the host with one copy of Hono. The steps run one after another.
+ * dry-run bundles the host with one copy of Hono, and a client's day passes through the host
+ * under `wrangler dev`. The steps run one after another.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -20,7 +21,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wranglerEnv } from "../../scripts/lib/project";
+import { freePort, killGroup } from "../../scripts/lib/process";
+import { spawnWrangler, wranglerEnv } from "../../scripts/lib/project";
+import vectors from "../fixtures/simplejwt.json" with { type: "json" };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STEP_TIMEOUT_MS = 240_000;
@@ -134,5 +137,90 @@ describe("the packed package in a host", () => {
     const honoBases = code.match(/^\/\/ .*\/hono\/dist\/hono-base\.js$/gm) ?? [];
     expect(honoBases).toEqual(["// node_modules/hono/dist/hono-base.js"]);
     expect(code).toContain("node_modules/org-token-edge/dist/api.js");
+  });
+
+  it("a client's day passes through the installed host under wrangler dev, and the host's routes are its own", async () => {
+    const wrangler = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+    const state = join(scratch, "state");
+    const persist = ["--persist-to", state];
+    // The API's tables from the installed package, and one member with a Django hash.
+    run(
+      process.execPath,
+      [
+        wrangler,
+        "d1",
+        "execute",
+        "TOKENS_DB",
+        "--local",
+        "--file",
+        "node_modules/org-token-edge/schema.sql",
+        ...persist,
+      ],
+      host,
+    );
+    const hash = vectors.django_password_hashes.pbkdf2_sha256_600000;
+    const seedSql = [
+      `INSERT INTO users_user (id, username, password, is_active) VALUES (3, 'ceugarteblair', '${hash}', 1)`,
+      "INSERT INTO users_orgaccount (id, name) VALUES (1, 'UofMDTest')",
+      "INSERT INTO users_membership (user_id, org_id, active) VALUES (3, 1, 1)",
+    ].join("; ");
+    run(process.execPath, [wrangler, "d1", "execute", "TOKENS_DB", "--local", "--command", seedSql, ...persist], host);
+
+    const [port, inspector] = [await freePort(), await freePort()];
+    const secret = "packed-host-secret-that-is-long-enough-0123456789";
+    const child = spawnWrangler(
+      [
+        "dev",
+        ...["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)],
+        ...persist,
+        ...["--var", `TOKENS_SECRET:${secret}`, "--show-interactive-dev-session=false", "--log-level", "error"],
+      ],
+      { cwd: host, stdio: "ignore", detached: true },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const up = await fetch(`${base}/health`).then(
+          (response) => response.ok,
+          () => false,
+        );
+        if (up) break;
+        if (Date.now() > deadline) throw new Error("the host's wrangler dev did not come up in 90 s");
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const post = (path: string, body: unknown) =>
+        fetch(`${base}${path}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Origin: "https://elsewhere.example" },
+          body: JSON.stringify(body),
+        });
+      const login = await post("/api/org_token/", {
+        username: "ceugarteblair",
+        password: vectors.django_password_hashes.password,
+        org_name: "UofMDTest",
+      });
+      expect(login.status).toBe(200);
+      const pair = (await login.json()) as { access: string; refresh: string };
+      const status = await fetch(`${base}/api/membership_status/UofMDTest/`, {
+        headers: { Authorization: `Bearer ${pair.access}` },
+      });
+      expect(await status.json()).toEqual({ active: true });
+      const refreshed = await post("/api/org_token/refresh/", { refresh: pair.refresh });
+      expect(refreshed.status).toBe(200);
+      const next = (await refreshed.json()) as { refresh: string };
+      expect(await (await post("/api/token/blacklist/", { refresh: next.refresh })).json()).toEqual({});
+      const afterLogout = await post("/api/org_token/refresh/", { refresh: next.refresh });
+      expect([afterLogout.status, await afterLogout.json()]).toEqual([
+        403,
+        { detail: "Token is blacklisted", code: "token_not_valid" },
+      ]);
+      // The host's own route: its answer, none of the API's headers.
+      const health = await fetch(`${base}/health`, { headers: { Origin: "https://elsewhere.example" } });
+      expect(health.status).toBe(200);
+      expect(health.headers.get("Vary")).toBeNull();
+    } finally {
+      await killGroup(child);
+    }
   });
 });
