@@ -108,12 +108,8 @@ function isKv(value: unknown): value is KVNamespace {
 
 /** The host's ExecutionContext when it has one; else background work just runs on its own. */
 function backgroundOf(c: Context): Background {
-  try {
-    const ctx = c.executionCtx;
-    return (work) => ctx.waitUntil(work);
-  } catch {
-    return (work) => void work.catch(() => undefined);
-  }
+  const ctx = executionContextOf(c);
+  return ctx ? (work) => ctx.waitUntil(work) : (work) => void work.catch(() => undefined);
 }
 
 function executionContextOf(c: Context): ExecutionContext | undefined {
@@ -128,12 +124,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   const base = normalizeBase(options.basePath);
   const names = options.names ?? {};
   const clock = internals.clock ?? systemClock;
-  const stores = internals.stores ?? ((_env, bindings, background) => storesOver(bindings, background));
+  const stores = internals.stores ?? ((_env, bindings) => storesOver(bindings));
 
   /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
-  async function prepare(env: E): Promise<Prepared> {
+  function boundD1(db: unknown): D1Database {
+    if (!isD1(db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
+    return db;
+  }
+
+  async function load(env: E): Promise<Prepared> {
     const bindings = options.bindings(env);
-    if (!isD1(bindings.db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
+    const db = boundD1(bindings.db);
     if (!isKv(bindings.kv)) throw new ConfigError(`${names.kv ?? "kv"} (the KV namespace binding) is not bound`);
     const config = await loadConfig({
       secret: bindings.secret,
@@ -141,7 +142,18 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       settings: options.settings?.(env) ?? {},
       names,
     });
-    return { config, storage: { db: bindings.db, kv: bindings.kv } };
+    return { config, storage: { db, kv: bindings.kv } };
+  }
+
+  /** As `load`, a misconfiguration logged once per request and answered as the contract's 500. */
+  async function prepare(env: E): Promise<Prepared> {
+    try {
+      return await load(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      log("error", "config_error", { message: error.message });
+      throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
+    }
   }
 
   const routeOf = routeMatcher([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
@@ -156,17 +168,12 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   app.use(requestLog(routeOf));
   app.use(forwardUnowned(routeOf, originOf));
   app.use(async (c, next) => {
-    let prepared: Prepared;
-    try {
-      prepared = await prepare(c.env as E);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      log("error", "config_error", { message: error.message });
-      throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
-    }
+    const prepared = await prepare(c.env as E);
     c.set("config", prepared.config);
     c.set("clock", clock);
-    c.set("stores", stores(c.env as E, prepared.storage, backgroundOf(c)));
+    const background = backgroundOf(c);
+    c.set("background", background);
+    c.set("stores", stores(c.env as E, prepared.storage, background));
     await next();
   });
   app.use(cors);
@@ -211,9 +218,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     },
     async purgeExpired(env, nowMs = Date.now()) {
       const { db, kv } = options.bindings(env);
-      if (!isD1(db)) throw new ConfigError(`${names.db ?? "db"} (the D1 database binding) is not bound`);
       // The purge writes no KV; the namespace is only there to build the stores.
-      const stores = storesOver({ db, kv: kv as KVNamespace }, () => undefined);
+      const stores = storesOver({ db: boundD1(db), kv: kv as KVNamespace });
       const removed = await stores.revocations.purgeExpired(nowMs);
       return { ...removed, loginAttempts: await stores.attempts.purge(nowMs) };
     },

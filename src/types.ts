@@ -2,11 +2,12 @@
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { RequestNote } from "./log";
-import type { Stores } from "./storage";
+import type { Background, Stores } from "./storage";
 
 export interface AppEnv {
   // The host's env, whatever its names: routes read only what the factory resolved from it.
   Bindings: object;
   /** requestNote: what the request log line says beyond status and time (src/log.ts). */
-  Variables: { config: Config; clock: Clock; stores: Stores; requestNote: RequestNote };
+  /** background: work after the response (ExecutionContext.waitUntil, where the host has one). */
+  Variables: { config: Config; clock: Clock; stores: Stores; background: Background; requestNote: RequestNote };
 }

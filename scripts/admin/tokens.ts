@@ -50,7 +50,7 @@ async function tokenMint(ctx: Context, [name, org]: string[]) {
   const [user, organization] = [username(name!), orgName(org!)];
   const config = await workerConfig(ctx);
   const [{ standingFromRow }, { issueLoginPair, pairBody }] = await Promise.all([
-    import("../../src/storage/members"),
+    import("../../src/storage/d1/members"),
     import("../../src/tokens/issue"),
   ]);
   // The API's standing query, by username instead of the token's user id.

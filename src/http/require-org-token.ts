@@ -6,14 +6,12 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
-import { type Config, ConfigError } from "../config";
+import type { Config } from "../config";
 import { fail, ProblemError } from "../errors";
-import { log } from "../log";
+import { verifiedAccessToken } from "../policy/access-token";
 import { requireMember } from "../policy/membership";
-import { bearerToken } from "../routes/membership-status";
 import { type StorageBindings, storesOver } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
-import { verifyToken } from "../tokens/verify";
 import { problemResponse } from "./problem";
 
 export interface RequireOrgTokenOptions<E extends object> {
@@ -39,6 +37,7 @@ export interface OrgTokenVariables {
   orgToken: VerifiedOrgToken;
 }
 
+/** The request's configuration and bindings; a misconfiguration is already the contract's 500. */
 type Prepare<E extends object> = (env: E) => Promise<{ config: Config; storage: StorageBindings }>;
 type GuardEnv<E extends object> = { Bindings: E; Variables: OrgTokenVariables };
 
@@ -48,22 +47,12 @@ export function orgTokenGuard<E extends object>(
   { organization, activeMember = true }: RequireOrgTokenOptions<E>,
 ): MiddlewareHandler<GuardEnv<E>> {
   async function verified(c: Context<GuardEnv<E>>): Promise<VerifiedOrgToken> {
-    let prepared;
-    try {
-      prepared = await prepare(c.env);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      log("error", "config_error", { message: error.message });
-      throw fail({ kind: "misconfigured" });
-    }
-    const token = bearerToken(c.req.header("Authorization"));
-    if (token === undefined) throw fail({ kind: "no_bearer_token" });
-    const claims = await verifyToken(token, "access", prepared.config.verificationKeys, clock());
-    if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
+    const prepared = await prepare(c.env);
+    const claims = await verifiedAccessToken(c.req.header("Authorization"), prepared.config.verificationKeys, clock());
     const required = typeof organization === "function" ? organization(c as Context) : organization;
     if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
     if (activeMember) {
-      const { members } = storesOver(prepared.storage, () => undefined);
+      const { members } = storesOver(prepared.storage);
       const standing = await members.standing(claims.user_id, claims.org_name);
       if (!requireMember(standing, claims.user_name, claims.org_name).active) {
         throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });

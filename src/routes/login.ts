@@ -18,7 +18,7 @@ export async function login(c: Context<AppEnv>) {
   const keys = await throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
   const admission = await admit(config, stores.attempts, keys, now);
   if (!admission.allowed) {
-    c.executionCtx.waitUntil(quietly("attempts_refund", refused(stores.attempts, admission)));
+    c.var.background(quietly("attempts_refund", refused(stores.attempts, admission)));
     throw fail({ kind: "too_many_attempts", retryAfter: admission.retryAfter });
   }
 
@@ -31,14 +31,14 @@ export async function login(c: Context<AppEnv>) {
     throw fail({ kind: "bad_credentials" }); // the attempt stays counted
   }
   noteRequest(c, { userId: account.userId });
-  c.executionCtx.waitUntil(quietly("attempts_success", succeeded(stores.attempts, admission)));
+  c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
   if (verdict.mustUpgrade && account.passwordHash !== null) {
     // Rehash under the current scheme after the response; a failure costs nothing but the upgrade.
     const oldHash = account.passwordHash;
     const upgrade = hashPassword(password).then((newHash) =>
       stores.members.setPasswordHash(account.userId, oldHash, newHash),
     );
-    c.executionCtx.waitUntil(upgrade.catch(() => undefined));
+    c.var.background(upgrade.catch(() => undefined));
   }
 
   const standing = await stores.members.standing(account.userId, orgName);

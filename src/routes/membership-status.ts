@@ -2,23 +2,14 @@
 import type { Context } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
+import { verifiedAccessToken } from "../policy/access-token";
 import { requireMember } from "../policy/membership";
-import { verifyToken } from "../tokens/verify";
 import type { AppEnv } from "../types";
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1];
-}
 
 export async function membershipStatus(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   const orgName = c.req.param("org_name") ?? "";
-  const token = bearerToken(c.req.header("Authorization"));
-  if (token === undefined) throw fail({ kind: "no_bearer_token" });
-
-  const claims = await verifyToken(token, "access", config.verificationKeys, clock());
-  if (claims === undefined) throw fail({ kind: "access_token_not_valid" });
+  const claims = await verifiedAccessToken(c.req.header("Authorization"), config.verificationKeys, clock());
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 

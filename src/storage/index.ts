@@ -30,7 +30,7 @@ export type StoresFactory = (env: Env, background: Background) => Stores;
  * place, in one batch. Login and membership status read through a D1 session, which may be
  * served by a nearby read replica; it is opened on the first such read, never otherwise.
  */
-export function storesOver({ db, kv }: StorageBindings, _background: Background): Stores {
+export function storesOver({ db, kv }: StorageBindings): Stores {
   let session: D1DatabaseSession | undefined;
   const replica = () => (session ??= db.withSession("first-unconstrained"));
   return {
@@ -42,4 +42,4 @@ export function storesOver({ db, kv }: StorageBindings, _background: Background)
 }
 
 /** This repository's Worker: the stores over its own binding names. */
-export const d1Stores: StoresFactory = (env, background) => storesOver({ db: env.DB, kv: env.BLACKLIST }, background);
+export const d1Stores: StoresFactory = (env) => storesOver({ db: env.DB, kv: env.BLACKLIST });

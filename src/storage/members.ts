@@ -23,6 +23,3 @@ export interface Members {
   /** Replace a user's password hash (the upgrade after a login with an old scheme). */
   setPasswordHash(userId: number, oldHash: string, newHash: string): Promise<void>;
 }
-
-// The admin CLI reads standings straight from D1 rows; it imported the mapping from here.
-export { standingFromRow } from "./d1/members";
