@@ -37,6 +37,10 @@ export interface OrgTokenBindings {
 /** How log lines and 500s name the bindings and settings: the host's own names, ideally. */
 export type OrgTokenNames = SettingNames & { db?: string; kv?: string; originUrl?: string };
 
+/**
+ * `bindings` and `settings` are read once per env object, and what they give is validated
+ * then: a Worker's env is the same object on every request of an isolate.
+ */
 export interface OrgTokenApiOptions<E> {
   bindings: (env: E) => OrgTokenBindings;
   /** Lifetimes, limits, CORS origins…: strings (env vars) or numbers; absent or blank means the default. */
@@ -145,10 +149,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return { config, storage: { db, kv: bindings.kv } };
   }
 
+  // A Worker gets the same env object on every request of an isolate: resolve it once.
+  const preparedByEnv = new WeakMap<object, Prepared>();
+
   /** As `load`, a misconfiguration logged once per request and answered as the contract's 500. */
   async function prepare(env: E): Promise<Prepared> {
+    const known = preparedByEnv.get(env);
+    if (known !== undefined) return known;
     try {
-      return await load(env);
+      const prepared = await load(env);
+      preparedByEnv.set(env, prepared);
+      return prepared;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       log("error", "config_error", { message: error.message });

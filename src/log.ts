@@ -49,10 +49,23 @@ export interface RequestNote {
 /** Field names that could carry a credential; their values never reach a log line. */
 const SECRET_FIELD = /token|password|secret|refresh|access|authorization|cookie|jwt/i;
 
+// Field names seen so far and whether they may be logged: a handful, asked on every line.
+const loggable = new Map<string, boolean>();
+
+function mayLog(name: string): boolean {
+  let verdict = loggable.get(name);
+  if (verdict === undefined) {
+    verdict = !SECRET_FIELD.test(name);
+    if (loggable.size < 256) loggable.set(name, verdict);
+  }
+  return verdict;
+}
+
 export function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
   const line: Record<string, unknown> = { level, event };
-  for (const [name, value] of Object.entries(fields)) {
-    if (value !== undefined && !SECRET_FIELD.test(name)) line[name] = value;
+  for (const name in fields) {
+    const value = fields[name];
+    if (value !== undefined && mayLog(name)) line[name] = value;
   }
   console[level](JSON.stringify(line));
 }

@@ -57,6 +57,15 @@ async function kvRacedApp() {
   return kvRaced;
 }
 
+/** For `npm run bench -- --memory-stores`: the same app over stores answering from memory. */
+let inMemory: ReturnType<typeof createApp> | undefined;
+async function memoryApp() {
+  const { memoryStores } = await import("./memory");
+  const stores = memoryStores();
+  inMemory ??= createApp({ stores: () => stores });
+  return inMemory;
+}
+
 // Two members of one organization: 1 active, 2 inactive (the `{"active": false}` path).
 const SUBJECTS = {
   active: { userId: 1, userName: "bench", orgName: "BenchOrg" },
@@ -141,6 +150,7 @@ export default {
       };
       return Response.json(await latencyModel(env, ctx, delays, requests, concurrency));
     }
+    if (request.headers.get("X-Bench-Variant") === "memory-stores") return (await memoryApp()).fetch(request, env, ctx);
     if (request.headers.get("X-Bench-Variant") === "kv-raced") return (await kvRacedApp()).fetch(request, env, ctx);
     const delays = request.headers.get("X-Bench-Delays");
     if (delays !== null) return app.fetch(request, delayedEnv(env, JSON.parse(delays) as Delays), ctx);

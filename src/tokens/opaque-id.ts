@@ -3,10 +3,10 @@ import type { Config } from "../config";
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 const encoder = new TextEncoder();
 
-function hex(bytes: ArrayBuffer, length: number): string {
-  const view = new Uint8Array(bytes, 0, length / 2);
+/** Bytes as lowercase hex, two characters a byte. */
+export function hexOf(bytes: Uint8Array): string {
   let text = "";
-  for (const byte of view) text += HEX[byte]!;
+  for (const byte of bytes) text += HEX[byte]!;
   return text;
 }
 
@@ -15,5 +15,6 @@ function hex(bytes: ArrayBuffer, length: number): string {
  * or reversed without the secret.
  */
 export async function opaqueId(config: Config, label: string, length = 32): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, encoder.encode(label)), length);
+  const mac = await crypto.subtle.sign("HMAC", config.derivationKey, encoder.encode(label));
+  return hexOf(new Uint8Array(mac, 0, length / 2));
 }

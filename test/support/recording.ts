@@ -9,6 +9,8 @@ export interface RecordedCall {
   name: string; // "d1.batch", "session.first", "kv.get", ...
   start: number;
   end?: number;
+  /** For a batch: how many statements it sends. */
+  statements?: number;
 }
 
 export function recorder() {
@@ -30,6 +32,7 @@ export function recorder() {
           if (property === "prepare" || property === "bind") return wrap(result, prefix);
           if (!(result instanceof Promise)) return result;
           const call: RecordedCall = { name: `${prefix}.${String(property)}`, start: tick++ };
+          if (property === "batch") call.statements = (args[0] as unknown[]).length;
           calls.push(call);
           return result.then(
             (answer: unknown) => {

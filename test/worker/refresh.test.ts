@@ -262,6 +262,23 @@ describe("refresh: the active member's pair", () => {
     }
   });
 
+  it("the successor ids are the presented token's signature, halved: uuid4().hex each, new per token", async () => {
+    const s = await seed();
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const token = await mintToken(s);
+      const pair = await (await postJson(app(), PATH, { refresh: token })).json<Record<string, string>>();
+      const mac = [...base64url.decode(token.split(".")[2]!)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      expect(claimsOf(pair.access!).jti).toBe(mac.slice(0, 32));
+      expect(claimsOf(pair.refresh!).jti).toBe(mac.slice(32));
+      for (const jti of [claimsOf(pair.access!).jti!, claimsOf(pair.refresh!).jti!]) {
+        expect(jti).toMatch(/^[0-9a-f]{32}$/);
+        ids.add(jti);
+      }
+    }
+    expect(ids.size).toBe(6);
+  });
+
   it("writes no KV entry: the ledger alone is the blacklist", async () => {
     const s = await seed();
     const token = await mintToken(s, { lifetime: 7200 });

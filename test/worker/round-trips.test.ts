@@ -27,6 +27,8 @@ describe("round trips per path", () => {
     expect(record.names()).toEqual(["d1.batch"]);
     expect(record.calls.some((c) => c.name.endsWith("withSession"))).toBe(false);
     expect(record.stages()).toBe(1);
+    // One read (ledger row, family revocation, standing), the conditional revocation, the consuming insert.
+    expect(record.calls[0]?.statements).toBe(3);
   });
 
   it("replay after the race window (family revoked in the same batch): one call", async () => {

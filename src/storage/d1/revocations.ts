@@ -3,8 +3,8 @@
  * trip). `token_ledger`'s primary key on jti makes consumption exactly-once, whatever the
  * concurrency or location: of concurrent conditional inserts of one jti, one changes a row.
  *
- * The batch reads first (the standing, the token's ledger row, its family's revocation),
- * then writes: the family revocation if the token comes back as reuse, then the consuming
+ * The batch reads first (one statement: the token's ledger row, its family's revocation,
+ * the member's standing), then writes: the family revocation if the token comes back as reuse, then the consuming
  * insert, itself conditional on everything the reads check, so that the reads tell every
  * loser why it lost and nothing is consumed that the route would not answer with a pair.
  *
@@ -13,7 +13,7 @@
  */
 import { guard } from "../guard";
 import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
-import { STANDING, type StandingRow, standingFromRow } from "./members";
+import { STANDING, STANDING_ROW, type StandingRow, standingFromRow } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
@@ -23,17 +23,22 @@ interface LedgerRow {
   used_at: number; // unix milliseconds
 }
 
-interface StateRow {
+interface StateRow extends StandingRow {
   family_revoked: number | null;
   reason: LedgerRow["reason"] | null;
   used_at: number | null;
 }
 
+// Everything the route decides on, in one row: the token's ledger row, its family's
+// revocation, and the member's standing (?3 user id, ?4 organization name).
 const STATE = `
   SELECT
     (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
-    l.reason, l.used_at
-  FROM (SELECT 1) LEFT JOIN token_ledger AS l ON l.jti = ?1`;
+    l.reason, l.used_at,
+    s.org_id, s.user_id, s.user_active, s.member_active
+  FROM (SELECT 1)
+  LEFT JOIN token_ledger AS l ON l.jti = ?1
+  LEFT JOIN ${STANDING_ROW} AS s`;
 
 // A rotated token presented again, rotated at or before ?5: revoke its family (RFC 9700 4.14.2).
 const REVOKE_IF_REUSED = `
@@ -94,8 +99,7 @@ export class D1Revocations implements Revocations {
     let results: D1Result[];
     try {
       results = await db.batch([
-        db.prepare(STANDING).bind(token.userId, token.orgName),
-        db.prepare(STATE).bind(token.jti, token.family),
+        db.prepare(STATE).bind(token.jti, token.family, token.userId, token.orgName),
         db
           .prepare(REVOKE_IF_REUSED)
           .bind(token.jti, token.family, attempt.usedAtMs, attempt.familyExpiresAt, attempt.reuseIfRotatedBy),
@@ -108,12 +112,13 @@ export class D1Revocations implements Revocations {
       if (recovered !== undefined) return recovered;
       return guard(`revocations.${reason}`, () => Promise.reject(error));
     }
-    const [standing, state, revoke, insert] = results;
+    const [read, revoke, insert] = results;
+    const state = read?.results[0] as StateRow | undefined;
     const verdict: Verdict = {
       won: insert?.meta.changes === 1,
-      revocation: revocationOf(state?.results[0] as StateRow | undefined),
+      revocation: revocationOf(state),
       revokedFamily: (revoke?.meta.changes ?? 0) > 0,
-      standing: standingFromRow(standing?.results[0] as StandingRow | undefined),
+      standing: standingFromRow(state),
     };
     if (
       !verdict.won &&

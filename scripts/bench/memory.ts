@@ -1,0 +1,46 @@
+/**
+ * Stores that answer from memory at once, for measuring what is left without storage: the
+ * in-process CPU bench, and `npm run bench -- --memory-stores` (the Worker under load with
+ * storage taken out). Every member is active; a jti is consumed once, then reads as rotated.
+ */
+import type { Stores } from "../../src/storage";
+import type { Members } from "../../src/storage/members";
+import type { Revocations, Verdict } from "../../src/storage/revocations";
+
+export function memoryStores(): Stores {
+  const ledger = new Map<string, number>();
+  const members: Members = {
+    standing: async () => ({ kind: "active_member" }),
+    credentials: async () => undefined,
+    setPasswordHash: async () => undefined,
+  };
+  const decide = async (jti: string, usedAtMs: number): Promise<Verdict> => {
+    const used = ledger.get(jti);
+    if (used !== undefined) {
+      return {
+        won: false,
+        revocation: { kind: "rotated", usedAtMs: used },
+        revokedFamily: false,
+        standing: { kind: "active_member" },
+      };
+    }
+    ledger.set(jti, usedAtMs);
+    return { won: true, revocation: undefined, revokedFamily: false, standing: { kind: "active_member" } };
+  };
+  const revocations: Revocations = {
+    redeem: (token, attempt) => decide(token.jti, attempt.usedAtMs),
+    logout: (token, attempt) => decide(token.jti, attempt.usedAtMs),
+    purgeExpired: async () => ({ tokens: 0, families: 0 }),
+  };
+  return {
+    members,
+    revocations,
+    attempts: {
+      take: async () => [],
+      refund: async () => undefined,
+      reset: async () => undefined,
+      purge: async () => 0,
+    },
+    probe: { check: async () => ({ d1: true, kv: true }) },
+  };
+}
