@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { cpuPerRefresh } from "./bench/cpu";
 import { DEFAULT_DELAYS, type Delays } from "./bench/worker-delays";
-import { freePort } from "./lib/process";
+import { freePort, killGroup } from "./lib/process";
 import { ROOT, wranglerEnv } from "./lib/project";
 
 const { values: flags } = parseArgs({
@@ -131,10 +131,9 @@ async function startServer(name: string, root: string, main: string, vars: Recor
   return { name, base: `http://127.0.0.1:${port}`, child, state };
 }
 
-function stopServer(server: Server) {
-  try {
-    process.kill(-server.child.pid!, "SIGTERM");
-  } catch {}
+/** Ends a server's process group (wrangler, its workerd) and waits for it: what follows measures CPU. */
+async function stopServer(server: Server) {
+  await killGroup(server.child);
   rmSync(server.state, { recursive: true, force: true });
 }
 
@@ -381,7 +380,13 @@ async function main() {
     ? undefined
     : await startServer("bare Hono", ROOT, "scripts/bench/worker-bare.ts", {});
   const all = [...apps, ...(bare ? [bare] : [])];
-  process.on("exit", () => all.forEach(stopServer));
+  process.on("exit", () => {
+    for (const server of all) {
+      try {
+        process.kill(-server.child.pid!, "SIGKILL");
+      } catch {}
+    }
+  });
   let met = true;
   try {
     for (const app of apps) await waitUp(app, "/__bench/seed");
@@ -392,7 +397,7 @@ async function main() {
       met = await throughput({ bare: bare!, apps });
     }
   } finally {
-    all.forEach(stopServer);
+    await Promise.all(all.map(stopServer));
   }
 
   if (!flags["latency-model"]) {

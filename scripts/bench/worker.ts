@@ -9,11 +9,21 @@
  */
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { type Env, workerConfigInput } from "../../src/env";
+import type { Env } from "../../src/env";
+import * as envModule from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
 import { type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
+
+/**
+ * What loadConfig takes: `workerConfigInput(env)` since the mounting factory, the env itself
+ * before it (an older checkout run with `--before`, whose env module has no such export).
+ */
+function configOf(env: Env) {
+  const adapt = (envModule as Partial<typeof envModule>).workerConfigInput;
+  return loadConfig((adapt ? adapt(env) : env) as Parameters<typeof loadConfig>[0]);
+}
 
 /**
  * The road not taken, for `npm run bench -- --kv-raced`: the same app with the KV blacklist
@@ -73,7 +83,7 @@ const SUBJECTS = {
 };
 
 async function mintTokens(env: Env, count: number, subject: (typeof SUBJECTS)["active"]): Promise<string[]> {
-  const config = await loadConfig(workerConfigInput(env));
+  const config = await configOf(env);
   return Promise.all(
     Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now())).refresh),
   );
@@ -136,7 +146,7 @@ export default {
       return Response.json({ ok: true });
     }
     if (url.pathname === "/__bench/mint") {
-      const config = await loadConfig(workerConfigInput(env));
+      const config = await configOf(env);
       const count = Number(url.searchParams.get("count") ?? "1");
       const subject = url.searchParams.get("member") === "inactive" ? SUBJECTS.inactive : SUBJECTS.active;
       const pairs = await Promise.all(Array.from({ length: count }, () => issueLoginPair(config, subject, Date.now())));
