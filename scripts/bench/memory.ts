@@ -37,8 +37,7 @@ export function memoryStores(): Stores {
     revocations,
     attempts: {
       take: async () => [],
-      refund: async () => undefined,
-      reset: async () => undefined,
+      settle: async () => undefined,
       purge: async () => 0,
     },
     probe: { check: async () => ({ d1: true, kv: true }) },

@@ -68,7 +68,7 @@ export async function admit(
 
 /** A refused attempt checked no password: it counts for nothing. */
 export function refused(attempts: LoginAttempts, admission: Admission): Promise<void> {
-  return attempts.refund(admission.counted);
+  return attempts.settle(admission.counted);
 }
 
 /**
@@ -79,5 +79,5 @@ export function refused(attempts: LoginAttempts, admission: Admission): Promise<
  */
 export async function succeeded(attempts: LoginAttempts, admission: Admission): Promise<void> {
   const [pair, ...others] = admission.counted as [Counted, ...Counted[]];
-  await Promise.all([attempts.reset([pair.key]), attempts.refund(others)]);
+  await attempts.settle(others, [pair.key]);
 }

@@ -20,10 +20,11 @@ export interface LoginAttempts {
    * starts a new one.
    */
   take(keys: readonly string[], nowMs: number): Promise<Counted[]>;
-  /** Gives one attempt back to each key, in the window it was taken in (none if it rolled over). */
-  refund(counted: readonly Counted[]): Promise<void>;
-  /** Forgets the keys' counts. */
-  reset(keys: readonly string[]): Promise<void>;
+  /**
+   * Settles an attempt, in one round trip: gives one attempt back to each of `refund`, in
+   * the window it was taken in (none if that rolled over), and forgets the counts of `reset`.
+   */
+  settle(refund: readonly Counted[], reset?: readonly string[]): Promise<void>;
   /** Deletes the rows whose window ended by `nowMs` (the cron); how many. */
   purge(nowMs: number): Promise<number>;
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { d1Stores } from "../../src/storage";
-import { app, claimsOf, env, manualClock, mintToken, postJson, seed, setMembership } from "../support/harness";
+import { app, claimsOf, env, manualClock, mintToken, postJson, seed, setMembership, vectors } from "../support/harness";
 import { recorder } from "../support/recording";
 
 const REFRESH = "/api/org_token/refresh/";
@@ -100,6 +100,20 @@ describe("round trips per path", () => {
       expect((await postJson(target, path, { refresh: forged })).status).toBe(403);
     }
     expect(record.calls).toEqual([]);
+  });
+
+  it("login: the counters in one batch before the password, and settled in one batch after", async () => {
+    const { record, target } = recordedApp();
+    const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_600000 });
+    const body = { username: s.userName, password: vectors.django_password_hashes.password, org_name: s.orgName };
+    expect((await postJson(target, "/api/org_token/", body)).status).toBe(200);
+    // take, credentials (a replica read), then the settlement in the background beside the standing.
+    expect(record.names()).toEqual(["d1.batch", "session.first", "d1.batch", "session.first"]);
+    expect(record.calls.filter((c) => c.name === "d1.batch").map((c) => c.statements)).toEqual([3, 3]);
+    record.reset();
+    const wrong = { ...body, password: "not the password" };
+    expect((await postJson(target, "/api/org_token/", wrong)).status).toBe(401);
+    expect(record.names()).toEqual(["d1.batch", "session.first"]); // the failure stays counted
   });
 
   it("the recorder sees a serial stage when there is one (membership status through a session)", async () => {

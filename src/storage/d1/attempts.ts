@@ -20,6 +20,8 @@ RETURNING attempts, window_start, window_end`;
 const REFUND =
   "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = ?1 AND window_start = ?2 AND attempts > 0";
 
+const RESET = "DELETE FROM login_attempts WHERE key = ?1";
+
 interface Row {
   attempts: number;
   window_start: number;
@@ -44,16 +46,13 @@ export class D1LoginAttempts implements LoginAttempts {
     });
   }
 
-  async refund(counted: readonly Counted[]): Promise<void> {
-    if (counted.length === 0) return;
-    const statements = counted.map((c) => this.primary.prepare(REFUND).bind(c.key, c.windowStartMs));
-    await guard("attempts.refund", () => this.primary.batch(statements));
-  }
-
-  async reset(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const statements = keys.map((key) => this.primary.prepare("DELETE FROM login_attempts WHERE key = ?1").bind(key));
-    await guard("attempts.reset", () => this.primary.batch(statements));
+  async settle(refund: readonly Counted[], reset: readonly string[] = []): Promise<void> {
+    const statements = [
+      ...refund.map((c) => this.primary.prepare(REFUND).bind(c.key, c.windowStartMs)),
+      ...reset.map((key) => this.primary.prepare(RESET).bind(key)),
+    ];
+    if (statements.length === 0) return;
+    await guard("attempts.settle", () => this.primary.batch(statements));
   }
 
   async purge(nowMs: number): Promise<number> {
