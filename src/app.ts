@@ -39,7 +39,8 @@ export type OrgTokenNames = SettingNames & { db?: string; kv?: string; originUrl
 
 /**
  * `bindings` and `settings` are read once per env object, and what they give is validated
- * then: a Worker's env is the same object on every request of an isolate.
+ * then: a Worker's env is the same object on every request of an isolate. A host that
+ * changes its env in place must pass a new object for the change to be seen.
  */
 export interface OrgTokenApiOptions<E> {
   bindings: (env: E) => OrgTokenBindings;
@@ -154,11 +155,13 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
 
   /** As `load`, a misconfiguration logged once per request and answered as the contract's 500. */
   async function prepare(env: E): Promise<Prepared> {
-    const known = preparedByEnv.get(env);
+    // Without an env object (app.request(path) in a test, a runtime that passes none) nothing is kept.
+    const keyed = typeof env === "object" && env !== null;
+    const known = keyed ? preparedByEnv.get(env) : undefined;
     if (known !== undefined) return known;
     try {
       const prepared = await load(env);
-      preparedByEnv.set(env, prepared);
+      if (keyed) preparedByEnv.set(env, prepared);
       return prepared;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

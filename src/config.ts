@@ -55,7 +55,7 @@ export interface Config {
   /** Keys a token may be signed with: the signing key first, then JWT_PREVIOUS_SECRET_KEYS. */
   verificationKeys: readonly CryptoKey[];
   /**
-   * A separate HMAC key derived from the current secret: the login throttle's counter keys.
+   * A separate HMAC key derived from the current secret: successor token ids, throttle keys.
    * A rotation changes it; nothing stored is keyed by it except short-lived login counters.
    */
   derivationKey: CryptoKey;

@@ -63,7 +63,7 @@ function mayLog(name: string): boolean {
 
 export function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
   const line: Record<string, unknown> = { level, event };
-  for (const name in fields) {
+  for (const name of Object.keys(fields)) {
     const value = fields[name];
     if (value !== undefined && mayLog(name)) line[name] = value;
   }

@@ -5,20 +5,21 @@
  * The devtools inspector is off unless asked for. A deployed Worker has none, and under
  * `wrangler dev` it relays every console line from the runtime to an inspector proxy Worker
  * that parses it and keeps it for a devtools window that never opens: locally that costs a
- * bare Hono Worker that logs one line a request about 45% of its throughput, a cost
+ * bare Hono Worker that logs one line a request 44-48% of its throughput (two runs), a cost
  * production does not pay (README, Performance).
  *
- * argv[2]: JSON { config, main, port, persist, vars, inspectorPort? }.
+ * argv[2]: JSON { config, main, persist, vars, inspector }. The ports are wrangler's choice,
+ * taken as it starts (a port picked beforehand can be taken by another server meanwhile);
+ * the URL it prints is the one to use.
  */
 import { unstable_startWorker } from "wrangler";
 
 interface Options {
   config: string;
   main: string;
-  port: number;
   persist: string;
   vars: Record<string, string>;
-  inspectorPort?: number;
+  inspector: boolean;
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
@@ -29,8 +30,8 @@ const worker = await unstable_startWorker({
     Object.entries(options.vars).map(([name, value]) => [name, { type: "plain_text", value }]),
   ),
   dev: {
-    server: { hostname: "127.0.0.1", port: options.port },
-    inspector: options.inspectorPort === undefined ? false : { hostname: "127.0.0.1", port: options.inspectorPort },
+    server: { hostname: "127.0.0.1" },
+    inspector: options.inspector ? { hostname: "127.0.0.1" } : false,
     persist: options.persist,
     logLevel: "error",
     watch: false,

@@ -21,4 +21,7 @@ app.post("/api/org_token/refresh/", async (c) => {
   return c.json(FIXED);
 });
 
+// For the bench to know it reached this server (GET: the measured POST route is untouched).
+app.get("/__bench/up", (c) => c.text("bare"));
+
 export default app;

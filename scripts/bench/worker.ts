@@ -70,9 +70,11 @@ async function kvRacedApp() {
 /** For `npm run bench -- --memory-stores`: the same app over stores answering from memory. */
 let inMemory: ReturnType<typeof createApp> | undefined;
 async function memoryApp() {
-  const { memoryStores } = await import("./memory");
-  const stores = memoryStores();
-  inMemory ??= createApp({ stores: () => stores });
+  if (inMemory === undefined) {
+    const { memoryStores } = await import("./memory");
+    const stores = memoryStores();
+    inMemory = createApp({ stores: () => stores });
+  }
   return inMemory;
 }
 

@@ -11,8 +11,6 @@ import type { AppEnv } from "../types";
 export interface PresentedRefresh {
   claims: TokenClaims;
   family: string;
-  /** Its signature (third segment), verified: the seed of its successor's ids. */
-  signature: string;
   /** The token as the blacklist knows it. */
   token: PresentedToken;
   /** The request's one reading of the clock. */
@@ -29,5 +27,5 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);
   const token = { jti: claims.jti, family, userId: claims.user_id, orgName: claims.org_name, expiresAt: claims.exp };
-  return { claims, signature: refresh.slice(refresh.lastIndexOf(".") + 1), family, token, now };
+  return { claims, family, token, now };
 }

@@ -1,13 +1,13 @@
 /**
  * Issuing token pairs. A rotation's successor ids are derived from the presented token's
- * signature, so the same rotation signed again (a retry within the reuse interval) yields
- * the identical pair without storing any token at rest.
+ * id, so the same rotation signed again (a retry within the reuse interval) yields the
+ * identical pair without storing any token at rest.
  */
-import { base64url, CompactSign } from "jose";
+import { CompactSign } from "jose";
 import type { Config } from "../config";
 import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
-import { hexOf } from "./opaque-id";
+import { opaqueId } from "./opaque-id";
 
 export interface TokenPair {
   access: string;
@@ -45,17 +45,9 @@ function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-/**
- * Both successor ids, as uuid4().hex: the two halves of the presented token's signature.
- * It is an HMAC under our key over the token's header and claims (its unique jti among
- * them), verified a moment ago: unique per token and the same every time it is presented,
- * at no further crypto. Who holds the token can work out the ids; they are names, not
- * credentials (nothing takes a bare jti, and a token still needs our signature).
- */
-function successorJtis(presentedSignature: string): { access: string; refresh: string } {
-  const mac = base64url.decode(presentedSignature);
-  if (mac.length !== 32) throw new Error("an HS256 signature is 32 bytes");
-  const id = hexOf(mac);
+/** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
+async function successorJtis(config: Config, presentedJti: string): Promise<{ access: string; refresh: string }> {
+  const id = await opaqueId(config, `successor:${presentedJti}`, 64);
   return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
 
@@ -114,17 +106,15 @@ export function issueLoginPair(config: Config, subject: Subject, nowMs: number):
 /**
  * The successor pair of a refresh token rotated at `rotatedAtMs`: deterministic in
  * (presented token, rotation time), so signing it again gives the same two tokens.
- * `presentedSignature` is the verified token's third segment.
  */
-export function issueSuccessorPair(
+export async function issueSuccessorPair(
   config: Config,
   presented: TokenClaims,
-  presentedSignature: string,
   family: string,
   rotatedAtMs: number,
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const ids = successorJtis(presentedSignature);
+  const ids = await successorJtis(config, presented.jti);
   return signPair(
     config,
     claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),

@@ -3,10 +3,10 @@ import type { Config } from "../config";
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 const encoder = new TextEncoder();
 
-/** Bytes as lowercase hex, two characters a byte. */
-export function hexOf(bytes: Uint8Array): string {
+function hex(bytes: ArrayBuffer, length: number): string {
+  const view = new Uint8Array(bytes, 0, length / 2);
   let text = "";
-  for (const byte of bytes) text += HEX[byte]!;
+  for (const byte of view) text += HEX[byte]!;
   return text;
 }
 
@@ -15,6 +15,5 @@ export function hexOf(bytes: Uint8Array): string {
  * or reversed without the secret.
  */
 export async function opaqueId(config: Config, label: string, length = 32): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", config.derivationKey, encoder.encode(label));
-  return hexOf(new Uint8Array(mac, 0, length / 2));
+  return hex(await crypto.subtle.sign("HMAC", config.derivationKey, encoder.encode(label)), length);
 }

@@ -1,6 +1,6 @@
 /** Missing bindings are a misconfiguration: a 500 whose log line names the binding, not a "transient" 503. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app, mintToken, postJson, seed } from "../support/harness";
+import { app, env, mintToken, postJson, seed } from "../support/harness";
 
 const worker = app();
 const PATH = "/api/org_token/refresh/";
@@ -37,5 +37,34 @@ describe("missing bindings", () => {
     const response = await postJson(worker, PATH, { refresh: "x" }, { DB: "oops" as unknown as D1Database });
     expect(response.status).toBe(500);
     expect(errors.mock.calls.flat().join("\n")).toContain("DB (the D1 database binding) is not bound");
+  });
+});
+
+describe("the env, read once per env object", () => {
+  it("a host whose bindings ignore env works without one, request after request", async () => {
+    const { orgTokenApi } = await import("../../src/api");
+    const api = orgTokenApi<object>({
+      bindings: () => ({ db: env.DB, kv: env.BLACKLIST, secret: env.JWT_SECRET_KEY }),
+    });
+    const token = await mintToken(await seed());
+    for (let i = 0; i < 2; i++) {
+      const response = await api.fetch(
+        new Request("https://api.example/api/org_token/refresh/", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh: i === 0 ? token : "not a token" }),
+        }),
+        undefined as unknown as object, // as a runtime that passes no env does
+      );
+      expect(response.status).toBe(i === 0 ? 200 : 403);
+    }
+  });
+
+  it("a new env object is read afresh: a setting changed between two objects takes effect", async () => {
+    const s = await seed();
+    const first = await postJson(worker, PATH, { refresh: await mintToken(s) }, { ACCESS_TOKEN_LIFETIME: "60" });
+    const second = await postJson(worker, PATH, { refresh: await mintToken(s) }, { ACCESS_TOKEN_LIFETIME: "120" });
+    expect((await first.json<Record<string, string>>()).access_lifetime).toBe("60.0");
+    expect((await second.json<Record<string, string>>()).access_lifetime).toBe("120.0");
   });
 });

@@ -8,31 +8,32 @@ import { guard } from "../guard";
 import type { Credentials, Members, Standing } from "../members";
 
 export interface StandingRow {
-  /** Only where the row is always there (STANDING_ROW): null when the organization is not. */
-  org_id?: number | null;
   user_id: number | null;
   user_active: number | null;
   member_active: number | null;
 }
 
-// One statement, one round trip: the organization row decides existence, the left joins the rest.
-const STANDING_FROM = `
+/** Where the standing is read from, for a user id and an organization name given as these parameters. */
+const standingFrom = (userId: string, orgName: string) => `
   FROM users_orgaccount AS o
-  LEFT JOIN users_user AS u ON u.id = ?1
+  LEFT JOIN users_user AS u ON u.id = ${userId}
   LEFT JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = u.id
-  WHERE o.name = ?2`;
-export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active ${STANDING_FROM}`;
+  WHERE o.name = ${orgName}`;
+
+// One statement, one round trip: the organization row decides existence, the left joins the rest.
+export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+  ${standingFrom("?1", "?2")}`;
 
 /**
- * The standing as a subquery with its own parameters (?3, ?4) and one row at most, for a
- * statement that reads other state beside it: `org_id` is null when the organization is not there.
+ * The standing as a subquery of one row at most (user id ?3, organization name ?4), for a
+ * statement that reads other state beside it; `org_id` is there when the organization is.
  */
-export const STANDING_ROW = `(
+export const STANDING_SUBQUERY = `(
   SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active
-  ${STANDING_FROM.replace("?1", "?3").replace("?2", "?4")})`;
+  ${standingFrom("?3", "?4")})`;
 
 export function standingFromRow(row: StandingRow | null | undefined): Standing {
-  if (row === null || row === undefined || ("org_id" in row && row.org_id === null)) return { kind: "no_organization" };
+  if (row === null || row === undefined) return { kind: "no_organization" };
   if (row.user_id === null || row.member_active === null) return { kind: "not_member" };
   if (row.user_active !== 1) return { kind: "user_inactive" };
   return row.member_active === 1 ? { kind: "active_member" } : { kind: "inactive_member" };

@@ -13,7 +13,7 @@
  */
 import { guard } from "../guard";
 import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
-import { STANDING, STANDING_ROW, type StandingRow, standingFromRow } from "./members";
+import { STANDING, STANDING_SUBQUERY, type StandingRow, standingFromRow } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
@@ -24,6 +24,7 @@ interface LedgerRow {
 }
 
 interface StateRow extends StandingRow {
+  org_id: number | null; // null: no such organization
   family_revoked: number | null;
   reason: LedgerRow["reason"] | null;
   used_at: number | null;
@@ -38,7 +39,7 @@ const STATE = `
     s.org_id, s.user_id, s.user_active, s.member_active
   FROM (SELECT 1)
   LEFT JOIN token_ledger AS l ON l.jti = ?1
-  LEFT JOIN ${STANDING_ROW} AS s`;
+  LEFT JOIN ${STANDING_SUBQUERY} AS s ON TRUE`;
 
 // A rotated token presented again, rotated at or before ?5: revoke its family (RFC 9700 4.14.2).
 const REVOKE_IF_REUSED = `
@@ -118,7 +119,7 @@ export class D1Revocations implements Revocations {
       won: insert?.meta.changes === 1,
       revocation: revocationOf(state),
       revokedFamily: (revoke?.meta.changes ?? 0) > 0,
-      standing: standingFromRow(state),
+      standing: state === undefined || state.org_id === null ? { kind: "no_organization" } : standingFromRow(state),
     };
     if (
       !verdict.won &&
