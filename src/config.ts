@@ -4,8 +4,9 @@
  * one clear 500.
  *
  * The input is the API's settings (as a host passes them to `orgTokenApi`), not an Env:
- * this repository's Worker maps its env vars onto them in src/worker.ts.
+ * this repository's Worker maps its env vars onto them in src/env.ts.
  */
+import { type HmacPads, hmacPads } from "./passwords/hmac-sha256";
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -14,7 +15,7 @@ export type SettingValue = string | number | undefined;
 
 /**
  * Everything but the secret, each optional. To add a setting: a field here, its default
- * and parser below (in `buildConfig`), its field in Config, and its env var in src/worker.ts.
+ * and parser below (in `buildConfig`), its field in Config, and its env var in src/env.ts.
  */
 export interface Settings {
   /** Seconds (may be fractional); default 86400. */
@@ -55,10 +56,11 @@ export interface Config {
   /** Keys a token may be signed with: the signing key first, then JWT_PREVIOUS_SECRET_KEYS. */
   verificationKeys: readonly CryptoKey[];
   /**
-   * A separate HMAC key derived from the current secret: successor token ids, throttle keys.
+   * A separate HMAC key derived from the current secret, as its pad states (opaque ids are
+   * computed in plain TypeScript, src/tokens/opaque-id.ts): successor token ids, throttle keys.
    * A rotation changes it; nothing stored is keyed by it except short-lived login counters.
    */
-  derivationKey: CryptoKey;
+  derivation: HmacPads;
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
@@ -240,11 +242,11 @@ async function buildConfig({
   const signingKey = await hmacKey(secretBytes);
   const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
   const label = new TextEncoder().encode("org-token-edge derivation key v1");
-  const derivationKey = await hmacKey(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
+  const derivation = hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
   return {
     signingKey,
     verificationKeys,
-    derivationKey,
+    derivation,
     accessLifetime,
     refreshLifetime,
     reuseInterval,

@@ -30,18 +30,13 @@ export interface ThrottleKeys {
 }
 
 /** Opaque keys (HMACs: never a name, short whatever was typed). */
-export async function throttleKeys(
-  config: Config,
-  username: string,
-  rawAddress: string | undefined,
-): Promise<ThrottleKeys> {
+export function throttleKeys(config: Config, username: string, rawAddress: string | undefined): ThrottleKeys {
   const address = throttledAddress(rawAddress);
-  const [pair, user, addressKey] = await Promise.all([
-    opaqueId(config, `pair:${JSON.stringify([username, address])}`),
-    opaqueId(config, `user:${username}`),
-    opaqueId(config, `addr:${address}`),
-  ]);
-  return { pair, user, address: addressKey };
+  return {
+    pair: opaqueId(config, `pair:${JSON.stringify([username, address])}`),
+    user: opaqueId(config, `user:${username}`),
+    address: opaqueId(config, `addr:${address}`),
+  };
 }
 
 const seconds = (untilMs: number, nowMs: number) => Math.max(1, Math.ceil((untilMs - nowMs) / 1000));

@@ -5,12 +5,13 @@
  * call restarts the chain from the salt). The HMAC key pads are hashed once; every iteration is
  * then exactly two compressions (inner, outer) of the previous 32-byte U, at any count.
  */
-import { compress, compressDigestBlock, SHA256_IV } from "./sha256";
+import { hashTail, hmacPads, wordsToBytes } from "./hmac-sha256";
+import { compressDigestBlock } from "./sha256";
 
 /** T = U1 ^ U2 ^ ... ^ Uc, with U1 = HMAC-SHA256(password, salt ‖ INT(1)), Ui = HMAC(password, U(i-1)). */
 export function pbkdf2Sha256Portable(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {
   checkCount(iterations, 1);
-  const { inner, outer } = hmacStates(password);
+  const { inner, outer } = hmacPads(password);
   const first = new Uint8Array(salt.length + 4);
   first.set(salt);
   first[salt.length + 3] = 1; // INT(1), big-endian: the first (and only) output block
@@ -34,7 +35,7 @@ export function pbkdf2Sha256Resume(
 ): Uint8Array {
   checkCount(done, 2);
   checkCount(iterations, done);
-  const { inner, outer } = hmacStates(password);
+  const { inner, outer } = hmacPads(password);
   const t = bytesToWords(prefix);
   const u = bytesToWords(previous).map((word, i) => word ^ t[i]!);
   return wordsToBytes(run(inner, outer, u, t, iterations - done));
@@ -54,36 +55,6 @@ export function iterate(inner: Int32Array, outer: Int32Array, u: Int32Array, t: 
   return t;
 }
 
-/** SHA-256 states after absorbing the key (hashed first if over 64 bytes) XOR ipad and opad. */
-function hmacStates(password: Uint8Array): { inner: Int32Array; outer: Int32Array } {
-  const key = password.length > 64 ? wordsToBytes(hashTail(Int32Array.from(SHA256_IV), password, 0)) : password;
-  const padState = (pad: number) => {
-    const block = new Int32Array(16);
-    for (let i = 0; i < 64; i++) block[i >> 2]! |= ((key[i] ?? 0) ^ pad) << (24 - 8 * (i & 3));
-    const state = Int32Array.from(SHA256_IV);
-    compress(state, block);
-    return state;
-  };
-  return { inner: padState(0x36), outer: padState(0x5c) };
-}
-
-/** Finishes SHA-256 from `state`, which has absorbed `prefix` bytes, over `data`: the digest words. */
-function hashTail(state: Int32Array, data: Uint8Array, prefix: number): Int32Array {
-  const padded = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = (prefix + data.length) * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
-  const block = new Int32Array(16);
-  for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let i = 0; i < 16; i++) block[i] = view.getInt32(offset + 4 * i);
-    compress(state, block);
-  }
-  return state;
-}
-
 function checkCount(count: number, min: number): void {
   if (!Number.isSafeInteger(count) || count < min) throw new RangeError(`iteration count must be an integer >= ${min}`);
 }
@@ -92,11 +63,4 @@ function bytesToWords(bytes: Uint8Array): Int32Array {
   if (bytes.length !== 32) throw new RangeError("expected a 32-byte PBKDF2-HMAC-SHA256 block");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Int32Array.from({ length: 8 }, (_, i) => view.getInt32(4 * i));
-}
-
-function wordsToBytes(words: Int32Array): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < words.length; i++) view.setInt32(4 * i, words[i]!);
-  return bytes;
 }

@@ -15,7 +15,7 @@ export async function login(c: Context<AppEnv>) {
   const now = clock();
 
   // Counted before the password is derived: of a burst, at most the limit is checked.
-  const keys = await throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
+  const keys = throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
   const admission = await admit(config, stores.attempts, keys, now);
   if (!admission.allowed) {
     c.var.background(quietly("attempts_refund", refused(stores.attempts, admission)));

@@ -46,8 +46,8 @@ function randomJti(): string {
 }
 
 /** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
-async function successorJtis(config: Config, presentedJti: string): Promise<{ access: string; refresh: string }> {
-  const id = await opaqueId(config, `successor:${presentedJti}`, 64);
+function successorJtis(config: Config, presentedJti: string): { access: string; refresh: string } {
+  const id = opaqueId(config, `successor:${presentedJti}`, 64);
   return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
 
@@ -107,14 +107,14 @@ export function issueLoginPair(config: Config, subject: Subject, nowMs: number):
  * The successor pair of a refresh token rotated at `rotatedAtMs`: deterministic in
  * (presented token, rotation time), so signing it again gives the same two tokens.
  */
-export async function issueSuccessorPair(
+export function issueSuccessorPair(
   config: Config,
   presented: TokenClaims,
   family: string,
   rotatedAtMs: number,
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const ids = await successorJtis(config, presented.jti);
+  const ids = successorJtis(config, presented.jti);
   return signPair(
     config,
     claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),

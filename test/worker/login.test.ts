@@ -265,7 +265,7 @@ describe("login: brute force", () => {
     const { loadConfig } = await import("../../src/config");
     const { workerConfigInput } = await import("../../src/env");
     const { throttleKeys } = await import("../../src/login/throttle");
-    const keys = await throttleKeys(
+    const keys = throttleKeys(
       await loadConfig(workerConfigInput({ ...env, ...limits })),
       s.userName,
       address["CF-Connecting-IP"],
