@@ -57,10 +57,16 @@ export interface Config {
   verificationKeys: readonly CryptoKey[];
   /**
    * A separate HMAC key derived from the current secret, as its pad states (opaque ids are
-   * computed in plain TypeScript, src/tokens/opaque-id.ts): successor token ids, throttle keys.
-   * A rotation changes it; nothing stored is keyed by it except short-lived login counters.
+   * computed in plain TypeScript, src/tokens/opaque-id.ts): the login throttle's keys. A
+   * rotation changes it; nothing stored is keyed by it except short-lived login counters.
    */
   derivation: HmacPads;
+  /**
+   * The derivation key of each verification key, in the same order (the first is
+   * `derivation`). A successor's ids derive under the one whose secret signed the presented
+   * token, so a retried rotation gets the same ids whichever secret is current by then.
+   */
+  derivations: readonly HmacPads[];
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
@@ -242,11 +248,14 @@ async function buildConfig({
   const signingKey = await hmacKey(secretBytes);
   const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
   const label = new TextEncoder().encode("org-token-edge derivation key v1");
-  const derivation = hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", signingKey, label)));
+  const derivations = await Promise.all(
+    verificationKeys.map(async (key) => hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", key, label)))),
+  );
   return {
     signingKey,
     verificationKeys,
-    derivation,
+    derivation: derivations[0]!,
+    derivations,
     accessLifetime,
     refreshLifetime,
     reuseInterval,

@@ -33,9 +33,9 @@ export interface ThrottleKeys {
 export function throttleKeys(config: Config, username: string, rawAddress: string | undefined): ThrottleKeys {
   const address = throttledAddress(rawAddress);
   return {
-    pair: opaqueId(config, `pair:${JSON.stringify([username, address])}`),
-    user: opaqueId(config, `user:${username}`),
-    address: opaqueId(config, `addr:${address}`),
+    pair: opaqueId(config.derivation, `pair:${JSON.stringify([username, address])}`),
+    user: opaqueId(config.derivation, `user:${username}`),
+    address: opaqueId(config.derivation, `addr:${address}`),
   };
 }
 

@@ -3,9 +3,10 @@ import type { Context } from "hono";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { noteRequest } from "../log";
+import type { HmacPads } from "../passwords/hmac-sha256";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
-import { verifyToken } from "../tokens/verify";
+import { verifyTokenKey } from "../tokens/verify";
 import type { AppEnv } from "../types";
 
 export interface PresentedRefresh {
@@ -13,6 +14,8 @@ export interface PresentedRefresh {
   family: string;
   /** The token as the blacklist knows it. */
   token: PresentedToken;
+  /** The derivation key of the secret that signed it (Config.derivations): its successor's ids. */
+  derivation: HmacPads;
   /** The request's one reading of the clock. */
   now: number;
 }
@@ -22,10 +25,11 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
   const { config, clock } = c.var;
   const { refresh } = await readFields(c.req.raw, ["refresh"]);
   const now = clock();
-  const claims = await verifyToken(refresh, "refresh", config.verificationKeys, now);
-  if (claims === undefined) throw fail({ kind: "token_not_valid" });
+  const verified = await verifyTokenKey(refresh, "refresh", config.verificationKeys, now);
+  if (verified === undefined) throw fail({ kind: "token_not_valid" });
+  const { claims, keyIndex } = verified;
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);
   const token = { jti: claims.jti, family, userId: claims.user_id, orgName: claims.org_name, expiresAt: claims.exp };
-  return { claims, family, token, now };
+  return { claims, family, token, now, derivation: config.derivations[keyIndex]! };
 }

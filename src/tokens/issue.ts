@@ -5,6 +5,7 @@
  */
 import { CompactSign } from "jose";
 import type { Config } from "../config";
+import type { HmacPads } from "../passwords/hmac-sha256";
 import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 import { opaqueId } from "./opaque-id";
@@ -46,8 +47,8 @@ function randomJti(): string {
 }
 
 /** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
-function successorJtis(config: Config, presentedJti: string): { access: string; refresh: string } {
-  const id = opaqueId(config, `successor:${presentedJti}`, 64);
+function successorJtis(derivation: HmacPads, presentedJti: string): { access: string; refresh: string } {
+  const id = opaqueId(derivation, `successor:${presentedJti}`, 64);
   return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
 
@@ -105,16 +106,19 @@ export function issueLoginPair(config: Config, subject: Subject, nowMs: number):
 
 /**
  * The successor pair of a refresh token rotated at `rotatedAtMs`: deterministic in
- * (presented token, rotation time), so signing it again gives the same two tokens.
+ * (presented token, rotation time), so signing it again gives the same two tokens (the
+ * same ids even across a secret rotation: `derivation` is that of the secret that signed
+ * the presented token, Config.derivations).
  */
 export function issueSuccessorPair(
   config: Config,
   presented: TokenClaims,
   family: string,
   rotatedAtMs: number,
+  derivation: HmacPads,
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const ids = successorJtis(config, presented.jti);
+  const ids = successorJtis(derivation, presented.jti);
   return signPair(
     config,
     claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),

@@ -13,8 +13,8 @@ async function verifiedPayload(
   token: string,
   keys: readonly CryptoKey[],
   nowMs: number,
-): Promise<JWTPayload | undefined> {
-  for (const key of keys) {
+): Promise<{ payload: JWTPayload; keyIndex: number } | undefined> {
+  for (const [keyIndex, key] of keys.entries()) {
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: ["HS256"],
@@ -22,7 +22,7 @@ async function verifiedPayload(
         clockTolerance: 0,
         requiredClaims: ["exp", "iat", "jti"],
       });
-      return payload;
+      return { payload, keyIndex };
     } catch (error) {
       if (error instanceof errors.JWSSignatureVerificationFailed) continue;
       // jose's typed errors (alg, expiry, malformed) all mean the same to a client. Anything
@@ -34,6 +34,23 @@ async function verifiedPayload(
   return undefined;
 }
 
+/**
+ * The token's claims, and which of `keys` signed it, when it is a valid `type` token now;
+ * else undefined.
+ */
+export async function verifyTokenKey(
+  token: string,
+  type: TokenType,
+  keys: readonly CryptoKey[],
+  nowMs: number,
+): Promise<{ claims: TokenClaims; keyIndex: number } | undefined> {
+  const verified = await verifiedPayload(token, keys, nowMs);
+  if (verified === undefined) return undefined;
+  // Outside any catch: a fault in parsing claims is a server error, not a client's bad token.
+  const claims = parseClaims(verified.payload as Record<string, unknown>, type);
+  return claims === undefined ? undefined : { claims, keyIndex: verified.keyIndex };
+}
+
 /** The token's claims when one of `keys` signed it and it is a valid `type` token now; else undefined. */
 export async function verifyToken(
   token: string,
@@ -41,7 +58,5 @@ export async function verifyToken(
   keys: CryptoKey | readonly CryptoKey[],
   nowMs: number,
 ): Promise<TokenClaims | undefined> {
-  const payload = await verifiedPayload(token, Array.isArray(keys) ? keys : [keys as CryptoKey], nowMs);
-  // Outside any catch: a fault in parsing claims is a server error, not a client's bad token.
-  return payload === undefined ? undefined : parseClaims(payload as Record<string, unknown>, type);
+  return (await verifyTokenKey(token, type, Array.isArray(keys) ? keys : [keys as CryptoKey], nowMs))?.claims;
 }

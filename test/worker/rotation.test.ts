@@ -42,6 +42,26 @@ describe("secret rotation", () => {
     expect(again.status).toBe(403);
   });
 
+  it("a retry within REFRESH_REUSE_INTERVAL across the rotation gets the same ids: one chain, not two", async () => {
+    const clock = manualClock();
+    const worker = app({ clock });
+    const s = await seed();
+    const token = await mintToken(s, { secret: SECRET, nowMs: clock() });
+    const grace = { REFRESH_REUSE_INTERVAL: "30" };
+    const first = await postJson(worker, "/api/org_token/refresh/", { refresh: token }, grace);
+    clock.advance(5);
+    const retry = await postJson(worker, "/api/org_token/refresh/", { refresh: token }, { ...grace, ...rotated });
+    type Pair = { refresh: string; access: string };
+    const [a, b] = [await first.json<Pair>(), await retry.json<Pair>()];
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    const jti = (jwt: string) => JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).jti;
+    // Signed with different secrets, so not the same text; the same ids, so one ledger entry decides.
+    expect(b.refresh).not.toBe(a.refresh);
+    expect([jti(b.access), jti(b.refresh)]).toEqual([jti(a.access), jti(a.refresh)]);
+    expect((await postJson(worker, "/api/org_token/refresh/", { refresh: a.refresh }, rotated)).status).toBe(200);
+    expect((await postJson(worker, "/api/org_token/refresh/", { refresh: b.refresh }, rotated)).status).toBe(403);
+  });
+
   it("a token signed with the current key verifies while previous keys are set", async () => {
     const s = await seed();
     const current = await mintToken(s, { secret: NEW_SECRET });
