@@ -2,12 +2,18 @@
  * CPU per refresh in this Node process, without storage: the real app (body parsing,
  * verification, signing, the route's decisions, JSON) over in-memory stores that answer at
  * once. What is left is the Worker's own work, the part no storage tier can take away.
+ *
+ * Each round is followed by one of the bare Hono app of ./worker-bare.ts answering the same
+ * requests: its CPU moves with the machine (a shared VM runs faster and slower by the
+ * minute), so the ratio of the two is the figure that holds from run to run.
  */
+
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { type Env, workerConfigInput } from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
 import { memoryStores } from "./memory";
+import bare from "./worker-bare";
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
@@ -17,7 +23,14 @@ export interface CpuResult {
   roundsMs: number[];
   /** The median round. */
   cpuMs: number;
+  /** The bare app's CPU per request in the round after each, ms; and its median. */
+  bareRoundsMs: number[];
+  bareMs: number;
+  /** The median of the rounds' ratios: refresh CPU over the bare request's. */
+  ratio: number;
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * `rounds` rounds of `refreshes` refreshes, in one app as a long-lived isolate runs it:
@@ -44,17 +57,20 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   for (let i = 0; i < refreshes * rounds + warmUp; i++) {
     tokens.push((await issueLoginPair(config, subject, Date.now())).refresh);
   }
+  const request = (token: string) =>
+    new Request("http://bench.local/api/org_token/refresh/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh: token }),
+    });
   const refresh = async (token: string) => {
-    const response = await app.fetch(
-      new Request("http://bench.local/api/org_token/refresh/", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ refresh: token }),
-      }),
-      env,
-      ctx,
-    );
+    const response = await app.fetch(request(token), env, ctx);
     if (response.status !== 200) throw new Error(`in-process refresh answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  const bareRequest = async (token: string) => {
+    const response = await bare.fetch(request(token), env, ctx);
+    if (response.status !== 200) throw new Error(`the bare app answered ${response.status}`);
     await response.arrayBuffer();
   };
   // The request log line is built as deployed, then kept here instead of written to this
@@ -66,19 +82,32 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
     if (line.includes('"event":"request"')) lines++;
   };
   const roundsMs: number[] = [];
+  const bareRoundsMs: number[] = [];
+  const cpuOf = async (work: (token: string) => Promise<void>, from: number) => {
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < refreshes; i++) await work(tokens[from + i]!);
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1000 / refreshes;
+  };
   try {
     let next = 0;
     while (next < warmUp) await refresh(tokens[next++]!);
+    for (let i = 0; i < warmUp; i++) await bareRequest(tokens[i]!);
     for (let round = 0; round < rounds; round++) {
-      const cpu = process.cpuUsage();
-      for (let i = 0; i < refreshes; i++) await refresh(tokens[next++]!);
-      const used = process.cpuUsage(cpu);
-      roundsMs.push((used.user + used.system) / 1000 / refreshes);
+      roundsMs.push(await cpuOf(refresh, next));
+      bareRoundsMs.push(await cpuOf(bareRequest, next));
+      next += refreshes;
     }
   } finally {
     console.info = info;
   }
   if (lines !== tokens.length) throw new Error(`${lines} request log lines, expected one a refresh`);
-  const sorted = [...roundsMs].sort((a, b) => a - b);
-  return { refreshes, roundsMs, cpuMs: sorted[Math.floor(sorted.length / 2)]! };
+  return {
+    refreshes,
+    roundsMs,
+    cpuMs: median(roundsMs),
+    bareRoundsMs,
+    bareMs: median(bareRoundsMs),
+    ratio: median(roundsMs.map((ms, i) => ms / bareRoundsMs[i]!)),
+  };
 }
