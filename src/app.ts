@@ -97,6 +97,13 @@ type Handler = (c: Context<AppEnv>) => Promise<Response>;
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
 const SCHEMA_PATH = "/api/schema/";
 
+/** A ConfigError logged (it names the setting or binding) and answered as the contract's 500; anything else rethrown. */
+function misconfigured(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  log("error", "config_error", { message: error.message });
+  throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
+}
+
 /** "/", "", "auth/" → "" and "/auth". */
 function normalizeBase(basePath = "/"): string {
   const trimmed = basePath.trim().replace(/\/+$/, "");
@@ -164,23 +171,41 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       if (keyed) preparedByEnv.set(env, prepared);
       return prepared;
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      log("error", "config_error", { message: error.message });
-      throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
+      return misconfigured(error);
+    }
+  }
+
+  const originByEnv = new WeakMap<object, URL | undefined>();
+
+  /**
+   * Where paths the API does not own go: the origin, for a standalone Worker that sets one.
+   * Apart from `prepare`, so that a broken token setting does not take the origin's paths down.
+   */
+  function originOf(env: E): URL | undefined {
+    const keyed = typeof env === "object" && env !== null;
+    if (keyed && originByEnv.has(env)) return originByEnv.get(env);
+    try {
+      const origin = loadOriginUrl(options.originUrl?.(env), names.originUrl);
+      if (keyed) originByEnv.set(env, origin);
+      return origin;
+    } catch (error) {
+      return misconfigured(error);
     }
   }
 
   const routeOf = routeMatcher([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
-  /** Where paths the API does not own go: the origin, for a standalone Worker that sets one. */
-  const originOf = (env: E) => loadOriginUrl(options.originUrl?.(env), names.originUrl);
 
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
   // One log line per request; then paths the API does not own go to ORIGIN_URL, before
   // configuration and CORS touch them.
-  app.use(requestLog(routeOf));
-  app.use(forwardUnowned(routeOf, originOf));
+  app.use(async (c, next) => {
+    c.set("route", routeOf(new URL(c.req.url).pathname)); // once: the log line and forwarding ask
+    await next();
+  });
+  app.use(requestLog());
+  app.use(forwardUnowned(originOf));
   app.use(async (c, next) => {
     const prepared = await prepare(c.env as E);
     c.set("config", prepared.config);

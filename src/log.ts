@@ -127,10 +127,10 @@ function problemOutcome(problem: Problem): Outcome {
 }
 
 /**
- * Middleware, first of all: after the request is answered, one `request` line. `routeOf`
- * names the route pattern a path belongs to (undefined: not the API's).
+ * Middleware, first of all: after the request is answered, one `request` line, named by the
+ * route the app matched (`route`, set before it runs).
  */
-export function requestLog(routeOf: (pathname: string) => string | undefined): MiddlewareHandler<AppEnv> {
+export function requestLog(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = Date.now();
     const note: RequestNote = {};
@@ -152,9 +152,7 @@ export function requestLog(routeOf: (pathname: string) => string | undefined): M
     if (mode === "off" || (mode === "errors" && status < 400)) return;
     log(status >= 500 ? "error" : "info", "request", {
       method: c.req.method,
-      route:
-        routeOf(new URL(c.req.url).pathname) ??
-        (outcome === "forwarded" || outcome === "origin_unreachable" ? "(origin)" : "(none)"),
+      route: c.get("route") ?? (outcome === "forwarded" || outcome === "origin_unreachable" ? "(origin)" : "(none)"),
       status,
       duration_ms: Date.now() - started,
       user_id: note.userId,

@@ -9,5 +9,13 @@ export interface AppEnv {
   Bindings: object;
   /** requestNote: what the request log line says beyond status and time (src/log.ts). */
   /** background: work after the response (ExecutionContext.waitUntil, where the host has one). */
-  Variables: { config: Config; clock: Clock; stores: Stores; background: Background; requestNote: RequestNote };
+  /** route: the API route pattern the request's path belongs to, matched once; undefined: not the API's. */
+  Variables: {
+    config: Config;
+    clock: Clock;
+    stores: Stores;
+    background: Background;
+    requestNote: RequestNote;
+    route: string | undefined;
+  };
 }

@@ -5,9 +5,8 @@
  * handed back to the client, not followed.
  */
 import type { MiddlewareHandler } from "hono";
-import { ConfigError } from "../config";
 import { fail } from "../errors";
-import { log, noteRequest } from "../log";
+import { noteRequest } from "../log";
 import type { AppEnv } from "../types";
 
 /** Marks a request this Worker forwarded; seeing it come back in means ORIGIN_URL points here. */
@@ -42,24 +41,15 @@ export function isForwardingLoop(request: Request): boolean {
 }
 
 /**
- * Middleware: with ORIGIN_URL set, a request for a path the API does not own goes to the
- * origin and its answer comes back as it is (status, headers, streamed body); everything
- * else, and every request when ORIGIN_URL is unset, goes on to the API.
+ * Middleware: with ORIGIN_URL set, a request for a path the API does not own (no `route`
+ * matched) goes to the origin and its answer comes back as it is (status, headers, streamed
+ * body); everything else, and every request when ORIGIN_URL is unset, goes on to the API.
  */
-export function forwardUnowned<E extends object>(
-  routeOf: (pathname: string) => string | undefined,
-  originOf: (env: E) => URL | undefined,
-): MiddlewareHandler<AppEnv> {
+export function forwardUnowned<E extends object>(originOf: (env: E) => URL | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    let origin: URL | undefined;
-    try {
-      origin = originOf(c.env as E);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      log("error", "config_error", { message: error.message });
-      throw fail({ kind: "misconfigured" });
-    }
-    if (origin === undefined || routeOf(new URL(c.req.url).pathname) !== undefined) return next();
+    if (c.get("route") !== undefined) return next();
+    const origin = originOf(c.env as E);
+    if (origin === undefined) return next();
     if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" });
     let response: Response;
     try {

@@ -109,6 +109,11 @@ describe("the app", () => {
     }
   });
 
+  it("a bad ORIGIN_URL does not take the API's own paths down: they never ask for the origin", async () => {
+    const response = await call(app(), "/api/org_token/refresh/", { method: "POST" }, { ORIGIN_URL: "not a url" });
+    expect(response.status).toBe(400);
+  });
+
   it("a request that comes back through the forwarding is refused, not forwarded again", async () => {
     const response = await call(app(), "/api/users/", { headers: { Via: VIA } }, { ORIGIN_URL: "http://127.0.0.1:9" });
     expect(response.status).toBe(508);
