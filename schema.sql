@@ -13,13 +13,15 @@ CREATE TABLE IF NOT EXISTS users_user (
   last_name   TEXT    NOT NULL DEFAULT '',
   email       TEXT    NOT NULL DEFAULT '',
   last_login  TEXT,
-  date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+  date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  sessions_revoked_at INTEGER               -- unix seconds: tokens issued (iat) before it are refused (migration 0005)
 );
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,
-  django_uuid TEXT                          -- the origin's UUID primary key (migration 0004), NULL if made here
+  django_uuid TEXT,                         -- the origin's UUID primary key (migration 0004), NULL if made here
+  sessions_revoked_at INTEGER               -- unix seconds: tokens of this organization issued before it are refused (migration 0005)
 );
 
 CREATE TABLE IF NOT EXISTS users_membership (
@@ -60,3 +62,14 @@ CREATE TABLE IF NOT EXISTS login_attempts (
 
 CREATE INDEX IF NOT EXISTS login_attempts_window_end ON login_attempts (window_end);
 CREATE UNIQUE INDEX IF NOT EXISTS users_orgaccount_django_uuid ON users_orgaccount (django_uuid);
+
+-- The origin's allauth social accounts, for the GitHub login (migration 0007).
+CREATE TABLE IF NOT EXISTS socialaccount_socialaccount (
+  id       INTEGER PRIMARY KEY,             -- equal to the Django SocialAccount id
+  user_id  INTEGER NOT NULL REFERENCES users_user (id) ON DELETE CASCADE,
+  provider TEXT    NOT NULL,
+  uid      TEXT    NOT NULL,
+  login    TEXT,                            -- extra_data['login']; NULL when the origin has none
+  UNIQUE (provider, uid)
+);
+CREATE INDEX IF NOT EXISTS socialaccount_socialaccount_login ON socialaccount_socialaccount (provider, login);
