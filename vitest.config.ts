@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import SpreadSequencer from "./test/support/sequencer";
 
 // Node's compile cache for every Node process the tests start (wrangler, tsx, the admin CLI, npm,
 // and Vitest's own workers): wrangler alone is a 15 MB bundle compiled anew by each process.
@@ -17,14 +16,13 @@ const schema = readFileSync(new URL("./schema.sql", import.meta.url), "utf8")
 
 export default defineConfig({
   test: {
+    // Vitest's own line is not one CI reads; this adds "tests: N passed, N failed, N skipped".
     reporters: ["default", "./test/support/summary-reporter.ts"],
-    // Two files at a time on any machine (the default is one on 2 cores), longest first
-    // (test/support/sequencer.ts); process-spawning files (node project) take one of two slots
-    // (test/node/setup/spawn-lock.ts), so raising this does not put more than two of them at once.
+    // Two files at a time on any machine (the default is one on 2 cores): a process-spawning
+    // file (node project) uses about a core, so more at once would starve each other.
     maxWorkers: 2,
     // One request line per request (src/log.ts) is for production; tests assert on it by spying.
     onConsoleLog: (log) => !log.includes('"event":"request"'),
-    sequence: { sequencer: SpreadSequencer },
     projects: [
       {
         plugins: [
@@ -72,8 +70,6 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
-          globalSetup: ["./test/node/setup/spawn-lock-global.ts"],
-          setupFiles: ["./test/node/setup/spawn-lock.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -3,8 +3,7 @@
  * one Node process: `npx tsx scripts/bench-passwords.ts [runs]`. Node has no PBKDF2 limit, so the
  * baseline is the one native deriveBits at 600000 iterations that Cloudflare's production refuses.
  * Alternatives for counts above the limit are measured too (the slow ones on fewer iterations,
- * scaled to 600000), among them the iterations in WebAssembly (scripts/sha256-wasm.ts, not
- * shipped: kept only if at least 1.5x faster than the portable loop, which it is not).
+ * scaled to 600000).
  */
 import { createHmac, createSecretKey } from "node:crypto";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../src/passwords";
@@ -12,7 +11,6 @@ import { ITERATIONS } from "../src/passwords/django-format";
 import { pbkdf2Sha256, pbkdf2Sha256Native } from "../src/passwords/pbkdf2";
 import { pbkdf2Sha256Portable, pbkdf2Sha256Resume } from "../src/passwords/pbkdf2-portable";
 import vectors from "../test/fixtures/simplejwt.json" with { type: "json" };
-import { pbkdf2Wasm, wasmIterate } from "./sha256-wasm";
 
 const runs = Math.max(1, Number(process.argv[2] ?? 5));
 const django = vectors.django_password_hashes;
@@ -89,20 +87,7 @@ function createHmacLoop(iterations: number): void {
 const DONE = 100_000;
 const previous = await pbkdf2Sha256Native(pw, salt, DONE - 1);
 const prefix = await pbkdf2Sha256Native(pw, salt, DONE);
-// Node compiles bytes (Workers would not; workers-types leaves compile out).
-const { compile } = WebAssembly as unknown as { compile(bytes: Uint8Array): Promise<WebAssembly.Module> };
-const wasmLoop = wasmIterate(await compile(await pbkdf2Wasm()));
 const resumeJs = () => pbkdf2Sha256Resume(pw, previous, prefix, DONE, ITERATIONS);
-const resumeWasm = () => pbkdf2Sha256Resume(pw, previous, prefix, DONE, ITERATIONS, wasmLoop);
-const withWasm = async () =>
-  pbkdf2Sha256Resume(
-    pw,
-    await pbkdf2Sha256Native(pw, salt, DONE - 1),
-    await pbkdf2Sha256Native(pw, salt, DONE),
-    DONE,
-    ITERATIONS,
-    wasmLoop,
-  );
 
 const b64 = (x: Uint8Array) => Buffer.from(x).toString("base64");
 const expected = django.pbkdf2_sha256_600000.split("$")[3]!;
@@ -111,8 +96,6 @@ expectTrue(b64(pbkdf2Sha256Portable(pw, salt, ITERATIONS)) === expected, "portab
 expectTrue(b64(await pbkdf2Sha256(pw, salt, ITERATIONS)) === expected, "native prefix + portable");
 expectTrue((await verifyPassword(password, django.pbkdf2_sha256_600000)).ok, "verify 600000");
 expectTrue(b64(resumeJs()) === expected, "portable loop from the native prefix");
-expectTrue(b64(resumeWasm()) === expected, "WebAssembly loop from the native prefix");
-expectTrue(b64(await withWasm()) === expected, "native prefix + WebAssembly");
 
 const cases: Case[] = [
   { name: "baseline: native deriveBits at 600000", work: () => pbkdf2Sha256Native(pw, salt, ITERATIONS) },
@@ -139,8 +122,6 @@ const cases: Case[] = [
   { name: "pbkdf2Sha256 at 600000 (native prefix + portable)", work: () => pbkdf2Sha256(pw, salt, ITERATIONS) },
   { name: "alt: portable only", work: () => pbkdf2Sha256Portable(pw, salt, ITERATIONS) },
   { name: "loop: 500000 iterations after the prefix, portable (shipped)", work: resumeJs },
-  { name: "loop: 500000 iterations after the prefix, WebAssembly", work: resumeWasm },
-  { name: "alt: native prefix + WebAssembly iterations at 600000", work: withWasm },
   { name: "alt: node createHmac loop (100000, x6)", work: () => createHmacLoop(100_000), scale: 6, samples: 3 },
   { name: "alt: crypto.subtle.sign loop (20000, x30)", work: () => signLoop(20_000), scale: 30, samples: 1 },
 ];
