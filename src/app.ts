@@ -7,17 +7,17 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { type Clock, systemClock } from "./clock";
 import { type Config, ConfigError, loadConfig, loadOriginUrl, type SettingNames, type Settings } from "./config";
-import { type Env, workerApiOptions } from "./env";
 import { fail, ProblemError } from "./errors";
 import { cors } from "./http/cors";
 import { forwardUnowned } from "./http/forward";
 import { problemResponse } from "./http/problem";
+import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { routeMatcher } from "./http/route-match";
-import { log, requestLog } from "./log";
+import { log } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
-import { type Background, type StorageBindings, type Stores, type StoresFactory, storesOver } from "./storage";
+import { type Background, type StorageBindings, type Stores, storesOver } from "./storage";
 import type { AppEnv } from "./types";
 
 export type { AppEnv } from "./types";
@@ -265,16 +265,4 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     requireOrgToken: (guardOptions = {}) => orgTokenGuard<E>(prepare, clock, guardOptions),
   };
   return { ...api, app };
-}
-
-export interface AppOptions {
-  clock?: Clock;
-  stores?: StoresFactory;
-}
-
-/** This repository's Worker as a Hono app, for its tests and benchmarks: today's env names. */
-export function createApp({ clock, stores }: AppOptions = {}) {
-  const internals: Internals<Env> = { clock };
-  if (stores) internals.stores = (env, _bindings, background) => stores(env, background);
-  return buildApi(workerApiOptions, internals).app;
 }

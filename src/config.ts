@@ -4,9 +4,9 @@
  * one clear 500.
  *
  * The input is the API's settings (as a host passes them to `orgTokenApi`), not an Env:
- * this repository's Worker maps its env vars onto them in src/env.ts.
+ * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
-import { type HmacPads, hmacPads } from "./passwords/hmac-sha256";
+import { type HmacPads, hmacPads } from "./crypto/hmac-sha256";
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -15,7 +15,7 @@ export type SettingValue = string | number | undefined;
 
 /**
  * Everything but the secret, each optional. To add a setting: a field here, its default
- * and parser below (in `buildConfig`), its field in Config, and its env var in src/env.ts.
+ * and parser below (in `buildConfig`), its field in Config, and its env var in worker/env.ts.
  */
 export interface Settings {
   /** Seconds (may be fractional); default 86400. */

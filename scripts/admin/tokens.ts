@@ -13,7 +13,7 @@ async function workerConfig(ctx: Context) {
   const remote = ctx.flags.remote === true;
   const { configPath } = ctx.target();
   const { loadConfig, ConfigError } = await import("../../src/config");
-  const { workerConfigInput } = await import("../../src/env");
+  const { workerConfigInput } = await import("../../worker/env");
   const vars: Record<string, string> = {};
   const devVars = remote ? {} : readDevVars(join(dirname(configPath), ".dev.vars"));
   for (const source of [loadWrangler().unstable_readConfig({ config: configPath }).vars, devVars]) {

@@ -8,10 +8,10 @@
  * minute), so the ratio of the two is the figure that holds from run to run.
  */
 
-import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { type Env, workerConfigInput } from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
+import { createApp } from "../../worker/app";
+import { type Env, workerConfigInput } from "../../worker/env";
 import { memoryStores } from "./memory";
 import bare from "./worker-bare";
 

@@ -3,7 +3,7 @@
  * real work (local SQLite, local KV), then waits the delay of the tier it would reach when
  * deployed. What each tier costs, and why these defaults, is in docs/exactly-once.md.
  */
-import type { Env } from "../../src/env";
+import type { Env } from "../../worker/env";
 
 export interface Delays {
   /** A KV read served from the location's cache. */

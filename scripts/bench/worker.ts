@@ -7,11 +7,12 @@
  * loadConfig, issueLoginPair), so `npm run bench -- --before <checkout>` can run it
  * against an older checkout too.
  */
-import { createApp } from "../../src/app";
+
 import { loadConfig } from "../../src/config";
-import type { Env } from "../../src/env";
-import * as envModule from "../../src/env";
 import { issueLoginPair } from "../../src/tokens/issue";
+import { createApp } from "../../worker/app";
+import type { Env } from "../../worker/env";
+import * as envModule from "../../worker/env";
 import { type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
@@ -34,7 +35,7 @@ function configOf(env: Env) {
  */
 let kvRaced: ReturnType<typeof createApp> | undefined;
 async function kvRacedApp() {
-  const { d1Stores } = await import("../../src/storage");
+  const { d1Stores } = await import("../../worker/app");
   kvRaced ??= createApp({
     stores: (env, background) => {
       const stores = d1Stores(env, background);

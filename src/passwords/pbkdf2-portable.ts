@@ -5,8 +5,8 @@
  * call restarts the chain from the salt). The HMAC key pads are hashed once; every iteration is
  * then exactly two compressions (inner, outer) of the previous 32-byte U, at any count.
  */
-import { hashTail, hmacPads, wordsToBytes } from "./hmac-sha256";
-import { compressDigestBlock } from "./sha256";
+import { hashTail, hmacPads, wordsToBytes } from "../crypto/hmac-sha256";
+import { compressDigestBlock } from "../crypto/sha256";
 
 /** T = U1 ^ U2 ^ ... ^ Uc, with U1 = HMAC-SHA256(password, salt ‖ INT(1)), Ui = HMAC(password, U(i-1)). */
 export function pbkdf2Sha256Portable(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {

@@ -1,9 +1,9 @@
 /** The first rows of the refresh and logout tables: the body's refresh token, verified. */
 import type { Context } from "hono";
+import type { HmacPads } from "../crypto/hmac-sha256";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
 import { noteRequest } from "../log";
-import type { HmacPads } from "../passwords/hmac-sha256";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
 import { verifyTokenKey } from "../tokens/verify";

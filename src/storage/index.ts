@@ -1,4 +1,3 @@
-import type { Env } from "../env";
 import type { LoginAttempts } from "./attempts";
 import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
@@ -23,8 +22,6 @@ export interface StorageBindings {
 /** Where work that must not delay or fail the response goes (ExecutionContext.waitUntil). */
 export type Background = (work: Promise<unknown>) => void;
 
-export type StoresFactory = (env: Env, background: Background) => Stores;
-
 /**
  * Per request. Refresh and logout decide on the primary, the only strongly consistent
  * place, in one batch. Login and membership status read through a D1 session, which may be
@@ -40,6 +37,3 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     probe: new D1KvProbe(db, kv),
   };
 }
-
-/** This repository's Worker: the stores over its own binding names. */
-export const d1Stores: StoresFactory = (env) => storesOver({ db: env.DB, kv: env.BLACKLIST });

@@ -5,7 +5,7 @@
  */
 import { CompactSign } from "jose";
 import type { Config } from "../config";
-import type { HmacPads } from "../passwords/hmac-sha256";
+import type { HmacPads } from "../crypto/hmac-sha256";
 import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 import { opaqueId } from "./opaque-id";

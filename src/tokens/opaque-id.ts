@@ -1,4 +1,4 @@
-import { type HmacPads, hmacSha256 } from "../passwords/hmac-sha256";
+import { type HmacPads, hmacSha256 } from "../crypto/hmac-sha256";
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 const encoder = new TextEncoder();

@@ -26,6 +26,7 @@ beforeAll(() => {
   for (const file of ["wrangler.toml", "schema.sql", "package.json"]) cpSync(join(ROOT, file), join(project, file));
   for (const dir of ["scripts", "migrations"]) cpSync(join(ROOT, dir), join(project, dir), { recursive: true }); // scripts locate the project from here
   symlinkSync(join(ROOT, "src"), join(project, "src"));
+  symlinkSync(join(ROOT, "worker"), join(project, "worker"));
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
 });
 

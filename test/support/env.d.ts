@@ -1,4 +1,4 @@
-import type { Env as WorkerEnv } from "../../src/env";
+import type { Env as WorkerEnv } from "../../worker/env";
 
 declare global {
   namespace Cloudflare {
@@ -14,7 +14,7 @@ declare global {
   namespace Cloudflare {
     // So `exports.default` from "cloudflare:workers" is typed as the Worker's own entry.
     interface GlobalProps {
-      mainModule: typeof import("../../src/index");
+      mainModule: typeof import("../../worker/index");
     }
   }
 }

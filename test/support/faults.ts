@@ -3,11 +3,11 @@
  * D1 or KV would, every other call goes through to Miniflare's real D1 and KV.
  */
 
-import type { StoresFactory } from "../../src/storage";
 import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
 import { D1KvProbe } from "../../src/storage/probe";
+import type { StoresFactory } from "../../worker/app";
 
 /** A step fails before it runs; with "+committed", its first call fails after it ran (a lost answer). */
 export type Step = "kv.get" | "kv.put" | "replica.read" | "primary.batch" | "primary.run" | "primary.batch+committed";

@@ -2,8 +2,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt, SignJWT } from "jose";
-import { type AppOptions, createApp } from "../../src/app";
-import type { Env } from "../../src/env";
+import { type AppOptions, createApp } from "../../worker/app";
+import type { Env } from "../../worker/env";
 import vectorsJson from "../fixtures/simplejwt.json";
 
 export const vectors = vectorsJson;

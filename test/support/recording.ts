@@ -3,7 +3,7 @@
  * recorded with when it started and when it answered (in one order of events), so a test
  * can count the calls and the stages a request waits on in series.
  */
-import type { Env } from "../../src/env";
+import type { Env } from "../../worker/env";
 
 export interface RecordedCall {
   name: string; // "d1.batch", "session.first", "kv.get", ...

@@ -1,7 +1,7 @@
 /** Issue: exactly-once refresh, reuse detection, retry grace, failure atomicity, ledger hygiene. */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import worker from "../../worker/index";
 import { faultyStores, type Step } from "../support/faults";
 import {
   type App,

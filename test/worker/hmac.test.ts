@@ -1,7 +1,7 @@
-/** HMAC-SHA256 in plain TypeScript (src/passwords/hmac-sha256.ts) against Web Crypto's, byte for byte. */
+/** HMAC-SHA256 in plain TypeScript (src/crypto/hmac-sha256.ts) against Web Crypto's, byte for byte. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hmacPads, hmacSha256 } from "../../src/passwords/hmac-sha256";
+import { hmacPads, hmacSha256 } from "../../src/crypto/hmac-sha256";
 import { checkProperty } from "../support/properties";
 
 async function webCryptoHmac(key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {

@@ -292,7 +292,7 @@ describe("configuration", () => {
     expect(new TextEncoder().encode(example).byteLength).toBeGreaterThanOrEqual(32);
     const declared = Object.fromEntries([...vars.matchAll(/^\s*(\w+)\s*=\s*"([^"]*)"/gm)].map(([, k, v]) => [k!, v!]));
 
-    // Through the entry wrangler.toml names (src/index.ts), with the env it builds.
+    // Through the entry wrangler.toml names (worker/index.ts), with the env it builds.
     const s = await seed();
     const viaEntry = (token: string) =>
       exports.default.fetch(

@@ -1,6 +1,6 @@
 /** POST /api/org_token/: every row, Django's hashes, the upgrade, and brute-force throttling. */
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
+import type { Env } from "../../worker/env";
 import { type App, app, call, claimsOf, env, manualClock, postJson, seed, vectors } from "../support/harness";
 
 const LOGIN = "/api/org_token/";
@@ -263,7 +263,7 @@ describe("login: brute force", () => {
     }
     // Refused attempts were given back: the pair and username counters hold the 10 checked ones.
     const { loadConfig } = await import("../../src/config");
-    const { workerConfigInput } = await import("../../src/env");
+    const { workerConfigInput } = await import("../../worker/env");
     const { throttleKeys } = await import("../../src/login/throttle");
     const keys = throttleKeys(
       await loadConfig(workerConfigInput({ ...env, ...limits })),

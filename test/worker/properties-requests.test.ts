@@ -10,7 +10,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Env } from "../../src/env";
+import type { Env } from "../../worker/env";
 import { app, call, manualClock, mintToken, postJson, type Seeded, seed, vectors } from "../support/harness";
 import { type Answer, answerOf, checkProperty, expectSafeAnswer, hexJti, isPair } from "../support/properties";
 

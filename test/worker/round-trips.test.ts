@@ -4,7 +4,7 @@
  * D1 primary batch. A new serial stage on any of them fails here.
  */
 import { describe, expect, it } from "vitest";
-import { d1Stores } from "../../src/storage";
+import { d1Stores } from "../../worker/app";
 import { app, claimsOf, env, manualClock, mintToken, postJson, seed, setMembership, vectors } from "../support/harness";
 import { recorder } from "../support/recording";
 

@@ -1,7 +1,7 @@
 /** This repository's Worker: the API at the root, under today's binding and variable names. */
-import { orgTokenApi } from "./api";
+import { orgTokenApi } from "../src/api";
+import { log } from "../src/log";
 import { type Env, workerApiOptions } from "./env";
-import { log } from "./log";
 
 const tokens = orgTokenApi<Env>(workerApiOptions);
 

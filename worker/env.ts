@@ -1,10 +1,10 @@
 /**
  * This repository's Worker: its bindings and vars, as wrangler.toml and the secrets declare
- * them, and how they map onto the API's bindings and settings (src/index.ts builds the
+ * them, and how they map onto the API's bindings and settings (worker/index.ts builds the
  * Worker from these with the same factory a host uses).
  */
-import type { OrgTokenApiOptions } from "./app";
-import type { ConfigInput, Settings } from "./config";
+import type { OrgTokenApiOptions, Settings } from "../src/api";
+import type { ConfigInput } from "../src/config";
 
 export interface Env {
   DB: D1Database;

@@ -1,7 +1,7 @@
 /**
  * HMAC-SHA256 (RFC 2104) in plain TypeScript over ./sha256.ts, the key's pad states hashed
  * once: a MAC of a short message is then two compressions. PBKDF2's portable loop starts
- * from the same states (./pbkdf2-portable.ts); the opaque ids of src/tokens/opaque-id.ts use
+ * from the same states (src/passwords/pbkdf2-portable.ts); the opaque ids of src/tokens/opaque-id.ts use
  * it because a Web Crypto call costs more than the hash itself at these sizes and is async.
  */
 import { compress, compressDigestBlock, SHA256_IV } from "./sha256";
