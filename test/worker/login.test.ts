@@ -71,13 +71,16 @@ describe("login", () => {
     const response = await login(worker, { username: s.userName, password, org_name: s.orgName });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual(BAD_CREDENTIALS);
+    // simplejwt's TokenViewBase keeps DRF's 401 by naming its scheme.
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
   });
 
-  it("unknown user: the same 401", async () => {
+  it("unknown user: the same 401, with the same WWW-Authenticate", async () => {
     const s = await seed();
     const response = await login(worker, { username: "nobody-at-all", password: PASSWORD, org_name: s.orgName });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual(BAD_CREDENTIALS);
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
   });
 
   it("organization does not exist: 403", async () => {
