@@ -83,6 +83,17 @@ describe("login", () => {
     expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
   });
 
+  it("a username differing only in case: 401 (the origin's 500 after allauth's case-insensitive match)", async () => {
+    const s = await seed({ passwordHash: HASH_600K });
+    const response = await login(worker, {
+      username: s.userName.toUpperCase(),
+      password: PASSWORD,
+      org_name: s.orgName,
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(BAD_CREDENTIALS);
+  });
+
   it("organization does not exist: 403", async () => {
     const s = await seed({ passwordHash: HASH_600K });
     const response = await login(worker, { username: s.userName, password: PASSWORD, org_name: "NoSuchOrg" });
