@@ -1,3 +1,5 @@
+import type { TokenRejection } from "./tokens/verify";
+
 /**
  * Every error the API answers, as a value, and the one place that maps each to the
  * contract's status and body. Routes throw `fail(problem)`; the app renders it.
@@ -24,8 +26,25 @@ export type Problem =
   | { kind: "not_an_object"; got: string }
   | { kind: "field_errors"; fields: Record<string, FieldMessage> }
   | { kind: "token_not_valid" }
-  /** An access token where one is required (membership status): simplejwt's shorter body. */
-  | { kind: "access_token_not_valid" }
+  /**
+   * A bearer access token JWTAuthentication refuses (membership status, requireOrgToken):
+   * InvalidToken with its messages list; `message` defaults to "Token is invalid or expired".
+   */
+  | { kind: "access_token_not_valid"; message?: TokenRejection }
+  /** A `Bearer` Authorization header of other than two parts (JWTAuthentication.get_raw_token). */
+  | { kind: "bad_authorization_header" }
+  /** A valid access token without user_id (JWTAuthentication.get_user). */
+  | { kind: "no_user_identification" }
+  /** A valid access token whose user_id names no user (JWTAuthentication.get_user). */
+  | { kind: "user_not_found" }
+  /** simplejwt's own views (logout): InvalidToken(message), 401 with WWW-Authenticate. */
+  | { kind: "token_view_rejected"; message: TokenRejection }
+  /** Membership status (ps-web get_token_org_active_membership): the organization in the path. */
+  | { kind: "status_unknown_org"; org: string }
+  | { kind: "status_not_member"; user: string; org: string }
+  | { kind: "status_org_mismatch"; tokenOrg: string; org: string }
+  /** The view reads the token again as the header's second space-separated part. */
+  | { kind: "status_invalid_token" }
   | { kind: "token_blacklisted" }
   | { kind: "unknown_organization"; org: string }
   | { kind: "not_member"; user: string; org: string }
@@ -70,6 +89,14 @@ interface Rendered {
 }
 
 const TOKEN_NOT_VALID = "Given token not valid for any token type";
+/** simplejwt's TokenViewBase and JWTAuthentication.authenticate_header (AUTH_HEADER_TYPES[0], realm "api"). */
+const WWW_AUTHENTICATE = { "WWW-Authenticate": 'Bearer realm="api"' };
+/** ps-web's AUTH_TOKEN_CLASSES: one class, so one entry in InvalidToken's messages. */
+const ACCESS_TOKEN_CLASS = { token_class: "JWTAccessToken", token_type: "access" } as const;
+
+function failed(status: number, errorMsg: string): Rendered {
+  return { status, body: { status: "FAILED", error_msg: errorMsg } };
+}
 
 export function render(problem: Problem): Rendered {
   switch (problem.kind) {
@@ -106,7 +133,39 @@ export function render(problem: Problem): Rendered {
     case "token_not_valid":
       return { status: 403, body: { detail: TOKEN_NOT_VALID, code: "token_not_valid" } };
     case "access_token_not_valid":
-      return { status: 403, body: { detail: TOKEN_NOT_VALID } };
+      return {
+        status: 403,
+        body: {
+          detail: TOKEN_NOT_VALID,
+          code: "token_not_valid",
+          messages: [{ ...ACCESS_TOKEN_CLASS, message: problem.message ?? "Token is invalid or expired" }],
+        },
+      };
+    case "bad_authorization_header":
+      return {
+        status: 403,
+        body: {
+          detail: "Authorization header must contain two space-delimited values",
+          code: "bad_authorization_header",
+        },
+      };
+    case "no_user_identification":
+      return {
+        status: 403,
+        body: { detail: "Token contained no recognizable user identification", code: "token_not_valid" },
+      };
+    case "user_not_found":
+      return { status: 403, body: { detail: "User not found", code: "user_not_found" } };
+    case "token_view_rejected":
+      return { status: 401, body: { detail: problem.message, code: "token_not_valid" }, headers: WWW_AUTHENTICATE };
+    case "status_unknown_org":
+      return failed(400, `Unknown org:${problem.org}`);
+    case "status_not_member":
+      return failed(400, `user${problem.user} is not a member of ${problem.org}?`);
+    case "status_org_mismatch":
+      return failed(400, `Token claim org:${problem.tokenOrg} does not match organization given:${problem.org} `);
+    case "status_invalid_token":
+      return failed(400, "INVALID token");
     case "token_blacklisted":
       return { status: 403, body: { detail: "Token is blacklisted", code: "token_not_valid" } };
     case "unknown_organization":
@@ -118,7 +177,11 @@ export function render(problem: Problem): Rendered {
     case "user_inactive":
       return { status: 403, body: { detail: "User is inactive", code: "user_inactive" } };
     case "bad_credentials":
-      return { status: 401, body: { detail: "No active account found with the given credentials" } };
+      return {
+        status: 401,
+        body: { detail: "No active account found with the given credentials" },
+        headers: WWW_AUTHENTICATE,
+      };
     case "too_many_attempts":
       return {
         status: 429,
@@ -126,12 +189,9 @@ export function render(problem: Problem): Rendered {
         headers: { "Retry-After": String(problem.retryAfter) },
       };
     case "no_bearer_token":
-      return {
-        status: 400,
-        body: { status: "FAILED", error_msg: "No token is provided in the header or the header is missing" },
-      };
+      return failed(400, "No token is provided in the header or the header is missing");
     case "wrong_organization":
-      return { status: 400, body: { status: "FAILED", error_msg: "Token with wrong organization" } };
+      return failed(400, "Token with wrong organization");
     case "storage_unavailable":
       return {
         status: 503,

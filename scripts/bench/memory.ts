@@ -11,6 +11,7 @@ export function memoryStores(): Stores {
   const ledger = new Map<string, number>();
   const members: Members = {
     standing: async () => ({ kind: "active_member" }),
+    bearerStanding: async () => ({ kind: "member", userName: "bench", active: true }),
     credentials: async () => undefined,
     setPasswordHash: async () => undefined,
   };

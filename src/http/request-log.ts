@@ -13,7 +13,12 @@ function problemOutcome(problem: Problem): Outcome {
     case "token_not_valid":
     case "access_token_not_valid":
     case "no_bearer_token":
+    case "bad_authorization_header":
+    case "no_user_identification":
+    case "status_invalid_token":
       return "invalid";
+    case "token_view_rejected":
+      return problem.message === "Token is blacklisted" ? "blacklisted" : "invalid";
     case "token_blacklisted":
       return "blacklisted";
     case "too_many_attempts":
@@ -25,10 +30,14 @@ function problemOutcome(problem: Problem): Outcome {
     case "bad_credentials":
       return "bad_credentials";
     case "not_member":
+    case "status_not_member":
+    case "user_not_found":
       return "not_member";
     case "unknown_organization":
+    case "status_unknown_org":
       return "unknown_organization";
     case "wrong_organization":
+    case "status_org_mismatch":
       return "wrong_organization";
     case "not_found":
       return "not_found";

@@ -2,7 +2,9 @@
  * `requireOrgToken()`: the membership-status checks as Hono middleware for a host's own
  * routes. A bearer access token (HS256, type `access`, unexpired), optionally for a given
  * organization and of an active member (read from D1); the verified token then sits on
- * the context under `orgToken`. Failures answer the contract's membership-status bodies.
+ * the context under `orgToken`. The header and token are refused with membership status's
+ * (simplejwt's) bodies; the organization and membership with the guard's own
+ * (docs/contract.md, `requireOrgToken()`).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { Config } from "../config";
-import { fail } from "../errors";
+import { fail, type Problem } from "../errors";
 import { log, noteRequest } from "../log";
 import type { Revocation, Verdict } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";
@@ -38,11 +38,20 @@ export function retriedRotation(revocation: Revocation, nowMs: number, config: C
   return nowMs - revocation.usedAtMs < config.reuseInterval * 1000 ? revocation.usedAtMs : undefined;
 }
 
-/** The contract's blacklisted 403; the family was revoked in the same batch if this was reuse. */
-export function refuseBlacklisted(c: Context<AppEnv>, verdict: Verdict, claims: TokenClaims, family: string): never {
+/**
+ * The contract's blacklisted 403 (or the route's `refusal`); the family was revoked in the
+ * same batch if this was reuse.
+ */
+export function refuseBlacklisted(
+  c: Context<AppEnv>,
+  verdict: Verdict,
+  claims: TokenClaims,
+  family: string,
+  refusal: Problem = { kind: "token_blacklisted" },
+): never {
   if (verdict.revokedFamily) {
     log("warn", "refresh_token_reuse", { family, user_id: claims.user_id, org_name: claims.org_name });
     noteRequest(c, { outcome: "reuse_detected" });
   }
-  throw fail({ kind: "token_blacklisted" });
+  throw fail(refusal);
 }

@@ -1,12 +1,12 @@
 /** The first rows of the refresh and logout tables: the body's refresh token, verified. */
 import type { Context } from "hono";
 import type { HmacPads } from "../crypto/hmac-sha256";
-import { fail } from "../errors";
+import { fail, type Problem } from "../errors";
 import { readFields } from "../http/body";
 import { noteRequest } from "../log";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
-import { verifyTokenKey } from "../tokens/verify";
+import { checkToken, type TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
 
 export interface PresentedRefresh {
@@ -20,13 +20,22 @@ export interface PresentedRefresh {
   now: number;
 }
 
-/** Parse the body, then verify signature, alg, type and expiry before any storage is touched. */
-export async function presentedRefreshToken(c: Context<AppEnv>): Promise<PresentedRefresh> {
+/** The seed's answer to every invalid refresh token: one body, whatever the reason. */
+const seedRefusal = (): Problem => ({ kind: "token_not_valid" });
+
+/**
+ * Parse the body, then verify signature, alg, type and expiry before any storage is touched.
+ * `refusal` turns simplejwt's reason into the route's answer (the seed's one body by default).
+ */
+export async function presentedRefreshToken(
+  c: Context<AppEnv>,
+  refusal: (reason: TokenRejection) => Problem = seedRefusal,
+): Promise<PresentedRefresh> {
   const { config, clock } = c.var;
   const { refresh } = await readFields(c.req.raw, ["refresh"]);
   const now = clock();
-  const verified = await verifyTokenKey(refresh, "refresh", config.verificationKeys, now);
-  if (verified === undefined) throw fail({ kind: "token_not_valid" });
+  const verified = await checkToken(refresh, "refresh", config.verificationKeys, now);
+  if (!verified.ok) throw fail(refusal(verified.reason));
   const { claims, keyIndex } = verified;
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);

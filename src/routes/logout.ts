@@ -1,13 +1,25 @@
-/** POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the membership. */
+/**
+ * POST /api/token/blacklist/: log out by blacklisting a refresh token, whatever the
+ * membership. The origin serves it with simplejwt's own TokenBlacklistView: `200 {}` for
+ * any verified token, and InvalidToken(<reason>) as 401 with its WWW-Authenticate header.
+ */
 import type { Context } from "hono";
+import type { Problem } from "../errors";
 import { noteRequest } from "../log";
 import { familyExpiresAt, refuseBlacklisted, reuseIfRotatedBy } from "../policy/blacklisted";
 import { presentedRefreshToken } from "../policy/presented-token";
+import type { TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
+
+// The view reads no user: a token without user_id is logged out there; the edge's ledger needs one.
+const refusal = (reason: TokenRejection): Problem => ({
+  kind: "token_view_rejected",
+  message: reason === "Token contained no recognizable user identification" ? "Token is invalid or expired" : reason,
+});
 
 export async function logout(c: Context<AppEnv>) {
   const { config, stores } = c.var;
-  const { claims, family, token, now } = await presentedRefreshToken(c);
+  const { claims, family, token, now } = await presentedRefreshToken(c, refusal);
 
   // One round trip, as refresh: the blacklist, the standing and the logout write in one batch.
   const verdict = await stores.revocations.logout(token, {
@@ -15,7 +27,9 @@ export async function logout(c: Context<AppEnv>) {
     reuseIfRotatedBy: reuseIfRotatedBy(config, now, "logout"),
     familyExpiresAt: familyExpiresAt(claims, now, config),
   });
-  if (verdict.revocation !== undefined) refuseBlacklisted(c, verdict, claims, family);
+  if (verdict.revocation !== undefined) {
+    refuseBlacklisted(c, verdict, claims, family, refusal("Token is blacklisted"));
+  }
   noteRequest(c, { outcome: "logged_out" });
-  return c.json(verdict.standing.kind === "inactive_member" ? { active: false } : {});
+  return c.json({});
 }

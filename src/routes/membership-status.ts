@@ -1,20 +1,31 @@
-/** GET /api/membership_status/<org_name>/: is the bearer of this access token an active member? */
+/**
+ * GET /api/membership_status/<org_name>/: is the bearer of this access token an active
+ * member? In the origin's order: simplejwt's authentication (the header, the token, the
+ * user by id), then ps-web's view (`get_token_org_active_membership`): the organization in
+ * the path, the header read again, the membership, and only then the token's organization.
+ */
 import type { Context } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
-import { verifiedAccessToken } from "../policy/access-token";
-import { requireMember } from "../policy/membership";
+import { bearerToken, verifiedAccessToken } from "../policy/access-token";
 import type { AppEnv } from "../types";
 
 export async function membershipStatus(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   const orgName = c.req.param("org_name") ?? "";
-  const claims = await verifiedAccessToken(c.req.header("Authorization"), config.verificationKeys, clock());
-  noteRequest(c, { userId: claims.user_id, org: claims.org_name });
-  if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
+  const authorization = c.req.header("Authorization");
+  const claims = await verifiedAccessToken(authorization, config.verificationKeys, clock());
+  noteRequest(c, { userId: claims.user_id });
 
-  const standing = await stores.members.standing(claims.user_id, orgName);
-  const membership = requireMember(standing, claims.user_name, orgName);
-  noteRequest(c, { outcome: membership.active ? "active" : "inactive_member" });
-  return c.json(membership);
+  const standing = await stores.members.bearerStanding(claims.user_id, orgName);
+  if (standing.kind === "no_user") throw fail({ kind: "user_not_found" });
+  if (standing.kind === "user_inactive") throw fail({ kind: "user_inactive" });
+  if (standing.kind === "no_organization") throw fail({ kind: "status_unknown_org", org: orgName });
+  noteRequest(c, { org: orgName });
+  // The view decodes `header.split(' ')[1]`: other whitespace than one space finds no token there.
+  if (authorization?.split(" ")[1] !== bearerToken(authorization)) throw fail({ kind: "status_invalid_token" });
+  if (standing.kind === "not_member") throw fail({ kind: "status_not_member", user: standing.userName, org: orgName });
+  if (claims.org_name !== orgName) throw fail({ kind: "status_org_mismatch", tokenOrg: claims.org_name, org: orgName });
+  noteRequest(c, { outcome: standing.active ? "active" : "inactive_member" });
+  return c.json({ active: standing.active });
 }

@@ -1,6 +1,6 @@
 /** GET /api/schema/: an OpenAPI 3.1 document generated from the route table. */
 import { type Problem, render } from "../errors";
-import { COMMON_PROBLEMS, ROUTES, type RouteSpec, type SuccessBody } from "./table";
+import { COMMON_PROBLEMS, ROUTES, type RouteSpec, type SuccessBody, sourceOf } from "./table";
 
 const SCHEMAS = {
   TokenPair: {
@@ -38,21 +38,41 @@ function ref(name: string) {
 function responses(route: RouteSpec) {
   const byStatus = new Map<
     number,
-    { description: string[]; schemas: Set<string>; examples: Record<string, unknown> }
+    {
+      description: string[];
+      schemas: Set<string>;
+      examples: Record<string, unknown>;
+      headers: Record<string, unknown>;
+    }
   >();
   const add = (status: number, description: string, schema: string, name: string, example?: unknown) => {
-    const entry = byStatus.get(status) ?? { description: [], schemas: new Set<string>(), examples: {} };
+    const entry = byStatus.get(status) ?? { description: [], schemas: new Set<string>(), examples: {}, headers: {} };
     entry.description.push(description);
     entry.schemas.add(schema);
-    if (example !== undefined) entry.examples[name] = { value: example };
+    // The example's summary is its row's source, as docs/contract.md's column.
+    if (example !== undefined) entry.examples[name] = { summary: sourceOf(route, undefined), value: example };
     byStatus.set(status, entry);
+    return entry;
   };
   for (const success of route.success)
-    add(success.status, success.description, SUCCESS_SCHEMA[success.body], success.body);
+    add(
+      success.status,
+      `${success.description} (${sourceOf(route, undefined)})`,
+      SUCCESS_SCHEMA[success.body],
+      success.body,
+    );
   const problems: Problem[] = [...route.problems, ...COMMON_PROBLEMS];
+  const named = new Map<string, number>();
   for (const problem of problems) {
-    const { status, body } = render(problem);
-    add(status, problem.kind.replaceAll("_", " "), "Error", problem.kind, body);
+    const { status, body, headers } = render(problem);
+    const source = sourceOf(route, problem.kind);
+    // Two rows of one kind (logout's two messages) get two examples.
+    const seen = named.get(problem.kind) ?? 0;
+    named.set(problem.kind, seen + 1);
+    const name = seen === 0 ? problem.kind : `${problem.kind}_${seen + 1}`;
+    const entry = add(status, `${problem.kind.replaceAll("_", " ")} (${source})`, "Error", name);
+    entry.examples[name] = { summary: source, value: body };
+    for (const header of Object.keys(headers ?? {})) entry.headers[header] = { schema: { type: "string" } };
   }
   return Object.fromEntries(
     [...byStatus]
@@ -63,6 +83,7 @@ function responses(route: RouteSpec) {
           String(status),
           {
             description: entry.description.join("; "),
+            ...(Object.keys(entry.headers).length > 0 ? { headers: entry.headers } : {}),
             content: {
               "application/json": {
                 schema: schemas.length === 1 ? schemas[0] : { oneOf: schemas },

@@ -13,6 +13,13 @@ import { refresh } from "./refresh";
 
 export type SuccessBody = "token_pair" | "active_flag" | "logout" | "health";
 
+/**
+ * Where a row comes from: `seed` (docs/refresh_token.md), `origin: <file> <function>` (the
+ * code the origin runs: ps-web at 4c7ec2e, djangorestframework-simplejwt 5.3.1, DRF 3.15.2),
+ * or `edge` (the edge's own). docs/contract.md shows the same column.
+ */
+export type Source = "seed" | "edge" | `origin: ${string}` | `seed; origin: ${string}` | `edge; origin: ${string}`;
+
 export interface RouteSpec {
   method: "GET" | "POST";
   /** OpenAPI style, with the canonical trailing slash: /api/membership_status/{org_name}/ */
@@ -25,6 +32,10 @@ export interface RouteSpec {
   success: readonly { status: 200; body: SuccessBody; description: string }[];
   /** The contract's error rows, each an example of a Problem the handler answers with. */
   problems: readonly Problem[];
+  /** The source of the route's rows (its successes too); "edge" when unset. */
+  source?: Source;
+  /** Rows whose source differs from the route's, by Problem kind. */
+  sources?: Partial<Record<Problem["kind"], Source>>;
   handler: (c: Context<AppEnv>) => Promise<Response>;
 }
 
@@ -40,6 +51,19 @@ const bodyProblems: readonly Problem[] = [
 ];
 
 const tokenProblems: readonly Problem[] = [{ kind: "token_not_valid" }, { kind: "token_blacklisted" }];
+
+/** How DRF reads a body (docs/bodies.md); the size limit and a broken-off body are the edge's. */
+const bodySources: Partial<Record<Problem["kind"], Source>> = {
+  field_errors: "origin: rest_framework/fields.py CharField",
+  json_parse_error: "origin: rest_framework/parsers.py JSONParser.parse",
+  unsupported_media_type: "origin: rest_framework/request.py Request._parse",
+  body_unreadable: "edge",
+  payload_too_large: "edge",
+};
+
+const SERIALIZERS = "api/serializers.py";
+const VIEWS = "api/views.py";
+const SIMPLEJWT_AUTH = "rest_framework_simplejwt/authentication.py JWTAuthentication";
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -57,6 +81,12 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "not_member", user: USER, org: ORG },
       { kind: "member_not_active", user: USER, org: ORG },
     ],
+    source: `origin: ${SERIALIZERS} OrgTokenObtainPairSerializer.validate`,
+    sources: {
+      ...bodySources,
+      bad_credentials: "origin: rest_framework_simplejwt/serializers.py TokenObtainSerializer.validate",
+      too_many_attempts: "edge",
+    },
     handler: login,
   },
   {
@@ -80,6 +110,14 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "not_member", user: USER, org: ORG },
       { kind: "user_inactive" },
     ],
+    source: "seed",
+    sources: {
+      ...bodySources,
+      token_not_valid: "seed",
+      token_blacklisted: "seed",
+      // ps-web's OrgTokenRefreshSerializer.validate does not check the account: the edge's own.
+      user_inactive: "edge",
+    },
     handler: refresh,
   },
   {
@@ -88,10 +126,14 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: "blacklistRefreshToken",
     summary: "Log out: blacklist a refresh token",
     body: ["refresh"],
-    success: [
-      { status: 200, body: "logout", description: 'Blacklisted: {} for an active member, {"active": false} otherwise' },
+    success: [{ status: 200, body: "logout", description: "Blacklisted, whatever the membership: {}" }],
+    problems: [
+      ...bodyProblems,
+      { kind: "token_view_rejected", message: "Token is invalid or expired" },
+      { kind: "token_view_rejected", message: "Token is blacklisted" },
     ],
-    problems: [...bodyProblems, ...tokenProblems],
+    source: "origin: rest_framework_simplejwt/views.py TokenViewBase.post, serializers.py TokenBlacklistSerializer",
+    sources: bodySources,
     handler: logout,
   },
   {
@@ -103,12 +145,25 @@ export const ROUTES: readonly RouteSpec[] = [
     success: [{ status: 200, body: "active_flag", description: 'A member: {"active": true} or {"active": false}' }],
     problems: [
       { kind: "no_bearer_token" },
-      { kind: "access_token_not_valid" },
-      { kind: "wrong_organization" },
-      { kind: "unknown_organization", org: ORG },
-      { kind: "not_member", user: USER, org: ORG },
+      { kind: "bad_authorization_header" },
+      { kind: "access_token_not_valid", message: "Token is invalid or expired" },
+      { kind: "no_user_identification" },
+      { kind: "user_not_found" },
       { kind: "user_inactive" },
+      { kind: "status_unknown_org", org: ORG },
+      { kind: "status_invalid_token" },
+      { kind: "status_not_member", user: USER, org: ORG },
+      { kind: "status_org_mismatch", tokenOrg: "<token org_name>", org: ORG },
     ],
+    source: `origin: ${VIEWS} get_token_org_active_membership`,
+    sources: {
+      no_bearer_token: `origin: ${VIEWS} get_user_in_token`,
+      bad_authorization_header: `origin: ${SIMPLEJWT_AUTH}.get_raw_token`,
+      access_token_not_valid: `origin: ${SIMPLEJWT_AUTH}.get_validated_token`,
+      no_user_identification: `origin: ${SIMPLEJWT_AUTH}.get_user`,
+      user_not_found: `origin: ${SIMPLEJWT_AUTH}.get_user`,
+      user_inactive: `origin: ${SIMPLEJWT_AUTH}.get_user`,
+    },
     handler: membershipStatus,
   },
   {
@@ -118,9 +173,22 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "Whether the Worker reaches D1 and KV (no data read or shown)",
     success: [{ status: 200, body: "health", description: 'Both answer: {"status": "ok"}' }],
     problems: [{ kind: "unhealthy", failed: ["d1", "kv"] }],
+    source: "edge",
     handler: health,
   },
 ];
+
+/** Where the problems any route may answer come from. */
+export const COMMON_SOURCES: Partial<Record<Problem["kind"], Source>> = {
+  method_not_allowed: "origin: rest_framework/views.py APIView.http_method_not_allowed",
+  storage_unavailable: "edge",
+  misconfigured: "edge",
+};
+
+/** A row's source: the route's override for its kind, the common one, else the route's. */
+export function sourceOf(route: RouteSpec, kind: Problem["kind"] | undefined): Source {
+  return (kind && (route.sources?.[kind] ?? COMMON_SOURCES[kind])) ?? route.source ?? "edge";
+}
 
 /** Problems any route may answer. */
 export const COMMON_PROBLEMS: readonly Problem[] = [

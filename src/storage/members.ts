@@ -8,6 +8,18 @@ export type Standing =
   | { kind: "inactive_member" }
   | { kind: "active_member" };
 
+/**
+ * What membership status reads for a bearer: the user by id first (simplejwt's
+ * authentication), then the organization named in the path and the membership in it
+ * (ps-web's view). `userName` is the account's, not the token's claim.
+ */
+export type BearerStanding =
+  | { kind: "no_user" }
+  | { kind: "user_inactive" }
+  | { kind: "no_organization" }
+  | { kind: "not_member"; userName: string }
+  | { kind: "member"; userName: string; active: boolean };
+
 export interface Credentials {
   userId: number;
   userName: string;
@@ -18,6 +30,8 @@ export interface Credentials {
 export interface Members {
   /** Standing of the user with this id (the token's user_id) in the named organization. */
   standing(userId: number, orgName: string): Promise<Standing>;
+  /** The bearer's account, the path's organization and the membership between them, in one read. */
+  bearerStanding(userId: number, orgName: string): Promise<BearerStanding>;
   /** The account a password login names, or undefined when there is none. */
   credentials(userName: string): Promise<Credentials | undefined>;
   /** Replace a user's password hash (the upgrade after a login with an old scheme). */

@@ -9,6 +9,25 @@
 import { errors, type JWTPayload, jwtVerify } from "jose";
 import { parseClaims, type TokenClaims, type TokenType } from "./claims";
 
+/**
+ * Why a token is refused, in simplejwt's words and order (`rest_framework_simplejwt/tokens.py`
+ * `Token.__init__`, `verify`, `verify_token_type`; `authentication.py` `get_user` for the user
+ * id): any failure of the decode (signature, alg, expiry, malformed) is the first.
+ */
+export type TokenRejection =
+  | "Token is invalid or expired"
+  | "Token has no 'exp' claim"
+  | "Token has no id"
+  | "Token has no type"
+  | "Token has wrong type"
+  | "Token is blacklisted"
+  /** No `user_id` claim: simplejwt's JWTAuthentication says so after the token's own checks. */
+  | "Token contained no recognizable user identification";
+
+export type TokenCheck = { ok: true; claims: TokenClaims; keyIndex: number } | { ok: false; reason: TokenRejection };
+
+const DECODE_FAILED: TokenCheck = { ok: false, reason: "Token is invalid or expired" };
+
 async function verifiedPayload(
   token: string,
   keys: readonly CryptoKey[],
@@ -20,7 +39,7 @@ async function verifiedPayload(
         algorithms: ["HS256"],
         currentDate: new Date(nowMs),
         clockTolerance: 0,
-        requiredClaims: ["exp", "iat", "jti"],
+        // exp is checked when present; its absence is simplejwt's own message (checkToken).
       });
       return { payload, keyIndex };
     } catch (error) {
@@ -35,6 +54,31 @@ async function verifiedPayload(
 }
 
 /**
+ * The token's claims and which of `keys` signed it when it is a valid `type` token now;
+ * else simplejwt's reason. Claims simplejwt does not check but the edge needs (iat, a
+ * non-empty string jti, an integer user_id, org_name, user_name), which neither issuer omits, are
+ * "Token is invalid or expired".
+ */
+export async function checkToken(
+  token: string,
+  type: TokenType,
+  keys: readonly CryptoKey[],
+  nowMs: number,
+): Promise<TokenCheck> {
+  const verified = await verifiedPayload(token, keys, nowMs);
+  if (verified === undefined) return DECODE_FAILED;
+  const payload = verified.payload as Record<string, unknown>;
+  if (!("exp" in payload)) return { ok: false, reason: "Token has no 'exp' claim" };
+  if (!("jti" in payload)) return { ok: false, reason: "Token has no id" };
+  if (!("token_type" in payload)) return { ok: false, reason: "Token has no type" };
+  if (payload.token_type !== type) return { ok: false, reason: "Token has wrong type" };
+  if (!("user_id" in payload)) return { ok: false, reason: "Token contained no recognizable user identification" };
+  // Outside any catch: a fault in parsing claims is a server error, not a client's bad token.
+  const claims = parseClaims(payload, type);
+  return claims === undefined ? DECODE_FAILED : { ok: true, claims, keyIndex: verified.keyIndex };
+}
+
+/**
  * The token's claims, and which of `keys` signed it, when it is a valid `type` token now;
  * else undefined.
  */
@@ -44,11 +88,8 @@ export async function verifyTokenKey(
   keys: readonly CryptoKey[],
   nowMs: number,
 ): Promise<{ claims: TokenClaims; keyIndex: number } | undefined> {
-  const verified = await verifiedPayload(token, keys, nowMs);
-  if (verified === undefined) return undefined;
-  // Outside any catch: a fault in parsing claims is a server error, not a client's bad token.
-  const claims = parseClaims(verified.payload as Record<string, unknown>, type);
-  return claims === undefined ? undefined : { claims, keyIndex: verified.keyIndex };
+  const checked = await checkToken(token, type, keys, nowMs);
+  return checked.ok ? { claims: checked.claims, keyIndex: checked.keyIndex } : undefined;
 }
 
 /** The token's claims when one of `keys` signed it and it is a valid `type` token now; else undefined. */

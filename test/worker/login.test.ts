@@ -71,11 +71,25 @@ describe("login", () => {
     const response = await login(worker, { username: s.userName, password, org_name: s.orgName });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual(BAD_CREDENTIALS);
+    // simplejwt's TokenViewBase keeps DRF's 401 by naming its scheme.
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
   });
 
-  it("unknown user: the same 401", async () => {
+  it("unknown user: the same 401, with the same WWW-Authenticate", async () => {
     const s = await seed();
     const response = await login(worker, { username: "nobody-at-all", password: PASSWORD, org_name: s.orgName });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(BAD_CREDENTIALS);
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
+  });
+
+  it("a username differing only in case: 401 (the origin's 500 after allauth's case-insensitive match)", async () => {
+    const s = await seed({ passwordHash: HASH_600K });
+    const response = await login(worker, {
+      username: s.userName.toUpperCase(),
+      password: PASSWORD,
+      org_name: s.orgName,
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual(BAD_CREDENTIALS);
   });

@@ -5,7 +5,7 @@ import { app, call } from "../support/harness";
 const CONTRACT: Record<string, Record<string, number[]>> = {
   "/api/org_token/": { post: [200, 400, 401, 403, 413, 415, 429, 503] },
   "/api/org_token/refresh/": { post: [200, 400, 403, 413, 415, 503] },
-  "/api/token/blacklist/": { post: [200, 400, 403, 503] },
+  "/api/token/blacklist/": { post: [200, 400, 401, 413, 415, 503] },
   "/api/membership_status/{org_name}/": { get: [200, 400, 403, 503] },
 };
 
@@ -34,6 +34,36 @@ describe("GET /api/schema/", () => {
     expect(refresh403.token_blacklisted.value).toEqual({ detail: "Token is blacklisted", code: "token_not_valid" });
     const login401 = doc.paths["/api/org_token/"].post.responses["401"].content["application/json"].examples;
     expect(login401.bad_credentials.value).toEqual({ detail: "No active account found with the given credentials" });
+  });
+
+  it("names each row's source (as docs/contract.md) and the headers a status carries", async () => {
+    const doc = await (await call(app(), "/api/schema/")).json<any>();
+    const refresh403 = doc.paths["/api/org_token/refresh/"].post.responses["403"].content["application/json"].examples;
+    expect(refresh403.token_blacklisted.summary).toBe("seed");
+    const logout401 = doc.paths["/api/token/blacklist/"].post.responses["401"];
+    expect(logout401.headers).toEqual({ "WWW-Authenticate": { schema: { type: "string" } } });
+    const logoutExamples = logout401.content["application/json"].examples;
+    expect(logoutExamples.token_view_rejected_2.value).toEqual({
+      detail: "Token is blacklisted",
+      code: "token_not_valid",
+    });
+    expect(logoutExamples.token_view_rejected.summary).toMatch(/^origin: rest_framework_simplejwt\/views\.py/);
+    const status = doc.paths["/api/membership_status/{org_name}/"].get.responses;
+    expect(status["400"].content["application/json"].examples.status_org_mismatch).toEqual({
+      summary: "origin: api/views.py get_token_org_active_membership",
+      value: {
+        status: "FAILED",
+        error_msg: "Token claim org:<token org_name> does not match organization given:<org_name> ",
+      },
+    });
+    expect(status["403"].content["application/json"].examples.user_not_found.summary).toBe(
+      "origin: rest_framework_simplejwt/authentication.py JWTAuthentication.get_user",
+    );
+    const health = doc.paths["/api/org_token/health/"].get.responses["503"].content["application/json"].examples;
+    expect(health.unhealthy.summary).toBe("edge");
+    expect(
+      doc.paths["/api/org_token/"].post.responses["429"].content["application/json"].examples.too_many_attempts.summary,
+    ).toBe("edge");
   });
 
   it("every documented path is served: each answers its documented method as documented, and 405 to the others", async () => {

@@ -95,9 +95,13 @@ describe("round trips per path", () => {
   it("an invalid token: no call at all", async () => {
     const { record, target } = recordedApp();
     const s = await seed();
-    for (const path of [REFRESH, LOGOUT]) {
+    // The seed's 403 at refresh; simplejwt's TokenBlacklistView's 401 at logout.
+    for (const [path, status] of [
+      [REFRESH, 403],
+      [LOGOUT, 401],
+    ] as const) {
       const forged = await mintToken(s, { secret: "the-attackers-secret-is-long-enough-too-00" });
-      expect((await postJson(target, path, { refresh: forged })).status).toBe(403);
+      expect((await postJson(target, path, { refresh: forged })).status).toBe(status);
     }
     expect(record.calls).toEqual([]);
   });

@@ -119,7 +119,12 @@ describe("a client's day through the host", () => {
 
     const refresh = await call(host, path, bearer(await mint(s, "refresh")));
     expect(refresh.status).toBe(403);
-    expect(await refresh.json()).toEqual({ detail: "Given token not valid for any token type" });
+    // simplejwt's authentication, as at membership status: InvalidToken with its messages.
+    expect(await refresh.json()).toEqual({
+      detail: "Given token not valid for any token type",
+      code: "token_not_valid",
+      messages: [{ token_class: "JWTAccessToken", token_type: "access", message: "Token has wrong type" }],
+    });
 
     const otherOrg = await call(host, `/api/other/SomeOtherOrg/report/`, bearer(access));
     expect(otherOrg.status).toBe(400);

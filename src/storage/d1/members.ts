@@ -5,7 +5,7 @@
  * batch that decides the token (./revocations.ts).
  */
 import { guard } from "../guard";
-import type { Credentials, Members, Standing } from "../members";
+import type { BearerStanding, Credentials, Members, Standing } from "../members";
 
 export interface StandingRow {
   user_id: number | null;
@@ -39,6 +39,29 @@ export function standingFromRow(row: StandingRow | null | undefined): Standing {
   return row.member_active === 1 ? { kind: "active_member" } : { kind: "inactive_member" };
 }
 
+interface BearerRow {
+  user_name: string | null;
+  user_active: number | null;
+  org_id: number | null;
+  member_active: number | null;
+}
+
+// One row always: the user and the organization are looked up independently of each other.
+const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_active, o.id AS org_id,
+    m.active AS member_active
+  FROM (SELECT ?1 AS user_id, ?2 AS org_name) AS p
+  LEFT JOIN users_user AS u ON u.id = p.user_id
+  LEFT JOIN users_orgaccount AS o ON o.name = p.org_name
+  LEFT JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = u.id`;
+
+export function bearerStandingFromRow(row: BearerRow | null): BearerStanding {
+  if (row === null || row.user_name === null) return { kind: "no_user" };
+  if (row.user_active !== 1) return { kind: "user_inactive" };
+  if (row.org_id === null) return { kind: "no_organization" };
+  if (row.member_active === null) return { kind: "not_member", userName: row.user_name };
+  return { kind: "member", userName: row.user_name, active: row.member_active === 1 };
+}
+
 export class D1Members implements Members {
   /**
    * `reader` gives the database to read from, a Sessions API session where replicas are
@@ -53,6 +76,12 @@ export class D1Members implements Members {
   standing(userId: number, orgName: string): Promise<Standing> {
     return guard("members.standing", async () =>
       standingFromRow(await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>()),
+    );
+  }
+
+  bearerStanding(userId: number, orgName: string): Promise<BearerStanding> {
+    return guard("members.bearerStanding", async () =>
+      bearerStandingFromRow(await this.reader().prepare(BEARER_STANDING).bind(userId, orgName).first<BearerRow>()),
     );
   }
 
