@@ -85,6 +85,8 @@ export interface OrgTokenApi<E extends object> {
 export interface Internals<E extends object> {
   clock?: Clock;
   stores?: (env: E, bindings: StorageBindings, background: Background) => Stores;
+  /** Outbound fetch for GitHub: a test's stand-in that answers as GitHub would. */
+  outbound?: typeof fetch;
 }
 
 export interface Prepared {
@@ -137,6 +139,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   const names = options.names ?? {};
   const clock = internals.clock ?? systemClock;
   const stores = internals.stores ?? ((_env, bindings) => storesOver(bindings));
+  // Through a closure: workerd's fetch must not be called as another object's method.
+  const outbound: typeof fetch = internals.outbound ?? ((input, init) => fetch(input, init));
 
   /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
   function boundD1(db: unknown): D1Database {
@@ -210,6 +214,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const prepared = await prepare(c.env as E);
     c.set("config", prepared.config);
     c.set("clock", clock);
+    c.set("outbound", outbound);
     const background = backgroundOf(c);
     c.set("background", background);
     c.set("stores", stores(c.env as E, prepared.storage, background));
@@ -270,11 +275,12 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
 export interface AppOptions {
   clock?: Clock;
   stores?: StoresFactory;
+  outbound?: typeof fetch;
 }
 
 /** This repository's Worker as a Hono app, for its tests and benchmarks: today's env names. */
-export function createApp({ clock, stores }: AppOptions = {}) {
-  const internals: Internals<Env> = { clock };
+export function createApp({ clock, stores, outbound }: AppOptions = {}) {
+  const internals: Internals<Env> = { clock, outbound };
   if (stores) internals.stores = (env, _bindings, background) => stores(env, background);
   return buildApi(workerApiOptions, internals).app;
 }

@@ -22,6 +22,10 @@ export interface Env {
   LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
+  /** GitHub's REST API for the GitHub login; default https://api.github.com. */
+  GITHUB_API_URL?: string;
+  /** Seconds the GitHub login waits for GitHub; default 5. */
+  GITHUB_TIMEOUT?: string;
   /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
   ORIGIN_URL?: string;
 }
@@ -37,6 +41,8 @@ export const SETTING_VARS = {
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
+  githubApiUrl: "GITHUB_API_URL",
+  githubTimeout: "GITHUB_TIMEOUT",
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {

@@ -42,7 +42,13 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
-  | { kind: "internal" };
+  | { kind: "internal" }
+  /** The GitHub login: GitHub refused the token, or its login has no github social account. */
+  | { kind: "no_social_account" }
+  /** The GitHub login's refusals, as ps-web's view wraps them: 403 status/error_msg around the detail. */
+  | { kind: "permission_denied"; denied: Problem }
+  /** The GitHub login: GitHub rate limited, down, slow or answering something else than a user. */
+  | { kind: "github_unavailable"; retryAfter: number };
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
@@ -70,6 +76,11 @@ interface Rendered {
 }
 
 const TOKEN_NOT_VALID = "Given token not valid for any token type";
+
+/** ps-web's OrgTokenObtainPairGitHubView: `except PermissionDenied` answers this shape. */
+function permissionDenied(detail: string): Rendered {
+  return { status: 403, body: { status: "FAILED", error_msg: `Permission Denied: ${detail}` } };
+}
 
 export function render(problem: Problem): Rendered {
   switch (problem.kind) {
@@ -152,5 +163,18 @@ export function render(problem: Problem): Rendered {
       return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
+    case "no_social_account":
+      return permissionDenied("No Social account found that matches login field of given token");
+    case "permission_denied": {
+      const { body } = render(problem.denied);
+      const detail = (body as { detail?: unknown }).detail;
+      return permissionDenied(typeof detail === "string" ? detail : problem.denied.kind);
+    }
+    case "github_unavailable":
+      return {
+        status: 503,
+        body: { detail: "GitHub could not tell who the token belongs to; nothing was issued. Try again later." },
+        headers: { "Retry-After": String(problem.retryAfter) },
+      };
   }
 }

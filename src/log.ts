@@ -38,7 +38,9 @@ export type Outcome =
   | "forwarded"
   | "origin_unreachable"
   | "error"
-  | "ok";
+  | "ok"
+  | "github_refused"
+  | "github_unavailable";
 
 export interface RequestNote {
   userId?: number;
@@ -114,6 +116,12 @@ function problemOutcome(problem: Problem): Outcome {
       return "origin_unreachable";
     case "internal":
       return "error";
+    case "no_social_account":
+      return "github_refused";
+    case "github_unavailable":
+      return "github_unavailable";
+    case "permission_denied":
+      return problemOutcome(problem.denied);
     case "unsupported_media_type":
     case "payload_too_large":
     case "json_parse_error":
