@@ -52,7 +52,9 @@ function responses(route: RouteSpec) {
   const problems: Problem[] = [...route.problems, ...COMMON_PROBLEMS];
   for (const problem of problems) {
     const { status, body } = render(problem);
-    add(status, problem.kind.replaceAll("_", " "), "Error", problem.kind, body);
+    // A wrapped refusal is named by what it wraps: one example each.
+    const name = problem.kind === "permission_denied" ? `permission_denied:${problem.denied.kind}` : problem.kind;
+    add(status, name.replaceAll("_", " "), "Error", name, body);
   }
   return Object.fromEntries(
     [...byStatus]

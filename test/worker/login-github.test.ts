@@ -3,8 +3,9 @@
  * REST API that the test answers (the app's outbound fetch), over real D1 and KV.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
-import { USER_AGENT } from "../../src/github/user";
+import { USER_AGENT, waitOf } from "../../src/github/user";
 import {
   type App,
   app,
@@ -141,6 +142,18 @@ describe("GitHub login: the pair", () => {
       { GITHUB_API_URL: GITHUB },
     );
     expect(response.status).toBe(200);
+  });
+
+  it("the path is the API's own: with ORIGIN_URL set it is answered here, not forwarded", async () => {
+    const github = fakeGitHub();
+    const s = await githubMember();
+    const response = await loginGitHub(
+      app({ outbound: github.outbound }),
+      { access_token: github.user(s.login), org_name: s.orgName },
+      { ORIGIN_URL: "https://origin.invalid" },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Via")).toBeNull();
   });
 
   it("GITHUB_API_URL defaults to api.github.com", async () => {
@@ -426,5 +439,37 @@ describe("GitHub login: throttling and secrecy", () => {
     for (const token of tokens) await loginGitHub(worker, { access_token: token, org_name: s.orgName });
     expect(lines.length).toBeGreaterThan(0);
     for (const token of tokens) expect(lines.join("\n")).not.toContain(token);
+  });
+});
+
+describe("GitHub settings and waits", () => {
+  const secret = "github-settings-secret-that-is-long-enough-0123";
+  const load = (settings: Record<string, string>) => loadConfig({ secret, settings });
+
+  it("GITHUB_API_URL: a GitHub Enterprise base keeps its path, loses its trailing slash; a query or credentials are refused", async () => {
+    expect((await load({ githubApiUrl: "https://ghe.example.org/api/v3/" })).githubApiUrl).toBe(
+      "https://ghe.example.org/api/v3",
+    );
+    await expect(load({ githubApiUrl: "https://api.github.com/?x=1" })).rejects.toBeInstanceOf(ConfigError);
+    await expect(load({ githubApiUrl: "https://u:p@api.github.com" })).rejects.toBeInstanceOf(ConfigError);
+    await expect(load({ githubApiUrl: "not a url" })).rejects.toThrow(/githubApiUrl is not a URL/);
+  });
+
+  it("GITHUB_TIMEOUT: seconds from 0.001 to 60, default 5", async () => {
+    expect((await load({})).githubTimeout).toBe(5);
+    expect((await load({ githubTimeout: "0.5" })).githubTimeout).toBe(0.5);
+    await expect(load({ githubTimeout: "0" })).rejects.toBeInstanceOf(ConfigError);
+    await expect(load({ githubTimeout: "61" })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it("Retry-After as seconds or an HTTP date, else x-ratelimit-reset, within 1 s and an hour", () => {
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    expect(waitOf("17", null, now)).toBe(17);
+    expect(waitOf(new Date(now + 90_000).toUTCString(), null, now)).toBe(90);
+    expect(waitOf(null, String(now / 1000 + 45), now)).toBe(45);
+    expect(waitOf(null, String(now / 1000 - 45), now)).toBe(1); // a reset already past
+    expect(waitOf("0", null, now)).toBe(1);
+    expect(waitOf(null, null, now)).toBe(30);
+    expect(waitOf("soon", "later", now)).toBe(30);
   });
 });
