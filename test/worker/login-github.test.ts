@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { USER_AGENT, waitOf } from "../../src/github/user";
+import { faultyStores } from "../support/faults";
 import {
   type App,
   app,
@@ -439,6 +440,21 @@ describe("GitHub login: throttling and secrecy", () => {
     for (const token of tokens) await loginGitHub(worker, { access_token: token, org_name: s.orgName });
     expect(lines.length).toBeGreaterThan(0);
     for (const token of tokens) expect(lines.join("\n")).not.toContain(token);
+  });
+});
+
+describe("GitHub login: storage", () => {
+  it("D1 failing on the social account's read: the contract's 503, nothing issued", async () => {
+    const github = fakeGitHub();
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const s = await githubMember();
+    const response = await loginGitHub(app({ outbound: github.outbound, stores: faultyStores("replica.read") }), {
+      access_token: github.user(s.login),
+      org_name: s.orgName,
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toBe("1");
+    expect(await response.json()).not.toHaveProperty("refresh");
   });
 });
 
