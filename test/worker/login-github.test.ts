@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config";
-import type { Env } from "../../src/env";
 import { USER_AGENT, waitOf } from "../../src/github/user";
 import { faultyStores } from "../support/faults";
 import {
@@ -21,6 +20,8 @@ import {
 } from "../support/harness";
 
 const PATH = "/api/org_token_github/";
+/** The Worker's env vars a test sets (the harness's type, wherever the Worker's Env lives). */
+type Vars = NonNullable<Parameters<typeof postJson>[3]>;
 const GITHUB = "https://github.test/api/v3";
 const NO_ACCOUNT = {
   status: "FAILED",
@@ -81,7 +82,7 @@ async function githubMember(options: Parameters<typeof seed>[0] = {}): Promise<S
 function loginGitHub(
   target: App,
   body: Record<string, unknown>,
-  envOverrides: Partial<Env> = {},
+  envOverrides: Vars = {},
   address = unique("198.51.100."),
 ) {
   return postJson(target, PATH, body, { GITHUB_API_URL: GITHUB, ...envOverrides }, { "CF-Connecting-IP": address });
@@ -298,7 +299,7 @@ describe("GitHub login: GitHub unavailable is a 503 with Retry-After, nothing is
   const worker = app({ clock, outbound: github.outbound });
   const nowSeconds = () => Math.floor(clock() / 1000);
 
-  async function expect503(behaviour: Behaviour, retryAfter: string, envOverrides: Partial<Env> = {}) {
+  async function expect503(behaviour: Behaviour, retryAfter: string, envOverrides: Vars = {}) {
     const s = await githubMember();
     const response = await loginGitHub(
       worker,
