@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config";
 import { USER_AGENT, waitOf } from "../../src/github/user";
+import { storesOver } from "../../src/storage";
 import { faultyStores } from "../support/faults";
 import {
   type App,
@@ -18,6 +19,7 @@ import {
   seed,
   unique,
 } from "../support/harness";
+import { recorder } from "../support/recording";
 
 const PATH = "/api/org_token_github/";
 /** The Worker's env vars a test sets (the harness's type, wherever the Worker's Env lives). */
@@ -456,6 +458,32 @@ describe("GitHub login: storage", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("1");
     expect(await response.json()).not.toHaveProperty("refresh");
+  });
+});
+
+describe("GitHub login: round trips", () => {
+  it("the address counted before GitHub, the login after, the account and the standing read, settled after", async () => {
+    const github = fakeGitHub();
+    const record = recorder();
+    const asked: number[] = [];
+    const outbound: typeof fetch = (input, init) => {
+      asked.push(record.calls.length); // how many storage calls came before GitHub was asked
+      return github.outbound(input, init);
+    };
+    const target = app({
+      outbound,
+      stores: (bindings) => {
+        const recorded = record.env(bindings);
+        return storesOver({ db: recorded.DB, kv: recorded.BLACKLIST });
+      },
+    });
+    const s = await githubMember();
+    const response = await loginGitHub(target, { access_token: github.user(s.login), org_name: s.orgName });
+    expect(response.status).toBe(200);
+    // take (address), GitHub, take (login and pair), the social account, then the standing beside the settlement.
+    expect(asked).toEqual([1]);
+    expect(record.names()).toEqual(["d1.batch", "d1.batch", "session.first", "d1.batch", "session.first"]);
+    expect(record.calls.filter((c) => c.name === "d1.batch").map((c) => c.statements)).toEqual([1, 2, 3]);
   });
 });
 
