@@ -341,3 +341,20 @@ export function loadOriginUrl(value: string | undefined, name = "ORIGIN_URL"): U
   }
   return url;
 }
+
+/** ORIGIN_TIMEOUT's default, seconds: the origin must start answering within it (gunicorn's own default worker timeout). */
+export const DEFAULT_ORIGIN_TIMEOUT = 30;
+
+/**
+ * ORIGIN_TIMEOUT: seconds (fractions allowed) the origin has to start answering a forwarded
+ * request, else a 504. Unset or blank: 30. At most 300: a hung origin must not hold requests.
+ */
+export function loadOriginTimeout(value: string | number | undefined, name = "ORIGIN_TIMEOUT"): number {
+  const raw = typeof value === "number" ? String(value) : (value?.trim() ?? "");
+  if (raw === "") return DEFAULT_ORIGIN_TIMEOUT * 1000;
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(seconds > 0) || seconds > 300) {
+    throw new ConfigError(`${name} must be a number of seconds above 0 and at most 300`);
+  }
+  return Math.ceil(seconds * 1000);
+}

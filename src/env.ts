@@ -28,6 +28,8 @@ export interface Env {
   GITHUB_TIMEOUT?: string;
   /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
   ORIGIN_URL?: string;
+  /** Seconds the origin has to start answering a forwarded request (default 30), else a 504. */
+  ORIGIN_TIMEOUT?: string;
 }
 
 /** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
@@ -59,12 +61,14 @@ export const workerApiOptions: OrgTokenApiOptions<Env> = {
   },
   basePath: "/",
   originUrl: (env) => env.ORIGIN_URL,
+  originTimeout: (env) => env.ORIGIN_TIMEOUT,
   names: {
     db: "DB",
     kv: "BLACKLIST",
     secret: "JWT_SECRET_KEY",
     previousSecrets: "JWT_PREVIOUS_SECRET_KEYS",
     originUrl: "ORIGIN_URL",
+    originTimeout: "ORIGIN_TIMEOUT",
     ...SETTING_VARS,
   },
 };

@@ -42,6 +42,10 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
+  /** Forwarding: the origin did not start answering within ORIGIN_TIMEOUT. */
+  | { kind: "origin_timeout" }
+  /** Forwarding: an Upgrade (WebSocket) request, which the edge does not carry. */
+  | { kind: "upgrade_refused" }
   | { kind: "internal" }
   /** The GitHub login: GitHub refused the token, or its login has no github social account. */
   | { kind: "no_social_account" }
@@ -161,6 +165,10 @@ export function render(problem: Problem): Rendered {
       return { status: 502, body: { detail: "The origin server could not be reached." } };
     case "forwarding_loop":
       return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
+    case "origin_timeout":
+      return { status: 504, body: { detail: "The origin server did not answer in time." } };
+    case "upgrade_refused":
+      return { status: 400, body: { detail: "Protocol upgrades (WebSocket) are not forwarded." } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
     case "no_social_account":

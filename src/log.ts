@@ -113,6 +113,7 @@ function problemOutcome(problem: Problem): Outcome {
       return "unhealthy";
     case "origin_unreachable":
     case "forwarding_loop":
+    case "origin_timeout":
       return "origin_unreachable";
     case "internal":
       return "error";
@@ -130,6 +131,7 @@ function problemOutcome(problem: Problem): Outcome {
     case "not_an_object":
     case "field_errors":
     case "body_unreadable":
+    case "upgrade_refused":
       return "bad_request";
   }
 }
