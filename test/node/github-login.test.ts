@@ -1,11 +1,11 @@
 /**
  * The GitHub login end to end: `wrangler dev` with GITHUB_API_URL pointing at a loopback
  * stand-in for GitHub (a node:http server answering GET /user), over a local D1 filled by
- * `admin import-django` from a dumpdata file. The social account rows are seeded with SQL:
- * import-django carries users, organizations and memberships (its import of
- * socialaccount.SocialAccount is i15's). A GitHub user logs in, refreshes, logs out, and is
- * refused afterwards; a token GitHub no longer knows is refused at login. The admin CLI
- * creates the database (its migrations) as an operator's first import does.
+ * `admin import-django` from a dumpdata file holding the user, the organization, the
+ * membership and the allauth social accounts (a GitHub one, and another provider's, skipped).
+ * A GitHub user logs in, refreshes, logs out, and is refused afterwards; a token GitHub no
+ * longer knows is refused at login. The admin CLI creates the database (its migrations) as
+ * an operator's first import does.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnAdmin } from "./support/admin";
-import { type LocalWorker, sqlString, startWorker, wrangler } from "./support/local-worker";
+import { type LocalWorker, startWorker } from "./support/local-worker";
 
 const ORG = "GitHubOrg";
 const ORG_UUID = "0b8f5a9e-3c1d-4e2f-9a7b-6c5d4e3f2a1b";
@@ -78,26 +78,33 @@ describe("GitHub login under wrangler dev", { timeout: 180_000 }, () => {
           pk: "5e0c3a7d-1b2f-4c6e-8d9a-0f1e2d3c4b5a",
           fields: { user: 31, org: ORG_UUID, active: true },
         },
+        {
+          model: "socialaccount.socialaccount",
+          pk: 7,
+          fields: {
+            user: 31,
+            provider: "github",
+            uid: "4242",
+            last_login: "2026-11-01T10:00:00Z",
+            date_joined: "2026-01-01T10:00:00Z",
+            extra_data: { login: LOGIN, id: 4242, access_token: "gho_stored_by_allauth" },
+          },
+        },
+        {
+          model: "socialaccount.socialaccount",
+          pk: 8,
+          fields: { user: 31, provider: "google", uid: "g-1", extra_data: {} },
+        },
       ]),
     );
     const imported = await spawnAdmin(["--persist-to", persistTo, "import-django", dump, "--json"]);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ users: { created: 1 }, memberships: { created: 1 } });
-    await wrangler(
-      [
-        "d1",
-        "execute",
-        "DB",
-        "--local",
-        "--persist-to",
-        persistTo,
-        "--yes",
-        "--command",
-        `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) VALUES (7, 31, 'github', '4242', ${sqlString(LOGIN)})`,
-      ],
-      stateDir,
-    );
-
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      users: { created: 1 },
+      memberships: { created: 1 },
+      socialAccounts: { created: 1 },
+      skipped: [{ model: "socialaccount.socialaccount", pk: "8", reason: 'provider "google" is not served here' }],
+    });
     github = await fakeGitHub(known);
     worker = await startWorker({
       persistTo,

@@ -151,7 +151,13 @@ describe("spellings of the API's paths", () => {
 
   it("the owned prefixes come from the route table, so a route added there is owned too", () => {
     expect(ownedPrefixes(API_PATHS).sort()).toEqual(
-      ["/api/membership_status", "/api/org_token", "/api/schema", "/api/token/blacklist"].sort(),
+      [
+        "/api/membership_status",
+        "/api/org_token",
+        "/api/org_token_github",
+        "/api/schema",
+        "/api/token/blacklist",
+      ].sort(),
     );
     const grown = pathOwner([...API_PATHS, "/api/org_token_github/"]);
     expect(grown("/api/org_token_github/")).toEqual({ route: "/api/org_token_github/" });
