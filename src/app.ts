@@ -6,14 +6,22 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { type Clock, systemClock } from "./clock";
-import { type Config, ConfigError, loadConfig, loadOriginUrl, type SettingNames, type Settings } from "./config";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  loadOriginTimeout,
+  loadOriginUrl,
+  type SettingNames,
+  type Settings,
+} from "./config";
 import { fail, ProblemError } from "./errors";
 import { cors } from "./http/cors";
-import { forwardUnowned } from "./http/forward";
+import { forwardUnowned, type OriginTarget } from "./http/forward";
 import { problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
-import { routeMatcher } from "./http/route-match";
+import { pathOwner, REFUSED_ROUTE } from "./http/route-match";
 import { log } from "./log";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
@@ -35,7 +43,7 @@ export interface OrgTokenBindings {
 }
 
 /** How log lines and 500s name the bindings and settings: the host's own names, ideally. */
-export type OrgTokenNames = SettingNames & { db?: string; kv?: string; originUrl?: string };
+export type OrgTokenNames = SettingNames & { db?: string; kv?: string; originUrl?: string; originTimeout?: string };
 
 /**
  * `bindings` and `settings` are read once per env object, and what they give is validated
@@ -54,6 +62,8 @@ export interface OrgTokenApiOptions<E> {
    * Only the standalone `fetch` forwards; `middleware` leaves other paths to the host.
    */
   originUrl?: (env: E) => string | undefined;
+  /** Seconds the origin has to start answering a forwarded request (default 30, at most 300), else a 504. */
+  originTimeout?: (env: E) => string | number | undefined;
   names?: OrgTokenNames;
 }
 
@@ -85,6 +95,8 @@ export interface OrgTokenApi<E extends object> {
 export interface Internals<E extends object> {
   clock?: Clock;
   stores?: (env: E, bindings: StorageBindings, background: Background) => Stores;
+  /** Outbound fetch for GitHub: a test's stand-in that answers as GitHub would. */
+  outbound?: typeof fetch;
 }
 
 export interface Prepared {
@@ -137,6 +149,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   const names = options.names ?? {};
   const clock = internals.clock ?? systemClock;
   const stores = internals.stores ?? ((_env, bindings) => storesOver(bindings));
+  // Through a closure: workerd's fetch must not be called as another object's method.
+  const outbound: typeof fetch = internals.outbound ?? ((input, init) => fetch(input, init));
 
   /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
   function boundD1(db: unknown): D1Database {
@@ -175,17 +189,21 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     }
   }
 
-  const originByEnv = new WeakMap<object, URL | undefined>();
+  const originByEnv = new WeakMap<object, OriginTarget | undefined>();
 
   /**
    * Where paths the API does not own go: the origin, for a standalone Worker that sets one.
    * Apart from `prepare`, so that a broken token setting does not take the origin's paths down.
    */
-  function originOf(env: E): URL | undefined {
+  function originOf(env: E): OriginTarget | undefined {
     const keyed = typeof env === "object" && env !== null;
     if (keyed && originByEnv.has(env)) return originByEnv.get(env);
     try {
-      const origin = loadOriginUrl(options.originUrl?.(env), names.originUrl);
+      const url = loadOriginUrl(options.originUrl?.(env), names.originUrl);
+      const origin =
+        url === undefined
+          ? undefined
+          : { url, timeoutMs: loadOriginTimeout(options.originTimeout?.(env), names.originTimeout) };
       if (keyed) originByEnv.set(env, origin);
       return origin;
     } catch (error) {
@@ -193,7 +211,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     }
   }
 
-  const routeOf = routeMatcher([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
+  const ownerOf = pathOwner([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
 
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
@@ -201,15 +219,23 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   // One log line per request; then paths the API does not own go to ORIGIN_URL, before
   // configuration and CORS touch them.
   app.use(async (c, next) => {
-    c.set("route", routeOf(new URL(c.req.url).pathname)); // once: the log line and forwarding ask
+    const owner = ownerOf(new URL(c.req.url).pathname); // once: the log line and forwarding ask
+    c.set("route", owner === undefined ? undefined : "route" in owner ? owner.route : REFUSED_ROUTE);
     await next();
   });
   app.use(requestLog());
+  // Another spelling of the API's paths (or an encoded separator under its prefixes) is
+  // neither served nor forwarded: the origin could decode it onto its own token views.
+  app.use(async (c, next) => {
+    if (c.get("route") === REFUSED_ROUTE) throw fail({ kind: "not_found" });
+    await next();
+  });
   app.use(forwardUnowned(originOf));
   app.use(async (c, next) => {
     const prepared = await prepare(c.env as E);
     c.set("config", prepared.config);
     c.set("clock", clock);
+    c.set("outbound", outbound);
     const background = backgroundOf(c);
     c.set("background", background);
     c.set("stores", stores(c.env as E, prepared.storage, background));
@@ -244,7 +270,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return problemResponse(c, { kind: "internal" });
   });
 
-  const handles = (request: Request) => routeOf(new URL(request.url).pathname) !== undefined;
+  // Refused spellings too: a mounted host must not be handed an encoded spelling of an API path.
+  const handles = (request: Request) => ownerOf(new URL(request.url).pathname) !== undefined;
 
   const api: OrgTokenApi<E> = {
     basePath: base,

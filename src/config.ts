@@ -36,6 +36,10 @@ export interface Settings {
   loginUserFailureLimit?: SettingValue;
   /** Failed logins allowed per 15 minutes per client address before 429; default 50. */
   loginAddressFailureLimit?: SettingValue;
+  /** Where GitHub's REST API is, for the GitHub login: default https://api.github.com (GHES: https://host/api/v3). */
+  githubApiUrl?: string | undefined;
+  /** Seconds the GitHub login waits for GitHub's answer; default 5. */
+  githubTimeout?: SettingValue;
 }
 
 /** How error messages name the secret and each setting (a host's own env var names, for example). */
@@ -85,6 +89,10 @@ export interface Config {
   loginPairFailureLimit: number;
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
+  /** GitHub's REST API base, without a trailing slash (src/github/user.ts asks `${githubApiUrl}/user`). */
+  githubApiUrl: string;
+  /** Seconds before GitHub's answer is given up on (503). */
+  githubTimeout: number;
 }
 
 export const REQUEST_LOG_MODES = ["all", "errors", "off"] as const;
@@ -99,6 +107,7 @@ const SECONDS_DEFAULTS = {
   refreshTokenLifetime: 2592000,
   refreshReuseInterval: 0,
   refreshRaceWindow: 10,
+  githubTimeout: 5,
 } as const;
 
 const YEAR = 365 * 24 * 3600;
@@ -112,6 +121,7 @@ const SECONDS_RANGE = {
   refreshTokenLifetime: [1, 10 * YEAR],
   refreshReuseInterval: [0, 24 * 3600],
   refreshRaceWindow: [0, 24 * 3600],
+  githubTimeout: [0.001, 60],
 } as const satisfies Record<keyof typeof SECONDS_DEFAULTS, readonly [number, number]>;
 
 /** Failed logins per window: at least one, and no more than any client could try. */
@@ -167,6 +177,30 @@ class SettingsReader {
       throw new ConfigError(`${this.name("requestLog")} must be one of ${REQUEST_LOG_MODES.join(", ")}`);
     }
     return value as RequestLogMode;
+  }
+
+  /** An http(s) URL without query or fragment; a trailing slash dropped. */
+  githubApiUrl(): string {
+    const raw = (this.settings.githubApiUrl ?? "").trim();
+    if (raw === "") return "https://api.github.com";
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${this.name("githubApiUrl")} is not a URL`);
+    }
+    if (
+      (url.protocol !== "https:" && url.protocol !== "http:") ||
+      url.search !== "" ||
+      url.hash !== "" ||
+      url.username !== "" ||
+      url.password !== ""
+    ) {
+      throw new ConfigError(
+        `${this.name("githubApiUrl")} must be an http(s) URL without credentials, query or fragment`,
+      );
+    }
+    return url.href.replace(/\/+$/, "");
   }
 
   origins(): Set<string> {
@@ -244,6 +278,8 @@ async function buildConfig({
   const loginPairFailureLimit = read.count("loginPairFailureLimit");
   const loginUserFailureLimit = read.count("loginUserFailureLimit");
   const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
+  const githubApiUrl = read.githubApiUrl();
+  const githubTimeout = read.seconds("githubTimeout");
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
   const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
@@ -265,6 +301,8 @@ async function buildConfig({
     loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,
+    githubApiUrl,
+    githubTimeout,
   };
 }
 
@@ -302,4 +340,21 @@ export function loadOriginUrl(value: string | undefined, name = "ORIGIN_URL"): U
     throw new ConfigError(`${name} must be a bare http(s) origin, scheme://host[:port]`);
   }
   return url;
+}
+
+/** ORIGIN_TIMEOUT's default, seconds: the origin must start answering within it (gunicorn's own default worker timeout). */
+export const DEFAULT_ORIGIN_TIMEOUT = 30;
+
+/**
+ * ORIGIN_TIMEOUT: seconds (fractions allowed) the origin has to start answering a forwarded
+ * request, else a 504. Unset or blank: 30. At most 300: a hung origin must not hold requests.
+ */
+export function loadOriginTimeout(value: string | number | undefined, name = "ORIGIN_TIMEOUT"): number {
+  const raw = typeof value === "number" ? String(value) : (value?.trim() ?? "");
+  if (raw === "") return DEFAULT_ORIGIN_TIMEOUT * 1000;
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(seconds > 0) || seconds > 300) {
+    throw new ConfigError(`${name} must be a number of seconds above 0 and at most 300`);
+  }
+  return Math.ceil(seconds * 1000);
 }

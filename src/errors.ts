@@ -61,7 +61,17 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
-  | { kind: "internal" };
+  /** Forwarding: the origin did not start answering within ORIGIN_TIMEOUT. */
+  | { kind: "origin_timeout" }
+  /** Forwarding: an Upgrade (WebSocket) request, which the edge does not carry. */
+  | { kind: "upgrade_refused" }
+  | { kind: "internal" }
+  /** The GitHub login: GitHub refused the token, or its login has no github social account. */
+  | { kind: "no_social_account" }
+  /** The GitHub login's refusals, as ps-web's view wraps them: 403 status/error_msg around the detail. */
+  | { kind: "permission_denied"; denied: Problem }
+  /** The GitHub login: GitHub rate limited, down, slow or answering something else than a user. */
+  | { kind: "github_unavailable"; retryAfter: number };
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
@@ -96,6 +106,11 @@ const ACCESS_TOKEN_CLASS = { token_class: "JWTAccessToken", token_type: "access"
 
 function failed(status: number, errorMsg: string): Rendered {
   return { status, body: { status: "FAILED", error_msg: errorMsg } };
+}
+
+/** ps-web's OrgTokenObtainPairGitHubView: `except PermissionDenied` answers this shape. */
+function permissionDenied(detail: string): Rendered {
+  return { status: 403, body: { status: "FAILED", error_msg: `Permission Denied: ${detail}` } };
 }
 
 export function render(problem: Problem): Rendered {
@@ -210,7 +225,24 @@ export function render(problem: Problem): Rendered {
       return { status: 502, body: { detail: "The origin server could not be reached." } };
     case "forwarding_loop":
       return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
+    case "origin_timeout":
+      return { status: 504, body: { detail: "The origin server did not answer in time." } };
+    case "upgrade_refused":
+      return { status: 400, body: { detail: "Protocol upgrades (WebSocket) are not forwarded." } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
+    case "no_social_account":
+      return permissionDenied("No Social account found that matches login field of given token");
+    case "permission_denied": {
+      const { body } = render(problem.denied);
+      const detail = (body as { detail?: unknown }).detail;
+      return permissionDenied(typeof detail === "string" ? detail : problem.denied.kind);
+    }
+    case "github_unavailable":
+      return {
+        status: 503,
+        body: { detail: "GitHub could not tell who the token belongs to; nothing was issued. Try again later." },
+        headers: { "Retry-After": String(problem.retryAfter) },
+      };
   }
 }

@@ -33,7 +33,9 @@ export type Outcome =
   | "forwarded"
   | "origin_unreachable"
   | "error"
-  | "ok";
+  | "ok"
+  | "github_refused"
+  | "github_unavailable";
 
 export interface RequestNote {
   userId?: number;

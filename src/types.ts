@@ -17,5 +17,7 @@ export interface AppEnv {
     background: Background;
     requestNote: RequestNote;
     route: string | undefined;
+    /** Outbound fetch (GitHub, for the GitHub login): the runtime's, or a test's stand-in. */
+    outbound: typeof fetch;
   };
 }

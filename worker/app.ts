@@ -13,13 +13,15 @@ export interface AppOptions {
   clock?: Clock;
   /** The stores of a request, from the Worker's env: in memory, recorded, faulty... */
   stores?: StoresFactory;
+  /** The fetch that reaches GitHub: a stand-in in tests. */
+  outbound?: typeof fetch;
 }
 
 /** The stores over this Worker's own binding names. */
 export const d1Stores: StoresFactory = (env) => storesOver({ db: env.DB, kv: env.BLACKLIST });
 
-export function createApp({ clock, stores }: AppOptions = {}) {
-  const internals: Internals<Env> = { clock };
+export function createApp({ clock, stores, outbound }: AppOptions = {}) {
+  const internals: Internals<Env> = { clock, outbound };
   if (stores) internals.stores = (env, _bindings, background) => stores(env, background);
   return buildApi(workerApiOptions, internals).app;
 }

@@ -22,8 +22,14 @@ export interface Env {
   LOGIN_PAIR_FAILURE_LIMIT?: string;
   LOGIN_USER_FAILURE_LIMIT?: string;
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
+  /** GitHub's REST API for the GitHub login; default https://api.github.com. */
+  GITHUB_API_URL?: string;
+  /** Seconds the GitHub login waits for GitHub; default 5. */
+  GITHUB_TIMEOUT?: string;
   /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
   ORIGIN_URL?: string;
+  /** Seconds the origin has to start answering a forwarded request (default 30), else a 504. */
+  ORIGIN_TIMEOUT?: string;
 }
 
 /** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
@@ -37,6 +43,8 @@ export const SETTING_VARS = {
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
+  githubApiUrl: "GITHUB_API_URL",
+  githubTimeout: "GITHUB_TIMEOUT",
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {
@@ -53,12 +61,14 @@ export const workerApiOptions: OrgTokenApiOptions<Env> = {
   },
   basePath: "/",
   originUrl: (env) => env.ORIGIN_URL,
+  originTimeout: (env) => env.ORIGIN_TIMEOUT,
   names: {
     db: "DB",
     kv: "BLACKLIST",
     secret: "JWT_SECRET_KEY",
     previousSecrets: "JWT_PREVIOUS_SECRET_KEYS",
     originUrl: "ORIGIN_URL",
+    originTimeout: "ORIGIN_TIMEOUT",
     ...SETTING_VARS,
   },
 };

@@ -1,9 +1,13 @@
 /**
- * The JSON of `manage.py dumpdata users.User users.OrgAccount users.Membership`, read and
- * checked whole before anything is written: every record's model, key and fields, every
- * reference between them, and no two records claiming one user id, username, organization
- * or membership. An error names the record: its index in the file, model and pk.
+ * The JSON of `manage.py dumpdata users.User users.OrgAccount users.Membership
+ * socialaccount.SocialAccount`, read and checked whole before anything is written: every
+ * record's model, key and fields, every reference between them, and no two records claiming
+ * one user id, username, organization, membership or social account. Text is checked as
+ * SQLite will store it: well-formed Unicode only (a lone surrogate is stored as U+FFFD, so two
+ * distinct names could become one), no NUL. Password hashes above the iteration ceiling are
+ * refused. An error names the record: its index in the file, model and pk.
  */
+import { ALGORITHM, MAX_ITERATIONS } from "../../src/passwords/django-format";
 import { orgNameProblem } from "./context";
 
 export interface DumpUser {
@@ -29,6 +33,16 @@ export interface DumpMembership {
   active: boolean;
 }
 
+/** An allauth SocialAccount of a provider the edge serves (GitHub); `login` is extra_data's. */
+export interface DumpSocialAccount {
+  index: number;
+  id: number;
+  userId: number;
+  provider: string;
+  uid: string;
+  login: string | null;
+}
+
 export interface Skipped {
   index: number;
   model: string;
@@ -40,6 +54,7 @@ export interface Dump {
   users: DumpUser[];
   orgs: DumpOrg[];
   memberships: DumpMembership[];
+  socialAccounts: DumpSocialAccount[];
   skipped: Skipped[];
 }
 
@@ -47,7 +62,9 @@ export class DumpError extends Error {
   override readonly name = "DumpError";
 }
 
-const MODELS = ["users.user", "users.orgaccount", "users.membership"] as const;
+const MODELS = ["users.user", "users.orgaccount", "users.membership", "socialaccount.socialaccount"] as const;
+/** The social providers the edge logs in with; other providers' accounts are skipped. */
+const SOCIAL_PROVIDERS = ["github"];
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** A UUID as Django's UUIDField serializes it (hyphenated, lowercase), whatever the input's case. */
@@ -63,6 +80,11 @@ function describe(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
+/** String.prototype.isWellFormed (ES2024, beyond this build's lib): in Unicode mode only a lone surrogate is \p{Cs}. */
+function wellFormed(value: string): boolean {
+  return !/\p{Cs}/u.test(value);
+}
+
 /** Parse and check a dump; throws DumpError naming the first bad record. */
 export function parseDump(text: string): Dump {
   let data: unknown;
@@ -74,12 +96,14 @@ export function parseDump(text: string): Dump {
   if (!Array.isArray(data))
     throw new DumpError(`expected a JSON array of records (dumpdata's format), not ${describe(data)}`);
 
-  const dump: Dump = { users: [], orgs: [], memberships: [], skipped: [] };
+  const dump: Dump = { users: [], orgs: [], memberships: [], socialAccounts: [], skipped: [] };
   const usersById = new Map<number, DumpUser>();
   const usersByName = new Map<string, DumpUser>();
   const orgsByUuid = new Map<string, DumpOrg>();
   const orgsByName = new Map<string, DumpOrg>();
   const membershipsByUuid = new Map<string, DumpMembership>();
+  const socialById = new Map<number, DumpSocialAccount>();
+  const socialByUid = new Map<string, DumpSocialAccount>();
 
   data.forEach((record: unknown, index) => {
     const where = (model: string, pk?: unknown) =>
@@ -110,6 +134,16 @@ export function parseDump(text: string): Dump {
           `${at}: field "${name}" must be ${allowEmpty ? "" : "1 to "}${maxLength} characters without NUL`,
         );
       }
+      if (!wellFormed(value)) {
+        throw new DumpError(
+          `${at}: field "${name}" holds a lone surrogate, which SQLite would store as U+FFFD (so distinct values could collide)`,
+        );
+      }
+      return value;
+    };
+    const positiveId = (name: string, value: unknown) => {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1)
+        throw wrongType(name, "a positive integer", value);
       return value;
     };
     const flag = (name: string) => {
@@ -134,6 +168,12 @@ export function parseDump(text: string): Dump {
           password: text("password", 128, true),
           isActive: flag("is_active"),
         };
+        const count = user.password.startsWith(`${ALGORITHM}$`) ? Number(user.password.split("$")[1]) : 0;
+        if (count > MAX_ITERATIONS) {
+          throw new DumpError(
+            `${at}: password hash has ${count} iterations, above the ceiling of ${MAX_ITERATIONS}; have Django rehash it (log in once, or set a new password)`,
+          );
+        }
         const sameId = usersById.get(user.id);
         if (sameId) throw new DumpError(`${at}: user id ${user.id} appears twice (also record ${sameId.index})`);
         const sameName = usersByName.get(user.username);
@@ -184,6 +224,52 @@ export function parseDump(text: string): Dump {
         const membership: DumpMembership = { index, uuid, userId: user, orgUuid: canonicalUuid(org), active };
         membershipsByUuid.set(uuid, membership);
         dump.memberships.push(membership);
+        break;
+      }
+      case "socialaccount.socialaccount": {
+        const id = positiveId("pk", pk);
+        const userId = positiveId("user", field("user"));
+        const provider = text("provider", 200, false);
+        const uid = text("uid", 191, false);
+        // allauth's JSONField; older versions serialized it as a JSON string.
+        let extra = field("extra_data");
+        if (typeof extra === "string") {
+          try {
+            extra = JSON.parse(extra);
+          } catch {
+            throw wrongType("extra_data", "an object or its JSON", extra);
+          }
+        }
+        if (extra === null || typeof extra !== "object" || Array.isArray(extra))
+          throw wrongType("extra_data", "an object or its JSON", extra);
+        const sameId = socialById.get(id);
+        if (sameId) throw new DumpError(`${at}: social account id ${id} appears twice (also record ${sameId.index})`);
+        if (!SOCIAL_PROVIDERS.includes(provider)) {
+          dump.skipped.push({
+            index,
+            model: label,
+            pk: String(id),
+            reason: `provider ${JSON.stringify(provider)} is not served here`,
+          });
+          break;
+        }
+        const rawLogin = (extra as Record<string, unknown>).login;
+        let login: string | null = null;
+        if (rawLogin !== undefined && rawLogin !== null) {
+          if (typeof rawLogin !== "string" || rawLogin === "" || rawLogin.includes("\0") || !wellFormed(rawLogin))
+            throw wrongType("extra_data.login", "a non-empty well-formed string", rawLogin);
+          login = rawLogin;
+        }
+        const key = `${provider} ${uid}`;
+        const sameUid = socialByUid.get(key);
+        if (sameUid)
+          throw new DumpError(
+            `${at}: ${provider} uid ${JSON.stringify(uid)} appears twice (also record ${sameUid.index})`,
+          );
+        const account: DumpSocialAccount = { index, id, userId, provider, uid, login };
+        socialById.set(id, account);
+        socialByUid.set(key, account);
+        dump.socialAccounts.push(account);
         break;
       }
     }

@@ -1,6 +1,7 @@
 /**
- * `import-django <file>`: the Django origin's users, organizations and memberships, from
- * `manage.py dumpdata users.User users.OrgAccount users.Membership`, upserted into D1.
+ * `import-django <file>`: the Django origin's users, organizations, memberships and GitHub
+ * social accounts, from `manage.py dumpdata users.User users.OrgAccount users.Membership
+ * socialaccount.SocialAccount`, upserted into D1.
  *
  * - Users keep Django's ids and password hashes; matched on the id.
  * - Organizations' UUID primary keys become integer ids given here; the UUID is kept in
@@ -9,25 +10,36 @@
  *   UUID yet) is adopted.
  * - Memberships are matched on (user, organization), which is unique here as at the origin;
  *   their UUIDs are not needed. A membership whose user or org is null is skipped, with why.
+ * - Social accounts keep Django's ids and are matched on them; `login` is extra_data's. Other
+ *   providers than GitHub are skipped, with why; a (provider, uid) held by another id refuses.
  *
  * The whole file is checked, and the database read, before the first write: a malformed
  * record or a clash with the database's rows (a username or organization name held by
  * another row) writes nothing. Only rows that differ are written, so a second run writes
- * nothing and reports everything unchanged. Writes go in batches within D1's limits: at most
- * 100 bound parameters and well under 100 KB of SQL per statement, and a bounded number of
- * statements per batch (one D1 batch, a transaction, locally; one `wrangler d1 execute
- * --file` per batch through wrangler).
+ * nothing and reports everything unchanged. Every write goes in ONE batch, each statement
+ * within D1's limits (at most 100 bound parameters, well under 100 KB of SQL): locally one D1
+ * batch, which is one transaction, so a statement that fails anywhere leaves the database as
+ * it was; through wrangler (--remote) one `wrangler d1 execute --file`, which D1 runs as one
+ * unit too (docs/forwarding.md has the measurement for the local engine). Memberships find
+ * their organization's id by its UUID inside the statement, so nothing waits for a read.
  */
 import { readFileSync } from "node:fs";
 import type { Db, Statement, Value } from "../lib/db";
+import { DbError } from "../lib/db";
 import { progressBar } from "../lib/progress";
 import { AdminError, type Command, type Context, out } from "./context";
-import { type Dump, DumpError, type DumpMembership, type DumpOrg, type DumpUser, parseDump } from "./django-dump";
+import {
+  type Dump,
+  DumpError,
+  type DumpMembership,
+  type DumpOrg,
+  type DumpSocialAccount,
+  type DumpUser,
+  parseDump,
+} from "./django-dump";
 
 /** D1: at most 100 bound parameters per statement. */
 const MAX_PARAMS = 100;
-/** Statements per batch: a D1 batch over the local binding, or one SQL file through wrangler. */
-const STATEMENTS_PER_BATCH = { local: 200, wrangler: 500 };
 /** Rows read per query when looking at what the database holds. */
 const PAGE = 10_000;
 
@@ -72,11 +84,13 @@ interface Plan {
   users: Counts;
   orgs: Counts;
   memberships: Counts;
+  socialAccounts: Counts;
   userRows: DumpUser[];
   orgCreates: DumpOrg[];
   orgUpdates: { id: number; org: DumpOrg }[];
   /** Memberships to write; their organization's id is known once the organizations are written. */
   membershipRows: DumpMembership[];
+  socialRows: DumpSocialAccount[];
 }
 
 /** What the import would change, from the dump and the database's current rows; throws on a clash. */
@@ -85,10 +99,12 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     users: counts(),
     orgs: counts(),
     memberships: counts(),
+    socialAccounts: counts(),
     userRows: [],
     orgCreates: [],
     orgUpdates: [],
     membershipRows: [],
+    socialRows: [],
   };
   const clash = (index: number, model: string, pk: string | number, message: string) =>
     new AdminError(`record ${index} (${model}, pk ${JSON.stringify(pk)}): ${message}; nothing was written`);
@@ -172,31 +188,53 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     } else result.memberships.updated++;
     result.membershipRows.push(membership);
   }
+
+  if (dump.socialAccounts.length > 0) {
+    const fileUsers = new Set(dump.users.map((user) => user.id));
+    const accounts = await readAll<{
+      id: number;
+      user_id: number;
+      provider: string;
+      uid: string;
+      login: string | null;
+    }>(db, (where) => `SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount WHERE ${where}`);
+    const accountById = new Map(accounts.map((row) => [row.id, row]));
+    const idByUid = new Map(accounts.map((row) => [`${row.provider} ${row.uid}`, row.id]));
+    for (const account of dump.socialAccounts) {
+      if (!fileUsers.has(account.userId) && !userById.has(account.userId))
+        throw clash(
+          account.index,
+          "socialaccount.socialaccount",
+          account.id,
+          `user ${account.userId} is neither among the file's users nor in the database`,
+        );
+      const holder = idByUid.get(`${account.provider} ${account.uid}`);
+      if (holder !== undefined && holder !== account.id)
+        throw clash(
+          account.index,
+          "socialaccount.socialaccount",
+          account.id,
+          `${account.provider} uid ${JSON.stringify(account.uid)} belongs to social account id ${holder} in the database`,
+        );
+      const row = accountById.get(account.id);
+      if (row === undefined) result.socialAccounts.created++;
+      else if (
+        row.user_id === account.userId &&
+        row.provider === account.provider &&
+        row.uid === account.uid &&
+        row.login === account.login
+      ) {
+        result.socialAccounts.unchanged++;
+        continue;
+      } else result.socialAccounts.updated++;
+      result.socialRows.push(account);
+    }
+  }
   return result;
 }
 
-/** Run statements in batches, advancing the progress bar by the rows each batch wrote. */
-async function write(
-  db: Db,
-  statements: { statement: Statement; rows: number }[],
-  perBatch: number,
-  advance: (rows: number) => void,
-) {
-  for (let start = 0; start < statements.length; start += perBatch) {
-    const batch = statements.slice(start, start + perBatch);
-    await db.batch(batch.map(({ statement }) => statement));
-    advance(batch.reduce((sum, { rows }) => sum + rows, 0));
-  }
-}
-
-async function execute(ctx: Context, db: Db, planned: Plan) {
-  const perBatch =
-    ctx.flags.remote || ctx.flags["via-wrangler"] ? STATEMENTS_PER_BATCH.wrangler : STATEMENTS_PER_BATCH.local;
-  const total =
-    planned.userRows.length + planned.orgCreates.length + planned.orgUpdates.length + planned.membershipRows.length;
-  const progress = progressBar(ctx.io.stderr, ctx.io.stderrIsTTY, "import-django", total);
-
-  // Users and organizations first: memberships refer to both.
+/** Every write of the plan, in order: users and organizations first, since memberships refer to both. */
+function statementsOf(planned: Plan): { statement: Statement; rows: number }[] {
   const userStatements = rowStatements(
     "INSERT INTO users_user (id, username, password, is_active)",
     " ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password, is_active = excluded.is_active",
@@ -216,27 +254,37 @@ async function execute(ctx: Context, db: Db, planned: Plan) {
       planned.orgCreates.map((org) => [org.name, org.uuid]),
     ),
   ];
-  await write(db, [...userStatements, ...orgStatements], perBatch, progress.advance);
-
-  const orgIds = new Map<string, number>();
-  if (planned.membershipRows.length > 0) {
-    const rows = await readAll<{ id: number; django_uuid: string }>(
-      db,
-      (where) => `SELECT id, django_uuid FROM users_orgaccount WHERE django_uuid IS NOT NULL AND ${where}`,
-    );
-    for (const row of rows) orgIds.set(row.django_uuid, row.id);
-  }
+  // The organization's id comes from its UUID in the same statement: organizations created
+  // above have no id the plan could know. "WHERE true" is SQLite's rule for an upsert's SELECT.
   const membershipStatements = rowStatements(
-    "INSERT INTO users_membership (user_id, org_id, active)",
-    " ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active",
-    planned.membershipRows.map((membership) => {
-      const orgId = orgIds.get(membership.orgUuid);
-      if (orgId === undefined)
-        throw new AdminError(`organization ${membership.orgUuid} vanished during the import; run it again`);
-      return [membership.userId, orgId, membership.active ? 1 : 0];
-    }),
+    "INSERT INTO users_membership (user_id, org_id, active) SELECT v.column1, o.id, v.column3 FROM (",
+    ") AS v JOIN users_orgaccount AS o ON o.django_uuid = v.column2 WHERE true" +
+      " ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active",
+    planned.membershipRows.map((membership) => [membership.userId, membership.orgUuid, membership.active ? 1 : 0]),
   );
-  await write(db, membershipStatements, perBatch, progress.advance);
+  const socialStatements = rowStatements(
+    "INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login)",
+    " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid, login = excluded.login",
+    planned.socialRows.map((account) => [account.id, account.userId, account.provider, account.uid, account.login]),
+  );
+  return [...userStatements, ...orgStatements, ...membershipStatements, ...socialStatements];
+}
+
+async function execute(ctx: Context, db: Db, planned: Plan) {
+  const statements = statementsOf(planned);
+  const total = statements.reduce((sum, { rows }) => sum + rows, 0);
+  const progress = progressBar(ctx.io.stderr, ctx.io.stderrIsTTY, "import-django", total);
+  if (statements.length > 0) {
+    try {
+      // One batch: all or nothing.
+      await db.batch(statements.map(({ statement }) => statement));
+    } catch (error) {
+      if (error instanceof DbError)
+        throw new AdminError(`the database refused the import (${error.message}); nothing was written`);
+      throw error;
+    }
+  }
+  progress.advance(total);
   progress.finish();
 }
 
@@ -266,6 +314,7 @@ async function importDjango(ctx: Context, [file]: string[]) {
     users: planned.users,
     organizations: planned.orgs,
     memberships: planned.memberships,
+    socialAccounts: planned.socialAccounts,
     skipped: dump.skipped,
     dryRun,
   };
@@ -274,6 +323,7 @@ async function importDjango(ctx: Context, [file]: string[]) {
   out(ctx, `  ${line("users", planned.users)}`);
   out(ctx, `  ${line("organizations", planned.orgs)}`);
   out(ctx, `  ${line("memberships", planned.memberships)}`);
+  out(ctx, `  ${line("social accounts", planned.socialAccounts)}`);
   out(ctx, `  skipped: ${dump.skipped.length}`);
   for (const skip of dump.skipped)
     out(ctx, `    record ${skip.index} (${skip.model}, pk "${skip.pk}"): ${skip.reason}`);
@@ -284,7 +334,7 @@ export const IMPORT_COMMANDS: Command[] = [
     words: ["import-django"],
     args: ["file"],
     flags: ["dry-run"],
-    summary: "upsert users, organizations and memberships from Django's dumpdata JSON",
+    summary: "upsert users, organizations, memberships and GitHub social accounts from Django's dumpdata JSON",
     run: importDjango,
   },
 ];

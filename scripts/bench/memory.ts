@@ -42,5 +42,6 @@ export function memoryStores(): Stores {
       purge: async () => 0,
     },
     probe: { check: async () => ({ d1: true, kv: true }) },
+    socialAccounts: { userByLogin: async () => undefined },
   };
 }

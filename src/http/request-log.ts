@@ -51,9 +51,16 @@ function problemOutcome(problem: Problem): Outcome {
       return "unhealthy";
     case "origin_unreachable":
     case "forwarding_loop":
+    case "origin_timeout":
       return "origin_unreachable";
     case "internal":
       return "error";
+    case "no_social_account":
+      return "github_refused";
+    case "github_unavailable":
+      return "github_unavailable";
+    case "permission_denied":
+      return problemOutcome(problem.denied);
     case "unsupported_media_type":
     case "payload_too_large":
     case "json_parse_error":
@@ -62,6 +69,7 @@ function problemOutcome(problem: Problem): Outcome {
     case "not_an_object":
     case "field_errors":
     case "body_unreadable":
+    case "upgrade_refused":
       return "bad_request";
   }
 }

@@ -20,8 +20,8 @@ import { opaqueId } from "../tokens/opaque-id";
 import { throttledAddress } from "./address";
 
 export type Admission =
-  | { allowed: true; counted: Counted[] }
-  | { allowed: false; retryAfter: number; counted: Counted[] };
+  | { allowed: true; counted: Counted[]; pairKey: string | undefined }
+  | { allowed: false; retryAfter: number; counted: Counted[]; pairKey: string | undefined };
 
 export interface ThrottleKeys {
   pair: string;
@@ -39,40 +39,71 @@ export function throttleKeys(config: Config, username: string, rawAddress: strin
   };
 }
 
+/**
+ * The GitHub login's keys, apart from the password login's: the address is counted before
+ * GitHub is asked, the login (case-folded, as GitHub's are) and the pair once GitHub names it.
+ */
+export function githubAddressKeys(config: Config, rawAddress: string | undefined): Pick<ThrottleKeys, "address"> {
+  return { address: opaqueId(config.derivation, `github-addr:${throttledAddress(rawAddress)}`) };
+}
+
+export function githubLoginKeys(
+  config: Config,
+  login: string,
+  rawAddress: string | undefined,
+): Pick<ThrottleKeys, "pair" | "user"> {
+  const folded = login.toLowerCase();
+  return {
+    pair: opaqueId(config.derivation, `github-pair:${JSON.stringify([folded, throttledAddress(rawAddress)])}`),
+    user: opaqueId(config.derivation, `github-login:${folded}`),
+  };
+}
+
 const seconds = (untilMs: number, nowMs: number) => Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
 
-/** Takes one attempt on the three counters and decides from the counts they answer. */
+/** Takes one attempt on the given counters (pair, user, address: any of them) and decides from their counts. */
 export async function admit(
   config: Config,
   attempts: LoginAttempts,
-  keys: ThrottleKeys,
+  keys: Partial<ThrottleKeys>,
   nowMs: number,
 ): Promise<Admission> {
-  const counted = await attempts.take([keys.pair, keys.user, keys.address], nowMs);
-  const [pair, user, address] = counted as [Counted, Counted, Counted];
+  const names = (["pair", "user", "address"] as const).filter((name) => keys[name] !== undefined);
+  const counted = await attempts.take(
+    names.map((name) => keys[name]!),
+    nowMs,
+  );
+  const count: Partial<Record<keyof ThrottleKeys, Counted>> = {};
+  names.forEach((name, index) => {
+    count[name] = counted[index];
+  });
+  const { pair, user, address } = count;
   const waits: number[] = [];
-  if (pair.count > config.loginPairFailureLimit) waits.push(pair.windowEndMs);
-  if (address.count > config.loginAddressFailureLimit) waits.push(address.windowEndMs);
+  if (pair && pair.count > config.loginPairFailureLimit) waits.push(pair.windowEndMs);
+  if (address && address.count > config.loginAddressFailureLimit) waits.push(address.windowEndMs);
   // Over the username limit only an address's first attempt in its pair window goes through;
   // the block lifts when either window ends.
-  if (user.count > config.loginUserFailureLimit && pair.count > 1)
+  if (user && pair && user.count > config.loginUserFailureLimit && pair.count > 1)
     waits.push(Math.min(user.windowEndMs, pair.windowEndMs));
-  if (waits.length === 0) return { allowed: true, counted };
-  return { allowed: false, retryAfter: seconds(Math.max(...waits), nowMs), counted };
+  const pairKey = keys.pair;
+  if (waits.length === 0) return { allowed: true, counted, pairKey };
+  return { allowed: false, retryAfter: seconds(Math.max(...waits), nowMs), counted, pairKey };
 }
 
-/** A refused attempt checked no password: it counts for nothing. */
-export function refused(attempts: LoginAttempts, admission: Admission): Promise<void> {
-  return attempts.settle(admission.counted);
+/** A refused attempt checked nothing: it counts for nothing. */
+export function refused(attempts: LoginAttempts, ...admissions: Admission[]): Promise<void> {
+  return attempts.settle(admissions.flatMap((admission) => admission.counted));
 }
 
 /**
- * A right password: the attempt was no failure (username and address get it back) and the
- * pair starts over (the owner's earlier typos no longer count). The username counter is not
- * cleared: it holds other addresses' failures, and clearing it on each of the owner's logins
- * would hand a distributed guesser a fresh budget.
+ * A right password (or a GitHub token whose login has an account): the attempt was no
+ * failure (username and address get it back) and the pair starts over (the owner's earlier
+ * typos no longer count). The username counter is not cleared: it holds other addresses'
+ * failures, and clearing it on each of the owner's logins would hand a distributed guesser
+ * a fresh budget.
  */
-export async function succeeded(attempts: LoginAttempts, admission: Admission): Promise<void> {
-  const [pair, ...others] = admission.counted as [Counted, ...Counted[]];
-  await attempts.settle(others, [pair.key]);
+export async function succeeded(attempts: LoginAttempts, ...admissions: Admission[]): Promise<void> {
+  const pairs = admissions.flatMap((admission) => (admission.pairKey === undefined ? [] : [admission.pairKey]));
+  const others = admissions.flatMap((admission) => admission.counted.filter((c) => c.key !== admission.pairKey));
+  await attempts.settle(others, pairs);
 }

@@ -1,5 +1,6 @@
 /** Passwords: Django-compatible verification and hashing within Cloudflare's PBKDF2 limit. */
 
 export { burnPasswordTime } from "./burn";
+export { ITERATIONS, MAX_ITERATIONS } from "./django-format";
 export { hashPassword } from "./hash";
 export { type PasswordCheck, verifyPassword } from "./verify";

@@ -2,11 +2,9 @@
 import type { Context } from "hono";
 import { fail } from "../errors";
 import { readFields } from "../http/body";
-import { log, noteRequest } from "../log";
-import { admit, refused, succeeded, throttleKeys } from "../login/throttle";
+import { quietly, startSession } from "../login/session";
+import { admit, refused, throttleKeys } from "../login/throttle";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../passwords";
-import { requireMember } from "../policy/membership";
-import { issueLoginPair, pairBody } from "../tokens/issue";
 import type { AppEnv } from "../types";
 
 export async function login(c: Context<AppEnv>) {
@@ -30,8 +28,6 @@ export async function login(c: Context<AppEnv>) {
   if (account === undefined || !verdict.ok || !account.userActive) {
     throw fail({ kind: "bad_credentials" }); // the attempt stays counted
   }
-  noteRequest(c, { userId: account.userId });
-  c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
   if (verdict.mustUpgrade && account.passwordHash !== null) {
     // Rehash under the current scheme after the response; a failure costs nothing but the upgrade.
     const oldHash = account.passwordHash;
@@ -40,19 +36,5 @@ export async function login(c: Context<AppEnv>) {
     );
     c.var.background(upgrade.catch(() => undefined));
   }
-
-  const standing = await stores.members.standing(account.userId, orgName);
-  // The name is the client's text until the database knows it: only a real organization is logged.
-  if (standing.kind !== "no_organization") noteRequest(c, { org: orgName });
-  if (!requireMember(standing, account.userName, orgName).active) {
-    throw fail({ kind: "member_not_active", user: account.userName, org: orgName });
-  }
-  const pair = await issueLoginPair(config, { userId: account.userId, userName: account.userName, orgName }, now);
-  noteRequest(c, { outcome: "logged_in" });
-  return c.json(pairBody(pair, config));
-}
-
-/** Giving attempts back is a courtesy: a failure costs at most one counted attempt, never a 503. */
-function quietly(event: string, work: Promise<void>): Promise<void> {
-  return work.catch((error: unknown) => log("error", `${event}_failed`, { error: String(error) }));
+  return startSession(c, account, orgName, now, [admission]);
 }

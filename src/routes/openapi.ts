@@ -66,11 +66,12 @@ function responses(route: RouteSpec) {
   for (const problem of problems) {
     const { status, body, headers } = render(problem);
     const source = sourceOf(route, problem.kind);
-    // Two rows of one kind (logout's two messages) get two examples.
-    const seen = named.get(problem.kind) ?? 0;
-    named.set(problem.kind, seen + 1);
-    const name = seen === 0 ? problem.kind : `${problem.kind}_${seen + 1}`;
-    const entry = add(status, `${problem.kind.replaceAll("_", " ")} (${source})`, "Error", name);
+    // A wrapped refusal is named by what it wraps; two rows of one kind (logout's two messages) get two examples.
+    const kind = problem.kind === "permission_denied" ? `permission_denied:${problem.denied.kind}` : problem.kind;
+    const seen = named.get(kind) ?? 0;
+    named.set(kind, seen + 1);
+    const name = seen === 0 ? kind : `${kind}_${seen + 1}`;
+    const entry = add(status, `${kind.replaceAll("_", " ")} (${source})`, "Error", name);
     entry.examples[name] = { summary: source, value: body };
     for (const header of Object.keys(headers ?? {})) entry.headers[header] = { schema: { type: "string" } };
   }

@@ -7,6 +7,7 @@ import type { Problem } from "../errors";
 import type { AppEnv } from "../types";
 import { HEALTH_PATH, health } from "./health";
 import { login } from "./login";
+import { loginGitHub } from "./login-github";
 import { logout } from "./logout";
 import { membershipStatus } from "./membership-status";
 import { refresh } from "./refresh";
@@ -88,6 +89,25 @@ export const ROUTES: readonly RouteSpec[] = [
       too_many_attempts: "edge",
     },
     handler: login,
+  },
+  {
+    method: "POST",
+    path: "/api/org_token_github/",
+    operationId: "obtainOrgTokenGitHub",
+    summary: "Log in to an organization with a GitHub token: a new token pair",
+    body: ["org_name", "access_token"],
+    success: [{ status: 200, body: "token_pair", description: "An active member: a new token pair" }],
+    problems: [
+      ...bodyProblems,
+      { kind: "too_many_attempts", retryAfter: 60 },
+      { kind: "no_social_account" },
+      { kind: "github_unavailable", retryAfter: 30 },
+      { kind: "permission_denied", denied: { kind: "unknown_organization", org: ORG } },
+      { kind: "permission_denied", denied: { kind: "not_member", user: USER, org: ORG } },
+      { kind: "permission_denied", denied: { kind: "user_inactive" } },
+      { kind: "permission_denied", denied: { kind: "member_not_active", user: USER, org: ORG } },
+    ],
+    handler: loginGitHub,
   },
   {
     method: "POST",

@@ -2,15 +2,18 @@ import type { LoginAttempts } from "./attempts";
 import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
 import { D1Revocations } from "./d1/revocations";
+import { D1SocialAccounts } from "./d1/social-accounts";
 import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import type { Revocations } from "./revocations";
+import type { SocialAccounts } from "./social-accounts";
 
 export interface Stores {
   members: Members;
   revocations: Revocations;
   attempts: LoginAttempts;
   probe: StorageProbe;
+  socialAccounts: SocialAccounts;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -35,5 +38,6 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     revocations: new D1Revocations(db),
     attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
+    socialAccounts: new D1SocialAccounts(replica),
   };
 }

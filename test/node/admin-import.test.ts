@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DumpRecord, generateDjangoDump } from "../../scripts/lib/django-fixture";
 import { progressBar } from "../../scripts/lib/progress";
+import { MAX_ITERATIONS } from "../../src/passwords/django-format";
 import { type SharedAdmin, sharedAdmin } from "./support/admin";
 
 let shared: SharedAdmin;
@@ -24,11 +25,12 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await shared.db.batch(
-    ["users_membership", "users_orgaccount", "users_user"].map((table) => ({
+    ["socialaccount_socialaccount", "users_membership", "users_orgaccount", "users_user"].map((table) => ({
       sql: `DELETE FROM ${table}`,
       params: [],
     })),
   );
+  await shared.db.batch([{ sql: "DROP TRIGGER IF EXISTS fail_last_membership", params: [] }]);
 });
 
 let fileCount = 0;
@@ -43,6 +45,7 @@ async function snapshot() {
   const { db } = shared;
   return {
     users: await db.query("SELECT id, username, password, is_active FROM users_user ORDER BY id"),
+    social: await db.query("SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount ORDER BY id"),
     orgs: await db.query("SELECT id, name, django_uuid FROM users_orgaccount ORDER BY id"),
     memberships: await db.query("SELECT user_id, org_id, active FROM users_membership ORDER BY user_id, org_id"),
   };
@@ -70,6 +73,7 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       users: { created: 3000, updated: 0, unchanged: 0 },
       organizations: { created: orgs.length, updated: 0, unchanged: 0 },
       memberships: { created: memberships.length, updated: 0, unchanged: 0 },
+      socialAccounts: { created: 0, updated: 0, unchanged: 0 },
       skipped: [
         { index: records.length - 3, model: "users.membership", pk: records.at(-3)!.pk, reason: "user is null" },
         { index: records.length - 2, model: "users.membership", pk: records.at(-2)!.pk, reason: "org is null" },
@@ -122,7 +126,7 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const dry = await shared.admin(["import-django", path, "--dry-run"]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`Would import ${path}:\n  users: 10 created, 0 updated, 0 unchanged\n`);
-    expect(await snapshot()).toEqual({ users: [], orgs: [], memberships: [] });
+    expect(await snapshot()).toEqual({ users: [], orgs: [], memberships: [], social: [] });
 
     const run = await shared.admin(["import-django", path]);
     expect(run.code, run.stderr).toBe(0);
@@ -270,11 +274,171 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       expect(await snapshot()).toEqual(before);
     });
 
+    it("two usernames that differ only by a lone surrogate (SQLite would store both as U+FFFD)", async () => {
+      const records = valid();
+      records[10]!.fields.username = "sur\ud800";
+      records[11]!.fields.username = "sur\udc00";
+      const result = await shared.admin(["import-django", file(records)]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toMatch(
+        /record 10 \(users\.user, pk 11\): field "username" holds a lone surrogate, which SQLite would store as U\+FFFD .*nothing was written/,
+      );
+      expect((await snapshot()).users).toEqual([]);
+    });
+
+    it("an organization name with a lone surrogate", async () => {
+      const records = valid();
+      const index = records.findIndex((r) => r.model === "users.orgaccount");
+      records[index]!.fields.name = "Org\udfff";
+      const result = await shared.admin(["import-django", file(records)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`record ${index} \\(users\\.orgaccount, .*lone surrogate`));
+      expect((await snapshot()).orgs).toEqual([]);
+    });
+
+    it("a password hash above the iteration ceiling", async () => {
+      const records = valid();
+      records[25]!.fields.password = `pbkdf2_sha256$${MAX_ITERATIONS + 1}$abcdefghijklmnopqrstuv$${"A".repeat(43)}=`;
+      const result = await shared.admin(["import-django", file(records)]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `record 25 \\(users\\.user, pk 26\\): password hash has ${MAX_ITERATIONS + 1} iterations, above the ceiling of ${MAX_ITERATIONS}`,
+        ),
+      );
+      expect((await snapshot()).users).toEqual([]);
+      // At the ceiling itself: accepted.
+      records[25]!.fields.password = `pbkdf2_sha256$${MAX_ITERATIONS}$abcdefghijklmnopqrstuv$${"A".repeat(43)}=`;
+      expect((await importJson(file(records))).users.created).toBe(40);
+    });
+
     it("a file that is not there", async () => {
       const result = await shared.admin(["import-django", join(files, "missing.json")]);
       expect([result.code, result.stdout]).toEqual([1, ""]);
       expect(result.stderr).toMatch(/cannot read .*missing\.json: ENOENT/);
     });
+  });
+
+  it("what SQLite stores: a lone surrogate becomes U+FFFD, so two such names collide (why the file check exists)", async () => {
+    await shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (?1, ?2)", params: [1, "sur\ud800"] }]);
+    const [row] = await shared.db.query<{ username: string }>("SELECT username FROM users_user WHERE id = 1");
+    expect(row!.username).toBe("sur\ufffd");
+    await expect(
+      shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (?1, ?2)", params: [2, "sur\udc00"] }]),
+    ).rejects.toThrow(/UNIQUE/);
+  });
+
+  /** A real SQLite failure on the file's very last membership: the last statement of the import. */
+  async function failOnLastMembership(records: DumpRecord[]) {
+    const last = records.filter((r) => r.model === "users.membership" && r.fields.user !== null).at(-1)!;
+    await shared.db.batch([
+      {
+        sql: `CREATE TRIGGER fail_last_membership BEFORE INSERT ON users_membership WHEN NEW.user_id = ${Number(last.fields.user)} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+        params: [],
+      },
+    ]);
+  }
+
+  it("a run that fails in its last statement leaves the database as it was (6000 users, one transaction)", async () => {
+    const records = generateDjangoDump({ users: 6002, seed: 5 });
+    await shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (90000, 'kept')", params: [] }]);
+    const before = await snapshot();
+    await failOnLastMembership(records);
+    const result = await shared.admin(["import-django", file(records)]);
+    expect([result.code, result.stdout]).toEqual([1, ""]);
+    expect(result.stderr).toMatch(/the database refused the import \(.*injected failure.*\); nothing was written/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("the same through `wrangler d1 execute --file` (the --remote code path): one file, nothing written", async () => {
+    const records = generateDjangoDump({ users: 300, seed: 6 });
+    const before = await snapshot();
+    await failOnLastMembership(records);
+    const result = await shared.admin(["--via-wrangler", "import-django", file(records)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/injected failure/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("imports GitHub social accounts (extra_data as a dict or a JSON string), skips other providers, and a rerun changes nothing", async () => {
+    const records = generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
+    records.push(
+      {
+        model: "socialaccount.socialaccount",
+        pk: 7,
+        fields: { user: 1, provider: "github", uid: "101", extra_data: { login: "octo", id: 101 } },
+      },
+      {
+        model: "socialaccount.socialaccount",
+        pk: 8,
+        fields: { user: 2, provider: "github", uid: "102", extra_data: JSON.stringify({ login: "cat" }) },
+      },
+      {
+        model: "socialaccount.socialaccount",
+        pk: 9,
+        fields: { user: 3, provider: "github", uid: "103", extra_data: {} },
+      },
+      {
+        model: "socialaccount.socialaccount",
+        pk: 10,
+        fields: { user: 4, provider: "google", uid: "g-1", extra_data: { email: "x@example.org" } },
+      },
+    );
+    const path = file(records);
+    const first = await importJson(path);
+    expect(first.socialAccounts).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    expect(first.skipped).toEqual([
+      {
+        index: records.length - 1,
+        model: "socialaccount.socialaccount",
+        pk: "10",
+        reason: 'provider "google" is not served here',
+      },
+    ]);
+    expect((await snapshot()).social).toEqual([
+      { id: 7, user_id: 1, provider: "github", uid: "101", login: "octo" },
+      { id: 8, user_id: 2, provider: "github", uid: "102", login: "cat" },
+      { id: 9, user_id: 3, provider: "github", uid: "103", login: null },
+    ]);
+    const second = await importJson(path);
+    expect(second.socialAccounts).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    // A renamed GitHub login at the origin updates the same row.
+    (records.at(-4)!.fields.extra_data as { login: string }).login = "octo2";
+    const third = await importJson(file(records));
+    expect(third.socialAccounts).toEqual({ created: 0, updated: 1, unchanged: 2 });
+  });
+
+  it("refuses a social account whose user is nowhere, or whose uid another id holds, with nothing written", async () => {
+    const records = generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
+    const orphan = [
+      ...records,
+      {
+        model: "socialaccount.socialaccount",
+        pk: 5,
+        fields: { user: 77, provider: "github", uid: "1", extra_data: {} },
+      },
+    ];
+    const result = await shared.admin(["import-django", file(orphan)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /socialaccount\.socialaccount, pk 5\): user 77 is neither among the file's users nor in the database; nothing was written/,
+    );
+    expect((await snapshot()).users).toEqual([]);
+    const twice = [
+      ...records,
+      {
+        model: "socialaccount.socialaccount",
+        pk: 5,
+        fields: { user: 1, provider: "github", uid: "1", extra_data: {} },
+      },
+      {
+        model: "socialaccount.socialaccount",
+        pk: 6,
+        fields: { user: 2, provider: "github", uid: "1", extra_data: {} },
+      },
+    ];
+    const again = await shared.admin(["import-django", file(twice)]);
+    expect(again.stderr).toMatch(/github uid "1" appears twice/);
   });
 
   it("draws the progress bar in place at a terminal, and plain lines elsewhere", () => {

@@ -6,6 +6,7 @@
 import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
+import { D1SocialAccounts } from "../../src/storage/d1/social-accounts";
 import { D1KvProbe } from "../../src/storage/probe";
 import type { StoresFactory } from "../../worker/app";
 
@@ -49,6 +50,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
       revocations: new D1Revocations(primary),
       attempts: new D1LoginAttempts(primary),
       probe: new D1KvProbe(primary, kv),
+      socialAccounts: new D1SocialAccounts(() => replica),
     };
   };
 }

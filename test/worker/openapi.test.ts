@@ -34,6 +34,16 @@ describe("GET /api/schema/", () => {
     expect(refresh403.token_blacklisted.value).toEqual({ detail: "Token is blacklisted", code: "token_not_valid" });
     const login401 = doc.paths["/api/org_token/"].post.responses["401"].content["application/json"].examples;
     expect(login401.bad_credentials.value).toEqual({ detail: "No active account found with the given credentials" });
+    const github403 = doc.paths["/api/org_token_github/"].post.responses["403"].content["application/json"].examples;
+    expect(github403.no_social_account.value).toEqual({
+      status: "FAILED",
+      error_msg: "Permission Denied: No Social account found that matches login field of given token",
+    });
+    expect(github403["permission_denied:member_not_active"].value).toEqual({
+      status: "FAILED",
+      error_msg: "Permission Denied: <user_name> is NOT an active Member of <org_name>",
+    });
+    expect(github403["permission_denied:unknown_organization"].value.error_msg).toMatch(/NOT a valid organization/);
   });
 
   it("names each row's source (as docs/contract.md) and the headers a status carries", async () => {

@@ -207,6 +207,27 @@ describe("verifyPassword against Django's hashes", () => {
     expect(await verifyPassword(PASSWORD, encoded)).toEqual({ ok: false });
   });
 
+  it("a stored hash above the ceiling is never computed: the check does an unknown user's work", SLOW, async () => {
+    const stored = `pbkdf2_sha256$10000000$${salt}$${hash}`;
+    const derivations = vi.spyOn(crypto.subtle, "deriveBits");
+    try {
+      await verifyPassword(PASSWORD, null);
+      const unknown = derivations.mock.calls.map(([params]) => (params as { iterations: number }).iterations);
+      derivations.mockClear();
+      expect(await verifyPassword(PASSWORD, stored)).toEqual({ ok: false });
+      const calls = derivations.mock.calls.map(([params]) => params as { iterations: number; salt: ArrayBuffer });
+      // The same native calls as an unknown user's (and so the same portable rest: burnPasswordTime's),
+      expect(calls.map((params) => params.iterations)).toEqual(unknown);
+      // none of them with the stored hash's salt: nothing of the 10^7 chain was started.
+      const storedSalt = new TextEncoder().encode(salt);
+      for (const params of calls) expect(new Uint8Array(params.salt)).not.toEqual(storedSalt);
+    } finally {
+      derivations.mockRestore();
+    }
+    expect(MAX_ITERATIONS).toBe(2_000_000);
+    expect(MAX_ITERATIONS).toBeGreaterThanOrEqual(1_800_000); // Django 6.2's default verifies
+  });
+
   it("keeps a stronger hash and upgrades a weak salt (Django's must_update)", SLOW, async () => {
     // Both made once with Node's native PBKDF2 (crypto.pbkdf2Sync(PASSWORD, salt, n, 32, "sha256"))
     // and checked equal to pbkdf2Sha256Portable's, rather than derived again (fully portable) on every run.
