@@ -11,6 +11,7 @@ export function memoryStores(): Stores {
   const ledger = new Map<string, number>();
   const members: Members = {
     standing: async () => ({ kind: "active_member" }),
+    tokenStanding: async () => ({ standing: { kind: "active_member" }, sessionsRevoked: false }),
     credentials: async () => undefined,
     setPasswordHash: async () => undefined,
   };
@@ -21,11 +22,18 @@ export function memoryStores(): Stores {
         won: false,
         revocation: { kind: "rotated", usedAtMs: used },
         revokedFamily: false,
+        successorUsed: false,
         standing: { kind: "active_member" },
       };
     }
     ledger.set(jti, usedAtMs);
-    return { won: true, revocation: undefined, revokedFamily: false, standing: { kind: "active_member" } };
+    return {
+      won: true,
+      revocation: undefined,
+      revokedFamily: false,
+      successorUsed: false,
+      standing: { kind: "active_member" },
+    };
   };
   const revocations: Revocations = {
     redeem: (token, attempt) => decide(token.jti, attempt.usedAtMs),
@@ -41,5 +49,11 @@ export function memoryStores(): Stores {
       purge: async () => 0,
     },
     probe: { check: async () => ({ d1: true, kv: true }) },
+    endedSessions: {
+      ended: async () => false,
+      endFamily: async () => undefined,
+      endUsers: async () => undefined,
+      endOrganization: async () => undefined,
+    },
   };
 }

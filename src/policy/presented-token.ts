@@ -6,6 +6,7 @@ import { noteRequest } from "../log";
 import type { HmacPads } from "../passwords/hmac-sha256";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
+import { successorJtis } from "../tokens/issue";
 import { verifyTokenKey } from "../tokens/verify";
 import type { AppEnv } from "../types";
 
@@ -30,6 +31,15 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
   const { claims, keyIndex } = verified;
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);
-  const token = { jti: claims.jti, family, userId: claims.user_id, orgName: claims.org_name, expiresAt: claims.exp };
-  return { claims, family, token, now, derivation: config.derivations[keyIndex]! };
+  const derivation = config.derivations[keyIndex]!;
+  const token: PresentedToken = {
+    jti: claims.jti,
+    family,
+    userId: claims.user_id,
+    orgName: claims.org_name,
+    expiresAt: claims.exp,
+    issuedAt: claims.iat,
+    successorJti: successorJtis(derivation, claims.jti).refresh,
+  };
+  return { claims, family, token, now, derivation };
 }

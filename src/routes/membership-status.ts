@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import { verifiedAccessToken } from "../policy/access-token";
+import { liveSessionStanding } from "../policy/ended-sessions";
 import { requireMember } from "../policy/membership";
 import type { AppEnv } from "../types";
 
@@ -13,7 +14,8 @@ export async function membershipStatus(c: Context<AppEnv>) {
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   if (claims.org_name !== orgName) throw fail({ kind: "wrong_organization" });
 
-  const standing = await stores.members.standing(claims.user_id, orgName);
+  // D1's standing and KV's ended sessions, read at once: an ended session's token is invalid.
+  const { standing } = (await liveSessionStanding(stores, claims, orgName))!;
   const membership = requireMember(standing, claims.user_name, orgName);
   noteRequest(c, { outcome: membership.active ? "active" : "inactive_member" });
   return c.json(membership);

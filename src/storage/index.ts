@@ -3,6 +3,8 @@ import type { LoginAttempts } from "./attempts";
 import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
 import { D1Revocations } from "./d1/revocations";
+import type { EndedSessions } from "./ended-sessions";
+import { KvEndedSessions } from "./kv/ended-sessions";
 import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import type { Revocations } from "./revocations";
@@ -12,6 +14,8 @@ export interface Stores {
   revocations: Revocations;
   attempts: LoginAttempts;
   probe: StorageProbe;
+  /** The edge blacklist of ended sessions (KV), read by membership status and the guard. */
+  endedSessions: EndedSessions;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -38,6 +42,7 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     revocations: new D1Revocations(db),
     attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
+    endedSessions: new KvEndedSessions(kv),
   };
 }
 

@@ -47,7 +47,7 @@ function randomJti(): string {
 }
 
 /** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
-function successorJtis(derivation: HmacPads, presentedJti: string): { access: string; refresh: string } {
+export function successorJtis(derivation: HmacPads, presentedJti: string): { access: string; refresh: string } {
   const id = opaqueId(derivation, `successor:${presentedJti}`, 64);
   return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
@@ -94,12 +94,16 @@ async function signPair(config: Config, access: TokenClaims, refresh: TokenClaim
   return { access: accessToken, refresh: refreshToken, accessClaims: access, refreshClaims: refresh };
 }
 
-/** A pair for a new login: fresh ids, and the refresh token starts its own family. */
+/**
+ * A pair for a new login: fresh ids, and the refresh token starts its own family. Both
+ * tokens carry it as `fam` (simplejwt ignores the claim): an access token of an ended
+ * session is refused by its family (src/storage/ended-sessions.ts).
+ */
 export function issueLoginPair(config: Config, subject: Subject, nowMs: number): Promise<TokenPair> {
   const refreshJti = randomJti();
   return signPair(
     config,
-    claimsFor("access", subject, nowMs, config.accessLifetime, randomJti()),
+    claimsFor("access", subject, nowMs, config.accessLifetime, randomJti(), refreshJti),
     claimsFor("refresh", subject, nowMs, config.refreshLifetime, refreshJti, refreshJti),
   );
 }
@@ -121,7 +125,7 @@ export function issueSuccessorPair(
   const ids = successorJtis(derivation, presented.jti);
   return signPair(
     config,
-    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),
+    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access, family),
     claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, ids.refresh, family),
   );
 }

@@ -5,12 +5,14 @@
  * batch that decides the token (./revocations.ts).
  */
 import { guard } from "../guard";
-import type { Credentials, Members, Standing } from "../members";
+import type { Credentials, Members, Standing, TokenStanding } from "../members";
 
 export interface StandingRow {
   user_id: number | null;
   user_active: number | null;
   member_active: number | null;
+  user_revoked_at?: number | null; // users_user.sessions_revoked_at (unix seconds)
+  org_revoked_at?: number | null; // users_orgaccount.sessions_revoked_at
 }
 
 /** Where the standing is read from, for a user id and an organization name given as these parameters. */
@@ -21,7 +23,8 @@ const standingFrom = (userId: string, orgName: string) => `
   WHERE o.name = ${orgName}`;
 
 // One statement, one round trip: the organization row decides existence, the left joins the rest.
-export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
+    u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
   ${standingFrom("?1", "?2")}`;
 
 /**
@@ -29,7 +32,8 @@ export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.a
  * statement that reads other state beside it; `org_id` is there when the organization is.
  */
 export const STANDING_SUBQUERY = `(
-  SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+  SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
+    u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
   ${standingFrom("?3", "?4")})`;
 
 export function standingFromRow(row: StandingRow | null | undefined): Standing {
@@ -54,6 +58,14 @@ export class D1Members implements Members {
     return guard("members.standing", async () =>
       standingFromRow(await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>()),
     );
+  }
+
+  tokenStanding(userId: number, orgName: string, issuedAt: number): Promise<TokenStanding> {
+    return guard("members.standing", async () => {
+      const row = await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>();
+      const revokedAt = Math.max(row?.user_revoked_at ?? 0, row?.org_revoked_at ?? 0);
+      return { standing: standingFromRow(row), sessionsRevoked: issuedAt < revokedAt };
+    });
   }
 
   credentials(userName: string): Promise<Credentials | undefined> {
