@@ -222,6 +222,7 @@ describe("refresh: the active member's pair", () => {
       user_id: s.userId,
       org_name: s.orgName,
       user_name: s.userName,
+      fam: presented.jti, // ours, as on the refresh token: the edge blacklist keys ended sessions by it
     });
     expect(refresh).toEqual({
       token_type: "refresh",
