@@ -6,7 +6,7 @@ import { noteRequest } from "../log";
 import type { HmacPads } from "../passwords/hmac-sha256";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
-import { successorJtis } from "../tokens/issue";
+import { type SuccessorIds, successorJtis } from "../tokens/issue";
 import { verifyTokenKey } from "../tokens/verify";
 import type { AppEnv } from "../types";
 
@@ -19,6 +19,8 @@ export interface PresentedRefresh {
   derivation: HmacPads;
   /** The request's one reading of the clock. */
   now: number;
+  /** The ids its rotation signs (deterministic): derived once, for the blacklist and the pair. */
+  successor: SuccessorIds;
 }
 
 /** Parse the body, then verify signature, alg, type and expiry before any storage is touched. */
@@ -32,6 +34,7 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);
   const derivation = config.derivations[keyIndex]!;
+  const successor = successorJtis(derivation, claims.jti);
   const token: PresentedToken = {
     jti: claims.jti,
     family,
@@ -39,7 +42,7 @@ export async function presentedRefreshToken(c: Context<AppEnv>): Promise<Present
     orgName: claims.org_name,
     expiresAt: claims.exp,
     issuedAt: claims.iat,
-    successorJti: successorJtis(derivation, claims.jti).refresh,
+    successorJti: successor.refresh,
   };
-  return { claims, family, token, now, derivation };
+  return { claims, family, token, now, derivation, successor };
 }

@@ -10,12 +10,12 @@ import type { AppEnv } from "../types";
 export async function refresh(c: Context<AppEnv>) {
   const { config, stores } = c.var;
   // The Authorization header is ignored: the Python client sends its expired access token there.
-  const { claims, family, token, now, derivation } = await presentedRefreshToken(c);
+  const { claims, family, token, now, derivation, successor } = await presentedRefreshToken(c);
 
   // Sign and render first, consume second: whatever can fail (signing, dates, formats)
   // fails before the consuming write and leaves the token usable; once consumed, the
   // answer is ready.
-  const body = pairBody(await issueSuccessorPair(config, claims, family, now, derivation), config);
+  const body = pairBody(await issueSuccessorPair(config, claims, family, now, derivation, successor), config);
 
   // One round trip: the primary reads the blacklist (the token's and its successor's rows)
   // and the standing and, in the same transaction, consumes the token only if both allow it.
@@ -35,7 +35,7 @@ export async function refresh(c: Context<AppEnv>) {
     if (rotatedAt === undefined || verdict.revokedFamily) refuseBlacklisted(c, verdict, claims, family);
     if (!requireMember(verdict.standing, claims.user_name, claims.org_name).active) return inactive(c);
     noteRequest(c, { outcome: "retried" });
-    return c.json(pairBody(await issueSuccessorPair(config, claims, family, rotatedAt, derivation), config));
+    return c.json(pairBody(await issueSuccessorPair(config, claims, family, rotatedAt, derivation, successor), config));
   }
   if (!requireMember(verdict.standing, claims.user_name, claims.org_name).active) {
     return inactive(c); // not consumed: the presented token stays usable
