@@ -354,7 +354,7 @@ async function throughput(servers: { bare: Server; apps: Server[] }) {
   return throughputMet && p99Met;
 }
 
-type PathTimes = Record<"success" | "replay" | "inactive" | "logout", number[]>;
+type PathTimes = Record<"success" | "replay" | "inactive" | "logout" | "membership" | "guard", number[]>;
 
 async function modelRun(server: Server, delays: Delays): Promise<PathTimes> {
   const response = await fetch(`${server.base}/__bench/model`, {
@@ -385,7 +385,7 @@ async function latencyModel(apps: Server[]) {
   for (const app of apps) {
     const floor = await modelRun(app, none);
     const model = await modelRun(app, delays);
-    for (const path of ["success", "replay", "inactive", "logout"] as const) {
+    for (const path of ["success", "replay", "inactive", "logout", "membership", "guard"] as const) {
       const times = model[path];
       console.log(
         `  ${app.name.padEnd(14)}  ${path.padEnd(9)} ${ms(quantile(times, 0.5)).padStart(9)} ${ms(quantile(times, 0.99)).padStart(9)} ${ms(quantile(floor[path], 0.5)).padStart(9)}`,

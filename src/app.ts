@@ -34,7 +34,10 @@ export type { AppEnv } from "./types";
 export interface OrgTokenBindings {
   /** The D1 database holding users, organizations, memberships and the token ledger (schema.sql). */
   db: D1Database | undefined;
-  /** The KV namespace for the edge blacklist and the login failure counters. */
+  /**
+   * The KV namespace of the edge blacklist of ended sessions (written after logout and
+   * revocations, read by membership status and requireOrgToken) and the health probe's key.
+   */
   kv: KVNamespace | undefined;
   /** The HS256 signing secret, at least 32 bytes (a Worker secret). */
   secret: string | undefined;
@@ -284,7 +287,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     },
     async purgeExpired(env, nowMs = Date.now()) {
       const { db, kv } = options.bindings(env);
-      // The purge writes no KV; the namespace is only there to build the stores.
+      // The purge touches no KV (its entries expire on their own); the namespace only builds the stores.
       const stores = storesOver({ db: boundD1(db), kv: kv as KVNamespace });
       const removed = await stores.revocations.purgeExpired(nowMs);
       return { ...removed, loginAttempts: await stores.attempts.purge(nowMs) };

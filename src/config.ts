@@ -24,8 +24,6 @@ export interface Settings {
   refreshTokenLifetime?: SettingValue;
   /** Seconds during which a just-rotated refresh token gets its successor pair again; default 0. */
   refreshReuseInterval?: SettingValue;
-  /** Seconds after a rotation in which the rotated token back is a lost race (403, family kept); default 10. */
-  refreshRaceWindow?: SettingValue;
   /** Origins that get CORS headers: a comma-separated string or a list; default none. */
   corsAllowedOrigins?: string | readonly string[] | undefined;
   /** Which requests get their log line: "all" (default), "errors" (status 400 and up) or "off". */
@@ -75,11 +73,6 @@ export interface Config {
   refreshLifetime: number;
   /** Seconds during which a just-rotated refresh token gets its successor pair again. */
   reuseInterval: number;
-  /**
-   * Seconds after a rotation during which the rotated token coming back is taken for a
-   * concurrent refresh that lost the race (403, family kept), not for reuse; 0: always reuse.
-   */
-  raceWindow: number;
   corsAllowedOrigins: ReadonlySet<string>;
   /** Which requests get a `request` log line (src/log.ts); Workers Logs bills per line. */
   requestLog: RequestLogMode;
@@ -106,21 +99,19 @@ const SECONDS_DEFAULTS = {
   accessTokenLifetime: 86400,
   refreshTokenLifetime: 2592000,
   refreshReuseInterval: 0,
-  refreshRaceWindow: 10,
   githubTimeout: 5,
 } as const;
 
 const YEAR = 365 * 24 * 3600;
 /**
  * The range of each duration, in seconds. Lifetimes: from 1 s to 10 years (a larger one
- * overflows the response's date; a smaller one is no token). Reuse interval and race
- * window: up to a day; beyond that a replay is no retry nor race.
+ * overflows the response's date; a smaller one is no token). Reuse interval: up to
+ * a day; beyond that a replay is no retry.
  */
 const SECONDS_RANGE = {
   accessTokenLifetime: [1, 10 * YEAR],
   refreshTokenLifetime: [1, 10 * YEAR],
   refreshReuseInterval: [0, 24 * 3600],
-  refreshRaceWindow: [0, 24 * 3600],
   githubTimeout: [0.001, 60],
 } as const satisfies Record<keyof typeof SECONDS_DEFAULTS, readonly [number, number]>;
 
@@ -272,7 +263,6 @@ async function buildConfig({
   const accessLifetime = read.seconds("accessTokenLifetime");
   const refreshLifetime = read.seconds("refreshTokenLifetime");
   const reuseInterval = read.seconds("refreshReuseInterval");
-  const raceWindow = read.seconds("refreshRaceWindow");
   const corsAllowedOrigins = read.origins();
   const requestLog = read.requestLog();
   const loginPairFailureLimit = read.count("loginPairFailureLimit");
@@ -295,7 +285,6 @@ async function buildConfig({
     accessLifetime,
     refreshLifetime,
     reuseInterval,
-    raceWindow,
     corsAllowedOrigins,
     requestLog,
     loginPairFailureLimit,

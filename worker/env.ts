@@ -15,7 +15,6 @@ export interface Env {
   ACCESS_TOKEN_LIFETIME?: string;
   REFRESH_TOKEN_LIFETIME?: string;
   REFRESH_REUSE_INTERVAL?: string;
-  REFRESH_RACE_WINDOW?: string;
   CORS_ALLOWED_ORIGINS?: string;
   /** all (default), errors or off: which requests get a log line. */
   REQUEST_LOG?: string;
@@ -37,7 +36,6 @@ export const SETTING_VARS = {
   accessTokenLifetime: "ACCESS_TOKEN_LIFETIME",
   refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
   refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
-  refreshRaceWindow: "REFRESH_RACE_WINDOW",
   corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
   requestLog: "REQUEST_LOG",
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",

@@ -32,6 +32,8 @@ export interface Io {
    * command). Tests that run many commands in-process pass one open database to share.
    */
   openLocal?(target: DbTarget): Promise<Db>;
+  /** How a KV entry is written (default: `wrangler kv key put`, local state or --remote); tests pass their own. */
+  putKv?(target: DbTarget, binding: string, key: string, value: string, expirationTtl: number): Promise<void>;
 }
 
 export interface Flags {

@@ -11,6 +11,7 @@ import { AdminError, type Command, type CommandFlag, type Context, type Flags, t
 import { IMPORT_COMMANDS } from "./import-django";
 import { MEMBER_COMMANDS } from "./members";
 import { ORG_COMMANDS } from "./orgs";
+import { SESSION_COMMANDS } from "./sessions";
 import { TOKEN_COMMANDS } from "./tokens";
 import { USER_COMMANDS } from "./users";
 
@@ -36,6 +37,7 @@ export const COMMANDS: Command[] = [
   ...USER_COMMANDS,
   ...MEMBER_COMMANDS,
   ...TOKEN_COMMANDS,
+  ...SESSION_COMMANDS,
   ...IMPORT_COMMANDS,
 ];
 
@@ -72,6 +74,7 @@ from stdin when it is not one (printf '%s' "$PW" | ${program} user set-password 
 token mint signs with JWT_SECRET_KEY from the environment or .dev.vars, and takes the token
 lifetimes from the environment, .dev.vars or the configuration's [vars], as the Worker does.
 import-django reads \`manage.py dumpdata users.User users.OrgAccount users.Membership\`.
+session end-* write D1 first, then the KV blacklist (\`wrangler kv key put\`, local or --remote).
 `;
 }
 

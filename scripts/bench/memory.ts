@@ -11,7 +11,8 @@ export function memoryStores(): Stores {
   const ledger = new Map<string, number>();
   const members: Members = {
     standing: async () => ({ kind: "active_member" }),
-    bearerStanding: async () => ({ kind: "member", userName: "bench", active: true }),
+    bearerStanding: async () => ({ kind: "member", userName: "bench", active: true, sessionsRevoked: false }),
+    tokenStanding: async () => ({ standing: { kind: "active_member" }, sessionsRevoked: false }),
     credentials: async () => undefined,
     setPasswordHash: async () => undefined,
   };
@@ -22,11 +23,18 @@ export function memoryStores(): Stores {
         won: false,
         revocation: { kind: "rotated", usedAtMs: used },
         revokedFamily: false,
+        successorUsed: false,
         standing: { kind: "active_member" },
       };
     }
     ledger.set(jti, usedAtMs);
-    return { won: true, revocation: undefined, revokedFamily: false, standing: { kind: "active_member" } };
+    return {
+      won: true,
+      revocation: undefined,
+      revokedFamily: false,
+      successorUsed: false,
+      standing: { kind: "active_member" },
+    };
   };
   const revocations: Revocations = {
     redeem: (token, attempt) => decide(token.jti, attempt.usedAtMs),
@@ -43,5 +51,11 @@ export function memoryStores(): Stores {
     },
     probe: { check: async () => ({ d1: true, kv: true }) },
     socialAccounts: { userByLogin: async () => undefined },
+    endedSessions: {
+      ended: async () => false,
+      endFamily: async () => undefined,
+      endUsers: async () => undefined,
+      endOrganization: async () => undefined,
+    },
   };
 }

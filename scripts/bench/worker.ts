@@ -7,7 +7,8 @@
  * loadConfig, issueLoginPair), so `npm run bench -- --before <checkout>` can run it
  * against an older checkout too.
  */
-
+import { Hono } from "hono";
+import { buildApi } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { issueLoginPair } from "../../src/tokens/issue";
 import { createApp } from "../../worker/app";
@@ -16,6 +17,10 @@ import * as envModule from "../../worker/env";
 import { type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
+
+// A host route behind requireOrgToken(), for the latency model's guard path.
+const guarded = new Hono<{ Bindings: Env }>();
+guarded.get("/__bench/guarded", buildApi(envModule.workerApiOptions).requireOrgToken(), (c) => c.json({ ok: true }));
 
 /**
  * What loadConfig takes: `workerConfigInput(env)` since the mounting factory, the env itself
@@ -85,36 +90,43 @@ const SUBJECTS = {
   inactive: { userId: 2, userName: "idle", orgName: "BenchOrg" },
 };
 
-async function mintTokens(env: Env, count: number, subject: (typeof SUBJECTS)["active"]): Promise<string[]> {
+async function mintTokens(
+  env: Env,
+  count: number,
+  subject: (typeof SUBJECTS)["active"],
+  type: "refresh" | "access" = "refresh",
+): Promise<string[]> {
   const config = await configOf(env);
   return Promise.all(
-    Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now())).refresh),
+    Array.from({ length: count }, async () => (await issueLoginPair(config, subject, Date.now()))[type]),
   );
 }
 
 /**
  * Each path `requests` times, `concurrency` at a time, through the app over delayed
  * bindings; milliseconds per request as the Worker's clock sees them (it moves with I/O,
- * timers included). REFRESH_RACE_WINDOW=0 makes the replays reuse, the path that revokes.
+ * timers included). REFRESH_RACE_WINDOW=0 made the replays reuse in checkouts that had it;
+ * since reuse is told by the successor's use, a replay of an unused successor revokes nothing.
  */
 async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, requests: number, concurrency: number) {
   const delayed = { ...delayedEnv(env, delays), REFRESH_RACE_WINDOW: "0" };
-  const time = async (path: string, tokens: string[], expect: number) => {
+  const time = async (path: string, tokens: string[], expect: number, target: { fetch: typeof app.fetch } = app) => {
     const times: number[] = [];
     let next = 0;
     const worker = async () => {
       while (next < tokens.length) {
-        const body = JSON.stringify({ refresh: tokens[next++] });
+        const token = tokens[next++]!;
+        // A refresh token goes in the body (POST); an access token (GET) as the bearer.
+        const init: RequestInit =
+          path.startsWith("/api/org_token/") || path.startsWith("/api/token/")
+            ? {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ refresh: token }),
+              }
+            : { headers: { Authorization: `Bearer ${token}` } };
         const started = Date.now();
-        const response = await app.fetch(
-          new Request(`http://bench.local${path}`, {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body,
-          }),
-          delayed,
-          ctx,
-        );
+        const response = await target.fetch(new Request(`http://bench.local${path}`, init), delayed, ctx);
         await response.text();
         if (response.status !== expect) throw new Error(`${path}: ${response.status}, expected ${expect}`);
         times.push(Date.now() - started);
@@ -123,10 +135,11 @@ async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, req
     await Promise.all(Array.from({ length: concurrency }, worker));
     return times;
   };
-  const [fresh, forLogout, inactive] = await Promise.all([
+  const [fresh, forLogout, inactive, access] = await Promise.all([
     mintTokens(env, requests + 10, SUBJECTS.active),
     mintTokens(env, requests, SUBJECTS.active),
     mintTokens(env, requests, SUBJECTS.inactive),
+    mintTokens(env, requests + 10, SUBJECTS.active, "access"),
   ]);
   await time("/api/org_token/refresh/", fresh.splice(0, 10), 200); // warm up
   return {
@@ -134,6 +147,8 @@ async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, req
     replay: await time("/api/org_token/refresh/", fresh, 403),
     inactive: await time("/api/org_token/refresh/", inactive, 200),
     logout: await time("/api/token/blacklist/", forLogout, 200),
+    membership: await time("/api/membership_status/BenchOrg/", access.slice(10), 200),
+    guard: await time("/__bench/guarded", access.slice(10), 200, guarded),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * `requireOrgToken()`: the membership-status checks as Hono middleware for a host's own
  * routes. A bearer access token (HS256, type `access`, unexpired), optionally for a given
- * organization and of an active member (read from D1); the verified token then sits on
- * the context under `orgToken`. The header and token are refused with membership status's
- * (simplejwt's) bodies; the organization and membership with the guard's own
+ * organization and of an active member (read from D1), of a session not ended (the KV
+ * blacklist, read beside D1; sessions_revoked_at in D1's read); the verified token then
+ * sits on the context under `orgToken`. The header and token are refused with membership
+ * status's (simplejwt's) bodies; the organization and membership with the guard's own
  * (docs/contract.md, `requireOrgToken()`).
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -11,6 +12,7 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import { fail, ProblemError } from "../errors";
 import { verifiedAccessToken } from "../policy/access-token";
+import { liveSessionStanding } from "../policy/ended-sessions";
 import { requireMember } from "../policy/membership";
 import { type StorageBindings, storesOver } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
@@ -21,7 +23,8 @@ export interface RequireOrgTokenOptions<E extends object> {
   organization?: string | ((c: Context<{ Bindings: E }>) => string | undefined);
   /**
    * Whether the token's user must be an active member of the token's organization, read
-   * from D1 on every request (default true). false: the signature and claims only.
+   * from D1 on every request (default true). false: the signature, the claims and the
+   * KV blacklist of ended sessions only.
    */
   activeMember?: boolean;
 }
@@ -53,12 +56,10 @@ export function orgTokenGuard<E extends object>(
     const claims = await verifiedAccessToken(c.req.header("Authorization"), prepared.config.verificationKeys, clock());
     const required = typeof organization === "function" ? organization(c as Context) : organization;
     if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
-    if (activeMember) {
-      const { members } = storesOver(prepared.storage);
-      const standing = await members.standing(claims.user_id, claims.org_name);
-      if (!requireMember(standing, claims.user_name, claims.org_name).active) {
-        throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });
-      }
+    // The KV blacklist of ended sessions always; the standing from D1 beside it, at once.
+    const live = await liveSessionStanding(storesOver(prepared.storage), claims, claims.org_name, activeMember);
+    if (live !== undefined && !requireMember(live.standing, claims.user_name, claims.org_name).active) {
+      throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });
     }
     return { userId: claims.user_id, userName: claims.user_name, orgName: claims.org_name, claims };
   }

@@ -1,7 +1,9 @@
 /**
  * What a refresh token found on the blacklist gets: the one place that decides between the
- * retry grace (the same successor pair again), a lost race (refused, family kept) and reuse
- * detection (refused, family revoked: RFC 9700 4.14.2).
+ * retry grace (the same successor pair again), a replay while its successor is unused (a
+ * lost response or a lost race: refused, family kept, however late) and reuse detection
+ * once the chain moved on (refused, family revoked: RFC 9700 4.14.2). docs/exactly-once.md
+ * has the table.
  */
 import type { Context } from "hono";
 import type { Config } from "../config";
@@ -12,15 +14,14 @@ import type { TokenClaims } from "../tokens/claims";
 import type { AppEnv } from "../types";
 
 /**
- * The latest rotation time (ms) at which a rotated token presented now is reuse. Later
- * rotations are a retry within REFRESH_REUSE_INTERVAL or a concurrent refresh that lost the
- * race within REFRESH_RACE_WINDOW (two tabs, a double submit, a client without a lock; a
- * clock that read earlier than the winner's included). Logout has neither: a rotated token
- * presented to log out always revokes the family, which ends the session it asked to end.
+ * When a rotated token presented again revokes its family. At refresh, only once its
+ * successor was used: until then nobody but the server has gone on with the chain (a lost
+ * response, a duplicated tab, a double submit), and however late the replay comes it ends
+ * nothing. At logout, always: a rotated token presented to log out ends the session it
+ * asked to end (the successor's holder, honest or not, is logged out with it).
  */
-export function reuseIfRotatedBy(config: Config, nowMs: number, route: "refresh" | "logout"): number {
-  const window = route === "refresh" ? Math.max(config.reuseInterval, config.raceWindow) : 0;
-  return window > 0 ? nowMs - window * 1000 : Number.MAX_SAFE_INTEGER;
+export function reuseRule(route: "refresh" | "logout"): "successor_used" | "always" {
+  return route === "refresh" ? "successor_used" : "always";
 }
 
 /** The latest time (s) any token of the family may expire: the later of this one's and a rotation now. */
@@ -40,7 +41,8 @@ export function retriedRotation(revocation: Revocation, nowMs: number, config: C
 
 /**
  * The contract's blacklisted 403 (or the route's `refusal`); the family was revoked in the
- * same batch if this was reuse.
+ * same batch if this was reuse, and then its access tokens are refused at the edge too
+ * (written to KV after the response).
  */
 export function refuseBlacklisted(
   c: Context<AppEnv>,
@@ -52,6 +54,18 @@ export function refuseBlacklisted(
   if (verdict.revokedFamily) {
     log("warn", "refresh_token_reuse", { family, user_id: claims.user_id, org_name: claims.org_name });
     noteRequest(c, { outcome: "reuse_detected" });
+    endFamilyAtEdge(c, family);
   }
   throw fail(refusal);
+}
+
+/** After the response: the family's access tokens refused by membership status and the guard. */
+export function endFamilyAtEdge(c: Context<AppEnv>, family: string): void {
+  const { config, clock, stores, background } = c.var;
+  background(stores.endedSessions.endFamily(family, lastAccessExpiry(config, clock()), clock()));
+}
+
+/** When the last access token issued up to `nowMs` expires (seconds). */
+export function lastAccessExpiry(config: Config, nowMs: number): number {
+  return Math.ceil(nowMs / 1000 + config.accessLifetime);
 }

@@ -6,6 +6,7 @@ import { readFields } from "../http/body";
 import { noteRequest } from "../log";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, type TokenClaims } from "../tokens/claims";
+import { type SuccessorIds, successorJtis } from "../tokens/issue";
 import { checkToken, type TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
 
@@ -18,6 +19,8 @@ export interface PresentedRefresh {
   derivation: HmacPads;
   /** The request's one reading of the clock. */
   now: number;
+  /** The ids its rotation signs (deterministic): derived once, for the blacklist and the pair. */
+  successor: SuccessorIds;
 }
 
 /** The seed's answer to every invalid refresh token: one body, whatever the reason. */
@@ -39,6 +42,16 @@ export async function presentedRefreshToken(
   const { claims, keyIndex } = verified;
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });
   const family = familyOf(claims);
-  const token = { jti: claims.jti, family, userId: claims.user_id, orgName: claims.org_name, expiresAt: claims.exp };
-  return { claims, family, token, now, derivation: config.derivations[keyIndex]! };
+  const derivation = config.derivations[keyIndex]!;
+  const successor = successorJtis(derivation, claims.jti);
+  const token: PresentedToken = {
+    jti: claims.jti,
+    family,
+    userId: claims.user_id,
+    orgName: claims.org_name,
+    expiresAt: claims.exp,
+    issuedAt: claims.iat,
+    successorJti: successor.refresh,
+  };
+  return { claims, family, token, now, derivation, successor };
 }

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { Problem } from "../errors";
 import { noteRequest } from "../log";
-import { familyExpiresAt, refuseBlacklisted, reuseIfRotatedBy } from "../policy/blacklisted";
+import { endFamilyAtEdge, familyExpiresAt, refuseBlacklisted, reuseRule } from "../policy/blacklisted";
 import { presentedRefreshToken } from "../policy/presented-token";
 import type { TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
@@ -24,12 +24,14 @@ export async function logout(c: Context<AppEnv>) {
   // One round trip, as refresh: the blacklist, the standing and the logout write in one batch.
   const verdict = await stores.revocations.logout(token, {
     usedAtMs: now,
-    reuseIfRotatedBy: reuseIfRotatedBy(config, now, "logout"),
+    reuse: reuseRule("logout"),
     familyExpiresAt: familyExpiresAt(claims, now, config),
   });
   if (verdict.revocation !== undefined) {
     refuseBlacklisted(c, verdict, claims, family, refusal("Token is blacklisted"));
   }
+  // The session ends at the edge too: its access tokens are refused (KV, after the response).
+  endFamilyAtEdge(c, family);
   noteRequest(c, { outcome: "logged_out" });
   return c.json({});
 }

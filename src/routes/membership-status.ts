@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import { bearerToken, verifiedAccessToken } from "../policy/access-token";
+import { sessionEnded } from "../policy/ended-sessions";
 import type { AppEnv } from "../types";
 
 export async function membershipStatus(c: Context<AppEnv>) {
@@ -17,7 +18,14 @@ export async function membershipStatus(c: Context<AppEnv>) {
   const claims = await verifiedAccessToken(authorization, config.verificationKeys, clock());
   noteRequest(c, { userId: claims.user_id });
 
-  const standing = await stores.members.bearerStanding(claims.user_id, orgName);
+  // D1's standing (sessions_revoked_at beside it) and KV's ended sessions, read at once.
+  const [standing, ended] = await Promise.all([
+    stores.members.bearerStanding(claims.user_id, orgName, claims.org_name, claims.iat),
+    sessionEnded(stores, claims),
+  ]);
+  // As JWTAuthentication would refuse a blacklisted token, before the user is looked at.
+  if (ended || standing.sessionsRevoked)
+    throw fail({ kind: "access_token_not_valid", message: "Token is blacklisted" });
   if (standing.kind === "no_user") throw fail({ kind: "user_not_found" });
   if (standing.kind === "user_inactive") throw fail({ kind: "user_inactive" });
   if (standing.kind === "no_organization") throw fail({ kind: "status_unknown_org", org: orgName });

@@ -3,6 +3,8 @@ import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
 import { D1Revocations } from "./d1/revocations";
 import { D1SocialAccounts } from "./d1/social-accounts";
+import type { EndedSessions } from "./ended-sessions";
+import { KvEndedSessions } from "./kv/ended-sessions";
 import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import type { Revocations } from "./revocations";
@@ -14,6 +16,8 @@ export interface Stores {
   attempts: LoginAttempts;
   probe: StorageProbe;
   socialAccounts: SocialAccounts;
+  /** The edge blacklist of ended sessions (KV), read by membership status and the guard. */
+  endedSessions: EndedSessions;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -39,5 +43,6 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
     socialAccounts: new D1SocialAccounts(replica),
+    endedSessions: new KvEndedSessions(kv),
   };
 }

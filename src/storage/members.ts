@@ -27,11 +27,29 @@ export interface Credentials {
   userActive: boolean;
 }
 
+/** The standing, and whether a token issued at a given time is older than its sessions' revocation. */
+export interface TokenStanding {
+  standing: Standing;
+  /** The token's iat is earlier than its user's or organization's sessions_revoked_at. */
+  sessionsRevoked: boolean;
+}
+
 export interface Members {
   /** Standing of the user with this id (the token's user_id) in the named organization. */
   standing(userId: number, orgName: string): Promise<Standing>;
-  /** The bearer's account, the path's organization and the membership between them, in one read. */
-  bearerStanding(userId: number, orgName: string): Promise<BearerStanding>;
+  /**
+   * The bearer's account, the path's organization and the membership between them, in one
+   * read; with sessions_revoked_at of the user and of the token's organization judged
+   * against the token's iat (seconds).
+   */
+  bearerStanding(
+    userId: number,
+    orgName: string,
+    tokenOrgName: string,
+    issuedAt: number,
+  ): Promise<BearerStanding & { sessionsRevoked: boolean }>;
+  /** The same read, and sessions_revoked_at judged against a token's iat (seconds). */
+  tokenStanding(userId: number, orgName: string, issuedAt: number): Promise<TokenStanding>;
   /** The account a password login names, or undefined when there is none. */
   credentials(userName: string): Promise<Credentials | undefined>;
   /** Replace a user's password hash (the upgrade after a login with an old scheme). */

@@ -11,7 +11,8 @@ import type { Standing } from "./members";
 export type Revocation =
   | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
   | { kind: "logged_out" }
-  | { kind: "family_revoked" }; // a consumed token of its family was presented again
+  | { kind: "family_revoked" } // a consumed token of its family was presented again after its successor's use
+  | { kind: "sessions_revoked" }; // issued before its user's or organization's sessions_revoked_at
 
 /** A verified refresh token, as the blacklist knows it. */
 export interface PresentedToken {
@@ -21,16 +22,22 @@ export interface PresentedToken {
   orgName: string;
   /** The token's own exp (seconds): the ledger need not remember it longer. */
   expiresAt: number;
+  /** Its iat (seconds): refused when earlier than the user's or organization's sessions_revoked_at. */
+  issuedAt: number;
+  /** The jti of the refresh token its rotation signs (deterministic, src/tokens/issue.ts). */
+  successorJti: string;
 }
 
 export interface Attempt {
   /** Now: the successor pair's issue time if this call wins. */
   usedAtMs: number;
   /**
-   * A token found already rotated at or before this time (ms) is reuse: its family is
-   * revoked in the same transaction. Later rotations are a race or a retry (the caller's policy).
+   * When a token found already rotated is reuse, its family revoked in the same transaction:
+   * "successor_used", only once the successor it was rotated into was itself used (rotated or
+   * logged out), else it is a lost race or a lost response and ends nothing; "always": any
+   * rotated token presented (logout, which asks to end the session anyway).
    */
-  reuseIfRotatedBy: number;
+  reuse: "successor_used" | "always";
   /** Until when (unix seconds) a revocation of the family must last. */
   familyExpiresAt: number;
 }
@@ -42,6 +49,8 @@ export interface Verdict {
   revocation: Revocation | undefined;
   /** This call revoked (or extended) the family's revocation: the token was reused. */
   revokedFamily: boolean;
+  /** The successor of the presented token is in the ledger (rotated or logged out). */
+  successorUsed: boolean;
   standing: Standing;
 }
 

@@ -15,7 +15,7 @@ export interface TokenClaims {
   user_id: number;
   org_name: string;
   user_name: string;
-  /** Ours: the jti of the refresh token that started this login's family. */
+  /** Ours, on both types: the jti of the refresh token that started this login's family. */
   fam?: string;
 }
 

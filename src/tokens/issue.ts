@@ -46,8 +46,13 @@ function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
+export interface SuccessorIds {
+  access: string;
+  refresh: string;
+}
+
 /** Both successor ids from one HMAC of the presented id: 64 hex characters, split in two. */
-function successorJtis(derivation: HmacPads, presentedJti: string): { access: string; refresh: string } {
+export function successorJtis(derivation: HmacPads, presentedJti: string): SuccessorIds {
   const id = opaqueId(derivation, `successor:${presentedJti}`, 64);
   return { access: id.slice(0, 32), refresh: id.slice(32) };
 }
@@ -94,12 +99,16 @@ async function signPair(config: Config, access: TokenClaims, refresh: TokenClaim
   return { access: accessToken, refresh: refreshToken, accessClaims: access, refreshClaims: refresh };
 }
 
-/** A pair for a new login: fresh ids, and the refresh token starts its own family. */
+/**
+ * A pair for a new login: fresh ids, and the refresh token starts its own family. Both
+ * tokens carry it as `fam` (simplejwt ignores the claim): an access token of an ended
+ * session is refused by its family (src/storage/ended-sessions.ts).
+ */
 export function issueLoginPair(config: Config, subject: Subject, nowMs: number): Promise<TokenPair> {
   const refreshJti = randomJti();
   return signPair(
     config,
-    claimsFor("access", subject, nowMs, config.accessLifetime, randomJti()),
+    claimsFor("access", subject, nowMs, config.accessLifetime, randomJti(), refreshJti),
     claimsFor("refresh", subject, nowMs, config.refreshLifetime, refreshJti, refreshJti),
   );
 }
@@ -108,7 +117,8 @@ export function issueLoginPair(config: Config, subject: Subject, nowMs: number):
  * The successor pair of a refresh token rotated at `rotatedAtMs`: deterministic in
  * (presented token, rotation time), so signing it again gives the same two tokens (the
  * same ids even across a secret rotation: `derivation` is that of the secret that signed
- * the presented token, Config.derivations).
+ * the presented token, Config.derivations). `ids`: the successor's ids when the caller
+ * already derived them (the blacklist looks the refresh one up).
  */
 export function issueSuccessorPair(
   config: Config,
@@ -116,12 +126,12 @@ export function issueSuccessorPair(
   family: string,
   rotatedAtMs: number,
   derivation: HmacPads,
+  ids: SuccessorIds = successorJtis(derivation, presented.jti),
 ): Promise<TokenPair> {
   const subject = subjectOf(presented);
-  const ids = successorJtis(derivation, presented.jti);
   return signPair(
     config,
-    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access),
+    claimsFor("access", subject, rotatedAtMs, config.accessLifetime, ids.access, family),
     claimsFor("refresh", subject, rotatedAtMs, config.refreshLifetime, ids.refresh, family),
   );
 }

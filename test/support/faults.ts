@@ -7,6 +7,7 @@ import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
 import { D1SocialAccounts } from "../../src/storage/d1/social-accounts";
+import { KvEndedSessions } from "../../src/storage/kv/ended-sessions";
 import { D1KvProbe } from "../../src/storage/probe";
 import type { StoresFactory } from "../../worker/app";
 
@@ -51,6 +52,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
       attempts: new D1LoginAttempts(primary),
       probe: new D1KvProbe(primary, kv),
       socialAccounts: new D1SocialAccounts(() => replica),
+      endedSessions: new KvEndedSessions(kv),
     };
   };
 }

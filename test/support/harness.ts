@@ -33,7 +33,7 @@ export function app(options: AppOptions = {}): App {
   return createApp(options);
 }
 
-/** One request through the app, waiting for its background work (the KV writes) to finish. */
+/** One request through the app, waiting for its background work (ended sessions written to KV) to finish. */
 export async function call(target: App, path: string, init: RequestInit = {}, envOverrides: Partial<Env> = {}) {
   const ctx = createExecutionContext();
   const response = await target.fetch(new Request(`${BASE}${path}`, init), { ...env, ...envOverrides }, ctx);
@@ -148,13 +148,16 @@ export function claimsOf(token: string) {
   return decodeJwt(token);
 }
 
-/** The KV blacklist entry of a jti: its value and absolute expiration (unix seconds). */
-export async function kvEntry(jti: string) {
-  const [value, listed] = await Promise.all([
-    env.BLACKLIST.get(`jti:${jti}`, "json"),
-    env.BLACKLIST.list({ prefix: `jti:${jti}` }),
-  ]);
-  return { value, expiration: listed.keys[0]?.expiration };
+/** The KV entries of the ended-sessions blacklist (src/storage/kv/ended-sessions.ts): value and expiration. */
+export async function endedEntries() {
+  const listed = await env.BLACKLIST.list({ prefix: "ended:" });
+  return Promise.all(
+    listed.keys.map(async (key) => ({
+      name: key.name,
+      value: await env.BLACKLIST.get(key.name),
+      expiration: key.expiration,
+    })),
+  );
 }
 
 export { env };

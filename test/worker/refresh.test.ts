@@ -7,7 +7,6 @@ import {
   call,
   claimsOf,
   env,
-  kvEntry,
   manualClock,
   mintToken,
   postJson,
@@ -173,7 +172,6 @@ describe("refresh: membership rows", () => {
       expect(await response.json()).toEqual({ active: false });
     }
     expect(await ledgerRow(jti!)).toBeNull();
-    expect((await kvEntry(jti!)).value).toBeNull();
 
     await setMembership(s, true);
     const response = await postJson(worker, PATH, { refresh: token });
@@ -224,6 +222,7 @@ describe("refresh: the active member's pair", () => {
       user_id: s.userId,
       org_name: s.orgName,
       user_name: s.userName,
+      fam: presented.jti, // ours, as on the refresh token: the edge blacklist keys ended sessions by it
     });
     expect(refresh).toEqual({
       token_type: "refresh",
@@ -279,12 +278,11 @@ describe("refresh: the active member's pair", () => {
     expect(ids.size).toBe(6);
   });
 
-  it("writes no KV entry: the ledger alone is the blacklist", async () => {
+  it("a rotation is recorded in the ledger, with the token's own exp", async () => {
     const s = await seed();
     const token = await mintToken(s, { lifetime: 7200 });
     const { jti, exp } = claimsOf(token);
     expect((await postJson(app(), PATH, { refresh: token })).status).toBe(200);
-    expect((await kvEntry(jti!)).value).toBeNull();
     expect(await ledgerRow(jti!)).toMatchObject({ reason: "rotated", expires_at: exp });
   });
 
@@ -360,10 +358,6 @@ describe("refresh: consumed means answered", () => {
     ["REFRESH_TOKEN_LIFETIME", "1e10", 500],
     ["REFRESH_REUSE_INTERVAL", "86400", 200],
     ["REFRESH_REUSE_INTERVAL", "86401", 500],
-    ["REFRESH_RACE_WINDOW", "0", 200],
-    ["REFRESH_RACE_WINDOW", "-1", 500],
-    ["REFRESH_RACE_WINDOW", "1e9", 500],
-    ["REFRESH_RACE_WINDOW", "soon", 500],
     ["LOGIN_USER_FAILURE_LIMIT", "1000001", 500],
     ["LOGIN_ADDRESS_FAILURE_LIMIT", "1000000", 200],
   ] as const)("%s=%s: %i", async (name, value, status) => {

@@ -1,11 +1,26 @@
 /**
  * Round trips per path (docs/exactly-once.md): the real D1 and KV bindings, recorded. A
  * refresh, a replay, an inactive member's refresh and a logout each wait on one call: the
- * D1 primary batch. A new serial stage on any of them fails here.
+ * D1 primary batch (a logout's KV write comes after the response). Membership status and
+ * the guard wait on one stage: the D1 read and the KV blacklist side by side. A new serial
+ * stage on any of them fails here.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { d1Stores } from "../../worker/app";
-import { app, claimsOf, env, manualClock, mintToken, postJson, seed, setMembership, vectors } from "../support/harness";
+import {
+  app,
+  call,
+  claimsOf,
+  env,
+  hexId,
+  manualClock,
+  mintToken,
+  postJson,
+  seed,
+  setMembership,
+  vectors,
+} from "../support/harness";
 import { recorder } from "../support/recording";
 
 const REFRESH = "/api/org_token/refresh/";
@@ -15,6 +30,23 @@ function recordedApp(clock = manualClock()) {
   const record = recorder();
   const target = app({ clock, stores: (bindings, background) => d1Stores(record.env(bindings), background) });
   return { record, target, clock };
+}
+
+/** A POST whose response is taken before its background work is awaited: was `name` still running then? */
+async function runningAfterResponse(
+  record: ReturnType<typeof recorder>,
+  target: ReturnType<typeof app>,
+  path: string,
+  refresh: string,
+  name: string,
+) {
+  const ctx = createExecutionContext();
+  const init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh }) };
+  const response = await target.fetch(new Request(`http://ps.test${path}`, init), env, ctx);
+  const call = record.calls.find((c) => c.name === name);
+  const running = call !== undefined && call.end === undefined;
+  await waitOnExecutionContext(ctx);
+  return { response, running };
 }
 
 describe("round trips per path", () => {
@@ -31,17 +63,30 @@ describe("round trips per path", () => {
     expect(record.calls[0]?.statements).toBe(3);
   });
 
-  it("replay after the race window (family revoked in the same batch): one call", async () => {
+  it("replay while the successor is unused (nothing revoked): one call, no KV", async () => {
     const { record, target, clock } = recordedApp();
     const s = await seed();
     const token = await mintToken(s, { nowMs: clock() });
     expect((await postJson(target, REFRESH, { refresh: token })).status).toBe(200);
-    clock.advance(60);
+    clock.advance(3600);
     record.reset();
     const replay = await postJson(target, REFRESH, { refresh: token });
     expect(replay.status).toBe(403);
     expect(record.names()).toEqual(["d1.batch"]);
-    expect(record.stages()).toBe(1);
+  });
+
+  it("replay after the chain moved on (family revoked in the same batch): one call, then the KV write after the response", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed();
+    const token = await mintToken(s, { nowMs: clock() });
+    const pair = await (await postJson(target, REFRESH, { refresh: token })).json<Record<string, string>>();
+    expect((await postJson(target, REFRESH, { refresh: pair.refresh })).status).toBe(200);
+    clock.advance(60);
+    record.reset();
+    const { response: replay, running } = await runningAfterResponse(record, target, REFRESH, token, "kv.put");
+    expect(replay.status).toBe(403);
+    expect(record.names()).toEqual(["d1.batch", "kv.put"]);
+    expect(running).toBe(true); // the put was handed to waitUntil: the response did not wait for it
     const family = claimsOf(token).jti;
     expect(
       await env.DB.prepare("SELECT 1 FROM token_family_revocation WHERE family = ?1").bind(family).first(),
@@ -83,12 +128,25 @@ describe("round trips per path", () => {
     expect(record.names()).toEqual(["d1.batch"]);
   });
 
-  it("logout: one call", async () => {
+  it("logout: one call, then the ended family's KV write after the response", async () => {
     const { record, target, clock } = recordedApp();
     const s = await seed();
-    const response = await postJson(target, LOGOUT, { refresh: await mintToken(s, { nowMs: clock() }) });
+    const token = await mintToken(s, { nowMs: clock() });
+    const { response, running } = await runningAfterResponse(record, target, LOGOUT, token, "kv.put");
     expect(await response.json()).toEqual({});
-    expect(record.names()).toEqual(["d1.batch"]);
+    expect(record.names()).toEqual(["d1.batch", "kv.put"]);
+    expect(running).toBe(true);
+  });
+
+  it("membership status: one stage, the D1 read and the KV blacklist side by side", async () => {
+    const { record, target, clock } = recordedApp();
+    const s = await seed();
+    const access = await mintToken(s, { type: "access", nowMs: clock(), claims: { fam: hexId() } });
+    const response = await call(target, `/api/membership_status/${s.orgName}/`, {
+      headers: { Authorization: `Bearer ${access}` },
+    });
+    expect(await response.json()).toEqual({ active: true });
+    expect(record.names().sort()).toEqual(["kv.get", "session.first"]);
     expect(record.stages()).toBe(1);
   });
 

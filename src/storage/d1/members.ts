@@ -5,12 +5,14 @@
  * batch that decides the token (./revocations.ts).
  */
 import { guard } from "../guard";
-import type { BearerStanding, Credentials, Members, Standing } from "../members";
+import type { BearerStanding, Credentials, Members, Standing, TokenStanding } from "../members";
 
 export interface StandingRow {
   user_id: number | null;
   user_active: number | null;
   member_active: number | null;
+  user_revoked_at?: number | null; // users_user.sessions_revoked_at (unix seconds)
+  org_revoked_at?: number | null; // users_orgaccount.sessions_revoked_at
 }
 
 /** Where the standing is read from, for a user id and an organization name given as these parameters. */
@@ -21,7 +23,8 @@ const standingFrom = (userId: string, orgName: string) => `
   WHERE o.name = ${orgName}`;
 
 // One statement, one round trip: the organization row decides existence, the left joins the rest.
-export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
+    u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
   ${standingFrom("?1", "?2")}`;
 
 /**
@@ -29,7 +32,8 @@ export const STANDING = `SELECT u.id AS user_id, u.is_active AS user_active, m.a
  * statement that reads other state beside it; `org_id` is there when the organization is.
  */
 export const STANDING_SUBQUERY = `(
-  SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active
+  SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
+    u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
   ${standingFrom("?3", "?4")})`;
 
 export function standingFromRow(row: StandingRow | null | undefined): Standing {
@@ -41,6 +45,8 @@ export function standingFromRow(row: StandingRow | null | undefined): Standing {
 
 interface BearerRow {
   user_name: string | null;
+  user_revoked_at: number | null;
+  token_org_revoked_at: number | null;
   user_active: number | null;
   org_id: number | null;
   member_active: number | null;
@@ -48,7 +54,8 @@ interface BearerRow {
 
 // One row always: the user and the organization are looked up independently of each other.
 const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_active, o.id AS org_id,
-    m.active AS member_active
+    m.active AS member_active, u.sessions_revoked_at AS user_revoked_at,
+    (SELECT sessions_revoked_at FROM users_orgaccount WHERE name = ?3) AS token_org_revoked_at
   FROM (SELECT ?1 AS user_id, ?2 AS org_name) AS p
   LEFT JOIN users_user AS u ON u.id = p.user_id
   LEFT JOIN users_orgaccount AS o ON o.name = p.org_name
@@ -79,10 +86,25 @@ export class D1Members implements Members {
     );
   }
 
-  bearerStanding(userId: number, orgName: string): Promise<BearerStanding> {
-    return guard("members.bearerStanding", async () =>
-      bearerStandingFromRow(await this.reader().prepare(BEARER_STANDING).bind(userId, orgName).first<BearerRow>()),
-    );
+  bearerStanding(
+    userId: number,
+    orgName: string,
+    tokenOrgName: string,
+    issuedAt: number,
+  ): Promise<BearerStanding & { sessionsRevoked: boolean }> {
+    return guard("members.bearerStanding", async () => {
+      const row = await this.reader().prepare(BEARER_STANDING).bind(userId, orgName, tokenOrgName).first<BearerRow>();
+      const revokedAt = Math.max(row?.user_revoked_at ?? 0, row?.token_org_revoked_at ?? 0);
+      return { ...bearerStandingFromRow(row), sessionsRevoked: issuedAt < revokedAt };
+    });
+  }
+
+  tokenStanding(userId: number, orgName: string, issuedAt: number): Promise<TokenStanding> {
+    return guard("members.standing", async () => {
+      const row = await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>();
+      const revokedAt = Math.max(row?.user_revoked_at ?? 0, row?.org_revoked_at ?? 0);
+      return { standing: standingFromRow(row), sessionsRevoked: issuedAt < revokedAt };
+    });
   }
 
   credentials(userName: string): Promise<Credentials | undefined> {

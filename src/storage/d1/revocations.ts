@@ -3,13 +3,20 @@
  * trip). `token_ledger`'s primary key on jti makes consumption exactly-once, whatever the
  * concurrency or location: of concurrent conditional inserts of one jti, one changes a row.
  *
- * The batch reads first (one statement: the token's ledger row, its family's revocation,
- * the member's standing), then writes: the family revocation if the token comes back as reuse, then the consuming
- * insert, itself conditional on everything the reads check, so that the reads tell every
- * loser why it lost and nothing is consumed that the route would not answer with a pair.
+ * The batch reads first (one statement: the token's ledger row, its successor's, its
+ * family's revocation, the member's standing and sessions_revoked_at), then writes: the
+ * family revocation if the token comes back as reuse, then the consuming insert, itself
+ * conditional on everything the reads check, so that the reads tell every loser why it
+ * lost and nothing is consumed that the route would not answer with a pair.
  *
- * KV holds no copy: nothing would read it in front of this batch without adding a round
- * trip to every refresh (docs/exactly-once.md).
+ * Reuse is told by the successor: a rotated token's successor id is deterministic, so the
+ * batch looks it up in the ledger. Unused, nobody has gone on with the chain: the replay is
+ * a lost response or a lost race, refused and ending nothing. Used, the chain moved on
+ * while this token came back: one side of it is a thief, and the family ends
+ * (docs/exactly-once.md, the replay table).
+ *
+ * KV is no part of this decision (it cannot decide exactly-once): ended sessions are
+ * written to it after the response, for the access-token checks (../ended-sessions.ts).
  */
 import { guard } from "../guard";
 import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
@@ -26,31 +33,37 @@ interface LedgerRow {
 interface StateRow extends StandingRow {
   org_id: number | null; // null: no such organization
   family_revoked: number | null;
+  successor_used: number | null;
   reason: LedgerRow["reason"] | null;
   used_at: number | null;
 }
 
-// Everything the route decides on, in one row: the token's ledger row, its family's
-// revocation, and the member's standing (?3 user id, ?4 organization name).
+// Everything the route decides on, in one row: the token's ledger row, its successor's,
+// its family's revocation, and the member's standing with the sessions_revoked_at of user
+// and organization (?3 user id, ?4 organization name, ?5 the successor's jti).
 const STATE = `
   SELECT
     (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
+    (SELECT 1 FROM token_ledger WHERE jti = ?5) AS successor_used,
     l.reason, l.used_at,
-    s.org_id, s.user_id, s.user_active, s.member_active
+    s.org_id, s.user_id, s.user_active, s.member_active, s.user_revoked_at, s.org_revoked_at
   FROM (SELECT 1)
   LEFT JOIN token_ledger AS l ON l.jti = ?1
   LEFT JOIN ${STANDING_SUBQUERY} AS s ON TRUE`;
 
-// A rotated token presented again, rotated at or before ?5: revoke its family (RFC 9700 4.14.2).
+// A rotated token presented again whose successor (?5) was used too, or (?6 = 1) any
+// rotated token: revoke its family (RFC 9700 4.14.2).
 const REVOKE_IF_REUSED = `
   INSERT INTO token_family_revocation (family, revoked_at, expires_at)
   SELECT ?2, ?3, ?4
-  WHERE EXISTS (SELECT 1 FROM token_ledger WHERE jti = ?1 AND reason = 'rotated' AND used_at <= ?5)
+  WHERE EXISTS (SELECT 1 FROM token_ledger WHERE jti = ?1 AND reason = 'rotated')
+    AND (?6 = 1 OR EXISTS (SELECT 1 FROM token_ledger WHERE jti = ?5))
   ON CONFLICT (family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
   WHERE excluded.expires_at > expires_at`;
 
-// Consume unless the jti is there already, the family is revoked, or the user is not an
-// active member of an existing organization (then the token stays usable).
+// Consume unless the jti is there already, the family is revoked, the user is not an
+// active member of an existing organization (then the token stays usable), or the token
+// was issued (?7, iat) before its user's or organization's sessions were revoked.
 const CONSUME = `
   INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
   SELECT ?1, ?2, 'rotated', ?3, ?4
@@ -59,7 +72,8 @@ const CONSUME = `
       SELECT 1 FROM users_orgaccount AS o
       JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = ?5 AND m.active = 1
       JOIN users_user AS u ON u.id = ?5 AND u.is_active = 1
-      WHERE o.name = ?6)
+      WHERE o.name = ?6
+        AND coalesce(u.sessions_revoked_at, 0) <= ?7 AND coalesce(o.sessions_revoked_at, 0) <= ?7)
   ON CONFLICT (jti) DO NOTHING`;
 
 // Logout blacklists whatever the membership.
@@ -71,8 +85,17 @@ const LOG_OUT = `
 
 const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
 
-function revocationOf(row: StateRow | undefined): Revocation | undefined {
+/** Whether a token issued at `issuedAt` (s) is older than its user's or organization's sessions_revoked_at. */
+function revokedBefore(
+  row: Pick<StandingRow, "user_revoked_at" | "org_revoked_at"> | null | undefined,
+  issuedAt: number,
+): boolean {
+  return issuedAt < Math.max(row?.user_revoked_at ?? 0, row?.org_revoked_at ?? 0);
+}
+
+function revocationOf(row: StateRow | undefined, issuedAt: number): Revocation | undefined {
   if (row?.family_revoked) return { kind: "family_revoked" };
+  if (revokedBefore(row, issuedAt)) return { kind: "sessions_revoked" };
   if (row?.reason === "rotated" && row.used_at !== null) return { kind: "rotated", usedAtMs: row.used_at };
   if (row?.reason === "logout") return { kind: "logged_out" };
   return undefined;
@@ -95,15 +118,30 @@ export class D1Revocations implements Revocations {
       reason === "rotated"
         ? db
             .prepare(CONSUME)
-            .bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt, token.userId, token.orgName)
+            .bind(
+              token.jti,
+              token.family,
+              attempt.usedAtMs,
+              token.expiresAt,
+              token.userId,
+              token.orgName,
+              token.issuedAt,
+            )
         : db.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
     let results: D1Result[];
     try {
       results = await db.batch([
-        db.prepare(STATE).bind(token.jti, token.family, token.userId, token.orgName),
+        db.prepare(STATE).bind(token.jti, token.family, token.userId, token.orgName, token.successorJti),
         db
           .prepare(REVOKE_IF_REUSED)
-          .bind(token.jti, token.family, attempt.usedAtMs, attempt.familyExpiresAt, attempt.reuseIfRotatedBy),
+          .bind(
+            token.jti,
+            token.family,
+            attempt.usedAtMs,
+            attempt.familyExpiresAt,
+            token.successorJti,
+            attempt.reuse === "always" ? 1 : 0,
+          ),
         write,
       ]);
     } catch (error) {
@@ -117,8 +155,9 @@ export class D1Revocations implements Revocations {
     const state = read?.results[0] as StateRow | undefined;
     const verdict: Verdict = {
       won: insert?.meta.changes === 1,
-      revocation: revocationOf(state),
+      revocation: revocationOf(state, token.issuedAt),
       revokedFamily: (revoke?.meta.changes ?? 0) > 0,
+      successorUsed: state?.successor_used === 1,
       standing: state === undefined || state.org_id === null ? { kind: "no_organization" } : standingFromRow(state),
     };
     if (
@@ -151,6 +190,7 @@ export class D1Revocations implements Revocations {
         won: true,
         revocation: undefined,
         revokedFamily: false,
+        successorUsed: false,
         standing: reason === "rotated" ? { kind: "active_member" } : found,
       };
     } catch {

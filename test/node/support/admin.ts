@@ -65,7 +65,8 @@ export async function runInProcess(
     env = {},
     configPath = CONFIG_PATH,
     openLocal: open,
-  }: RunOptions & { configPath?: string; openLocal?: Io["openLocal"] } = {},
+    putKv,
+  }: RunOptions & { configPath?: string; openLocal?: Io["openLocal"]; putKv?: Io["putKv"] } = {},
 ): Promise<Result> {
   let stdout = "";
   let stderr = "";
@@ -78,6 +79,7 @@ export async function runInProcess(
     env: childEnv(env),
     readPassword: () => readNewPassword(Readable.from(input === undefined ? [] : [input])),
     ...(open === undefined ? {} : { openLocal: open }),
+    ...(putKv === undefined ? {} : { putKv }),
   };
   const code = await runAdmin(args, io);
   return { code, stdout, stderr };
