@@ -19,8 +19,8 @@
  * nothing and reports everything unchanged. Every write goes in ONE batch, each statement
  * within D1's limits (at most 100 bound parameters, well under 100 KB of SQL): locally one D1
  * batch, which is one transaction, so a statement that fails anywhere leaves the database as
- * it was; through wrangler (--remote) one `wrangler d1 execute --file`, which D1 runs as one
- * unit too (docs/forwarding.md has the measurement for the local engine). Memberships find
+ * it was; through wrangler (--remote) one `wrangler d1 execute --file` (atomic on the local
+ * engine, tested; the deployed D1 not tried: docs/forwarding.md). Memberships find
  * their organization's id by its UUID inside the statement, so nothing waits for a read.
  */
 import { readFileSync } from "node:fs";
