@@ -16,12 +16,11 @@
  * The whole file is checked, and the database read, before the first write: a malformed
  * record or a clash with the database's rows (a username or organization name held by
  * another row) writes nothing. Only rows that differ are written, so a second run writes
- * nothing and reports everything unchanged. Every write goes in ONE batch, each statement
- * within D1's limits (at most 100 bound parameters, well under 100 KB of SQL): locally one D1
- * batch, which is one transaction, so a statement that fails anywhere leaves the database as
- * it was; through wrangler (--remote) one `wrangler d1 execute --file`, which D1 runs as one
- * unit too (docs/forwarding.md has the measurement for the local engine). Memberships find
- * their organization's id by its UUID inside the statement, so nothing waits for a read.
+ * nothing and reports everything unchanged. The rows are staged in tables of the run's own,
+ * in batches within D1's limits (at most 100 bound parameters and well under 100 KB of SQL
+ * per statement, a bounded number of statements per batch: one D1 batch locally, one
+ * `wrangler d1 execute --file` through wrangler), then swapped into the real tables by one
+ * batch of five statements, a transaction: a run that fails anywhere leaves them as they were.
  */
 import { readFileSync } from "node:fs";
 import type { Db, Statement, Value } from "../lib/db";
@@ -233,58 +232,120 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
   return result;
 }
 
-/** Every write of the plan, in order: users and organizations first, since memberships refer to both. */
-function statementsOf(planned: Plan): { statement: Statement; rows: number }[] {
-  const userStatements = rowStatements(
-    "INSERT INTO users_user (id, username, password, is_active)",
-    " ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password, is_active = excluded.is_active",
-    planned.userRows.map((user) => [user.id, user.username, user.password, user.isActive ? 1 : 0]),
-  );
-  const orgStatements = [
-    ...planned.orgUpdates.map(({ id, org }) => ({
-      statement: {
-        sql: "UPDATE users_orgaccount SET name = ?2, django_uuid = ?3 WHERE id = ?1",
-        params: [id, org.name, org.uuid],
-      },
-      rows: 1,
-    })),
-    ...rowStatements(
-      "INSERT INTO users_orgaccount (name, django_uuid)",
-      "",
-      planned.orgCreates.map((org) => [org.name, org.uuid]),
-    ),
-  ];
-  // The organization's id comes from its UUID in the same statement: organizations created
-  // above have no id the plan could know. "WHERE true" is SQLite's rule for an upsert's SELECT.
-  const membershipStatements = rowStatements(
-    "INSERT INTO users_membership (user_id, org_id, active) SELECT v.column1, o.id, v.column3 FROM (",
-    ") AS v JOIN users_orgaccount AS o ON o.django_uuid = v.column2 WHERE true" +
-      " ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active",
-    planned.membershipRows.map((membership) => [membership.userId, membership.orgUuid, membership.active ? 1 : 0]),
-  );
-  const socialStatements = rowStatements(
-    "INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login)",
-    " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid, login = excluded.login",
-    planned.socialRows.map((account) => [account.id, account.userId, account.provider, account.uid, account.login]),
-  );
-  return [...userStatements, ...orgStatements, ...membershipStatements, ...socialStatements];
+/** Statements per batch while staging: a D1 batch over the local binding, or one SQL file through wrangler. */
+const STATEMENTS_PER_BATCH = { local: 200, wrangler: 500 };
+
+/** The staging tables of one run: the plan's rows, written in as many batches as they take. */
+function stagingTables(run: string) {
+  const name = (what: string) => `_import_django_${run}_${what}`;
+  return {
+    users: name("users"),
+    orgUpdates: name("org_updates"),
+    orgCreates: name("org_creates"),
+    memberships: name("memberships"),
+    social: name("social"),
+  };
 }
 
+type Staging = ReturnType<typeof stagingTables>;
+
+function createStaging(t: Staging): Statement[] {
+  return [
+    `CREATE TABLE ${t.users} (id INTEGER PRIMARY KEY, username TEXT NOT NULL, password TEXT, is_active INTEGER NOT NULL)`,
+    `CREATE TABLE ${t.orgUpdates} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, django_uuid TEXT NOT NULL)`,
+    `CREATE TABLE ${t.orgCreates} (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, django_uuid TEXT NOT NULL)`,
+    `CREATE TABLE ${t.memberships} (user_id INTEGER NOT NULL, org_uuid TEXT NOT NULL, active INTEGER NOT NULL)`,
+    `CREATE TABLE ${t.social} (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, provider TEXT NOT NULL, uid TEXT NOT NULL, login TEXT)`,
+  ].map((sql) => ({ sql, params: [] }));
+}
+
+function dropStaging(t: Staging): Statement[] {
+  return Object.values(t).map((table) => ({ sql: `DROP TABLE IF EXISTS ${table}`, params: [] }));
+}
+
+/** The plan's rows into the staging tables: nothing the API reads is touched yet. */
+function stagingStatements(planned: Plan, t: Staging): { statement: Statement; rows: number }[] {
+  return [
+    ...rowStatements(
+      `INSERT INTO ${t.users} (id, username, password, is_active)`,
+      "",
+      planned.userRows.map((user) => [user.id, user.username, user.password, user.isActive ? 1 : 0]),
+    ),
+    ...rowStatements(
+      `INSERT INTO ${t.orgUpdates} (id, name, django_uuid)`,
+      "",
+      planned.orgUpdates.map(({ id, org }) => [id, org.name, org.uuid]),
+    ),
+    ...rowStatements(
+      `INSERT INTO ${t.orgCreates} (seq, name, django_uuid)`,
+      "",
+      planned.orgCreates.map((org, seq) => [seq, org.name, org.uuid]),
+    ),
+    ...rowStatements(
+      `INSERT INTO ${t.memberships} (user_id, org_uuid, active)`,
+      "",
+      planned.membershipRows.map((membership) => [membership.userId, membership.orgUuid, membership.active ? 1 : 0]),
+    ),
+    ...rowStatements(
+      `INSERT INTO ${t.social} (id, user_id, provider, uid, login)`,
+      "",
+      planned.socialRows.map((account) => [account.id, account.userId, account.provider, account.uid, account.login]),
+    ),
+  ];
+}
+
+/**
+ * The staged rows into the real tables: a handful of statements, one batch (one transaction
+ * locally), users and organizations before the memberships that refer to them. A
+ * membership finds its organization's id by UUID here: organizations created in the same
+ * batch have no id the plan could know. ("WHERE true": SQLite's rule for an upsert's SELECT.)
+ */
+function swapStatements(t: Staging): Statement[] {
+  return [
+    `INSERT INTO users_user (id, username, password, is_active) SELECT id, username, password, is_active FROM ${t.users} WHERE true
+       ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password, is_active = excluded.is_active`,
+    `UPDATE users_orgaccount SET name = s.name, django_uuid = s.django_uuid FROM ${t.orgUpdates} AS s WHERE users_orgaccount.id = s.id`,
+    `INSERT INTO users_orgaccount (name, django_uuid) SELECT name, django_uuid FROM ${t.orgCreates} ORDER BY seq`,
+    `INSERT INTO users_membership (user_id, org_id, active)
+       SELECT s.user_id, o.id, s.active FROM ${t.memberships} AS s JOIN users_orgaccount AS o ON o.django_uuid = s.org_uuid WHERE true
+       ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active`,
+    `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) SELECT id, user_id, provider, uid, login FROM ${t.social} WHERE true
+       ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid, login = excluded.login`,
+  ].map((sql) => ({ sql, params: [] }));
+}
+
+/**
+ * All or nothing: the rows are staged in tables of their own over as many batches as D1's
+ * limits need, then swapped in by one batch of a few statements. A failure while staging
+ * leaves the real tables untouched; the swap is one transaction (one D1 batch locally, one
+ * `wrangler d1 execute --file` through wrangler). The staging tables are dropped either way.
+ */
 async function execute(ctx: Context, db: Db, planned: Plan) {
-  const statements = statementsOf(planned);
-  const total = statements.reduce((sum, { rows }) => sum + rows, 0);
+  const perBatch =
+    ctx.flags.remote || ctx.flags["via-wrangler"] ? STATEMENTS_PER_BATCH.wrangler : STATEMENTS_PER_BATCH.local;
+  const tables = stagingTables(crypto.randomUUID().replaceAll("-", "").slice(0, 12));
+  const staged = stagingStatements(planned, tables);
+  const total = staged.reduce((sum, { rows }) => sum + rows, 0);
   const progress = progressBar(ctx.io.stderr, ctx.io.stderrIsTTY, "import-django", total);
-  if (statements.length > 0) {
-    try {
-      // One batch: all or nothing.
-      await db.batch(statements.map(({ statement }) => statement));
-    } catch (error) {
-      if (error instanceof DbError)
-        throw new AdminError(`the database refused the import (${error.message}); nothing was written`);
-      throw error;
+  if (total === 0) return progress.finish();
+  const refused = (error: unknown) => {
+    if (error instanceof DbError)
+      return new AdminError(`the database refused the import (${error.message}); nothing was written`);
+    return error;
+  };
+  try {
+    await db.batch(createStaging(tables));
+    for (let start = 0; start < staged.length; start += perBatch) {
+      const batch = staged.slice(start, start + perBatch);
+      await db.batch(batch.map(({ statement }) => statement));
+      progress.advance(batch.reduce((sum, { rows }) => sum + rows, 0));
     }
+    await db.batch(swapStatements(tables));
+  } catch (error) {
+    throw refused(error);
+  } finally {
+    await db.batch(dropStaging(tables)).catch(() => undefined);
   }
-  progress.advance(total);
   progress.finish();
 }
 

@@ -149,13 +149,17 @@ export function forwardUnowned<E extends object>(
     if (origin === undefined) return next();
     if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" });
     if (isUpgrade(c.req.raw)) throw fail({ kind: "upgrade_refused" });
-    const signal = AbortSignal.timeout(origin.timeoutMs);
+    // Until the origin's status and headers arrive; the body then streams as long as it takes.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), origin.timeoutMs);
     let response: Response;
     try {
-      response = await fetch(forwardedRequest(c.req.raw, origin.url, signal));
+      response = await fetch(forwardedRequest(c.req.raw, origin.url, controller.signal));
     } catch (error) {
-      if (signal.aborted) throw fail({ kind: "origin_timeout" }, error);
+      if (controller.signal.aborted) throw fail({ kind: "origin_timeout" }, error);
       throw fail({ kind: "origin_unreachable" }, error);
+    } finally {
+      clearTimeout(timer);
     }
     noteRequest(c, { outcome: "forwarded" });
     return returnedResponse(response, origin.url, new URL(c.req.url).origin);

@@ -49,6 +49,13 @@ beforeAll(async () => {
         sha256: hash.digest("hex"),
       };
       seen.push(entry);
+      if (request.url === "/slow-body/") {
+        // Headers at once, the rest after ORIGIN_TIMEOUT: the timeout is for starting to answer.
+        response.writeHead(200, { "Content-Type": "text/plain" });
+        response.write("first ");
+        setTimeout(() => response.end("last"), 11_000).unref();
+        return;
+      }
       if (request.url === "/internal-redirect/") {
         response
           .writeHead(302, {
@@ -272,6 +279,12 @@ describe("forwarding to ORIGIN_URL", () => {
     expect(await response.json()).toEqual({ detail: "The origin server did not answer in time." });
     expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
     expect(Date.now() - started).toBeLessThan(30_000);
+  }, 45_000);
+
+  it("a body still streaming after ORIGIN_TIMEOUT is not cut: the timeout ends at the origin's headers", async () => {
+    const response = await fetch(`${worker.url}/slow-body/`, { signal: AbortSignal.timeout(40_000) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("first last");
   }, 45_000);
 
   it("an origin that does not answer is a 502, last because it stops the origin", async () => {

@@ -66,6 +66,12 @@ describe("login", () => {
     ["disabled account, right password", { passwordHash: HASH_600K, userActive: false }, PASSWORD],
     ["no usable password", { passwordHash: vectors.django_password_hashes.unusable }, PASSWORD],
     ["no password at all", { passwordHash: null }, PASSWORD],
+    // Unusable, never computed (passwords.test.ts shows the check does an unknown user's work).
+    [
+      "a stored hash above the iteration ceiling (10^7 iterations)",
+      { passwordHash: `pbkdf2_sha256$10000000$${"s".repeat(22)}$${"A".repeat(43)}=` },
+      PASSWORD,
+    ],
   ])("%s: 401", async (_name, seedOptions, password) => {
     const s = await seed(seedOptions);
     const response = await login(worker, { username: s.userName, password, org_name: s.orgName });
@@ -258,6 +264,24 @@ describe("login: brute force", () => {
   const tally = (codes: number[]) => ({
     401: codes.filter((c) => c === 401).length,
     429: codes.filter((c) => c === 429).length,
+  });
+
+  it("the throttle holds for every spelling of the login path: after the 429, /api/org_token%2F is a 404, never a 401 or a login", async () => {
+    const target = app({ clock: manualClock() });
+    const s = await seed({ passwordHash: HASH_100K });
+    const address = freshAddress();
+    const limits = { LOGIN_PAIR_FAILURE_LIMIT: "10", ORIGIN_URL: "http://127.0.0.1:9" };
+    for (let i = 0; i < 10; i++)
+      await login(target, { username: s.userName, password: `guess ${i}`, org_name: s.orgName }, address, limits);
+    const wrong = { username: s.userName, password: "guess", org_name: s.orgName };
+    expect((await login(target, wrong, address, limits)).status).toBe(429);
+    for (const path of ["/api/org_token%2F", "/api/org_token%2f", "/api%2Forg_token/", "/api/org_token%252F"]) {
+      for (const password of ["guess", PASSWORD]) {
+        const response = await postJson(target, path, { ...wrong, password }, limits, address);
+        expect(response.status, path).toBe(404);
+        expect(await response.json()).toEqual({ detail: "The requested resource was not found on this server." });
+      }
+    }
   });
 
   it("40 parallel wrong logins at one address with a pair limit of 10: 10 are checked (401), 30 refused (429) before any hash", async () => {

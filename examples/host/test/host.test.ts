@@ -199,6 +199,15 @@ describe("the host's own routes are untouched", () => {
     expect(errors.mock.calls.flat().join("\n")).toContain("TOKENS_DB (the D1 database binding) is not bound");
   });
 
+  it("an encoded spelling of an API path is refused by the API (its JSON 404), not left to the host's routes", async () => {
+    expect(tokens.handles(new Request(`${ORIGIN}/api/org_token%2Frefresh%2F`))).toBe(true);
+    const response = await call(host, "/api/org_token%2Frefresh%2F", post({ refresh: "x" }));
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ detail: "The requested resource was not found on this server." });
+    // A plain host path with an escape stays the host's.
+    expect(tokens.handles(new Request(`${ORIGIN}/api/other%2Fthing/`))).toBe(false);
+  });
+
   it("paths the API does not know are the host's (its plain 404), with or without a trailing slash for the API's", async () => {
     const unknown = await call(host, "/api/org_token/refreshh/", post({}));
     expect(unknown.status).toBe(404);
@@ -263,6 +272,18 @@ describe.each(styles)("mounted under /auth: %s", (_name, handler) => {
     expect(await (await call(handler, "/other/")).json()).toEqual({ other: true });
     const bare = await call(handler, "/api/org_token/refresh/", post({ refresh: "x" }));
     expect(bare.status).toBe(404);
+  });
+
+  it("an encoded spelling of an API path is the API's refusal (its JSON 404), never handed to the host", async () => {
+    for (const path of [
+      "/auth/api/org_token%2Frefresh%2F",
+      "/auth/api/org_token/refresh%252F",
+      "/auth/api//org_token/",
+    ]) {
+      const response = await call(handler, path, post({ refresh: "x" }));
+      expect(response.status, path).toBe(404);
+      expect(await response.json(), path).toEqual({ detail: "The requested resource was not found on this server." });
+    }
   });
 });
 
