@@ -9,10 +9,7 @@
  *
  * Flags: --duration 10 --connections 16 --slices 5 (load: each target gets `duration`
  * seconds in `slices` turns, the targets taking turns); --requests 200 --concurrency 1 (latency
- * model, per path, timed inside the Worker); --kv-hit 2 --kv-miss 30 --replica 10 --primary 80 (ms); --before <dir>
- * (also run a checkout of an older version, e.g. a `git worktree` of the base commit, with
- * these bench workers copied in); --kv-raced (also this Worker with a KV blacklist raced
- * alongside the batch, the alternative docs/exactly-once.md weighs); --memory-stores (also
+ * model, per path, timed inside the Worker); --kv-hit 2 --kv-miss 30 --replica 10 --primary 80 (ms); --memory-stores (also
  * this Worker over stores in memory: what local storage costs); --skip-passwords.
  *
  * The dev servers are spared three costs that only the local dev tool has (this is still
@@ -25,7 +22,7 @@
  * run much less. docs/exactly-once.md explains the targets and the delay defaults.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,9 +44,7 @@ const { values: flags } = parseArgs({
     "kv-miss": { type: "string", default: String(DEFAULT_DELAYS.kvMiss) },
     replica: { type: "string", default: String(DEFAULT_DELAYS.replica) },
     primary: { type: "string", default: String(DEFAULT_DELAYS.primary) },
-    before: { type: "string" },
     "skip-passwords": { type: "boolean", default: false },
-    "kv-raced": { type: "boolean", default: false },
     "cpu-refreshes": { type: "string", default: "3000" },
     inspector: { type: "boolean", default: false },
     "memory-stores": { type: "boolean", default: false },
@@ -285,10 +280,6 @@ async function throughput(servers: { bare: Server; apps: Server[] }) {
     const app = servers.apps[0]!;
     targets.push(target(`${app.name} (memory stores)`, app, await mint(app, perApp), "memory-stores"));
   }
-  if (flags["kv-raced"]) {
-    const app = servers.apps[0]!;
-    targets.push(target(`${app.name} (kv-raced)`, app, await mint(app, perApp), "kv-raced"));
-  }
 
   // Warm up every target (JIT, SQLite pages), then take turns in slices, so that a change
   // in the machine's load falls on all of them alike.
@@ -345,12 +336,6 @@ async function throughput(servers: { bare: Server; apps: Server[] }) {
       `  ${QUIET}: ${(quietThroughput * 100).toFixed(0)}% of bare throughput (${quietThroughput >= TARGET_THROUGHPUT ? "MET" : "NOT MET"}), p99 ${quietP99.toFixed(2)}x (${quietP99 <= TARGET_P99 ? "MET" : "NOT MET"})`,
     );
   }
-  const before = results.find((r) => r.name === "before");
-  if (before) {
-    console.log(
-      `  this Worker against ${before.name}: ${(app.rps / before.rps).toFixed(2)}x throughput, p99 ${(app.p99 / before.p99).toFixed(2)}x`,
-    );
-  }
   return throughputMet && p99Met;
 }
 
@@ -405,19 +390,9 @@ async function latencyModel(apps: Server[]) {
   return met;
 }
 
-/** An older checkout with these bench workers copied in and this node_modules linked. */
-function prepareBefore(dir: string) {
-  for (const file of ["worker.ts", "worker-delays.ts", "worker-bare.ts", "memory.ts"]) {
-    copyFileSync(join(ROOT, "scripts/bench", file), join(dir, "scripts/bench", file));
-  }
-  if (!existsSync(join(dir, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-}
-
 const QUIET = "… REQUEST_LOG=off";
 
 async function main() {
-  const before = flags.before;
-  if (before !== undefined) prepareBefore(before);
   // Interrupted, the servers (detached process groups, state in memory) must not outlive us:
   // each is in `all` from the moment it starts.
   const all: Server[] = [];
@@ -443,7 +418,6 @@ async function main() {
     if (!flags["latency-model"]) {
       apps.push(await start(QUIET, ROOT, "scripts/bench/worker.ts", { REQUEST_LOG: "off" }));
     }
-    if (before !== undefined) apps.push(await start("before", before, "scripts/bench/worker.ts", {}));
     if (!flags["latency-model"]) bare = await start("bare Hono", ROOT, "scripts/bench/worker-bare.ts", {});
     for (const app of apps) await waitUp(app, "/__bench/seed");
     if (bare) await waitUp(bare, "/__bench/up");

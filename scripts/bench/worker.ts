@@ -3,74 +3,24 @@
  * login pairs, and (header `X-Bench-Delays`) the same app over bindings that add
  * production-like delays to every D1 and KV call (./worker-delays.ts), timed inside the
  * Worker (`/__bench/model`) so the local HTTP proxy's cost stays out of it. Never deployed.
- * It imports only what the app has exported since its first version (createApp,
- * loadConfig, issueLoginPair), so `npm run bench -- --before <checkout>` can run it
- * against an older checkout too.
  */
 import { Hono } from "hono";
 import { buildApi } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { issueLoginPair } from "../../src/tokens/issue";
 import { createApp } from "../../worker/app";
-import type { Env } from "../../worker/env";
-import * as envModule from "../../worker/env";
+import { type Env, workerApiOptions, workerConfigInput } from "../../worker/env";
 import { type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
 
 // A host route behind requireOrgToken(), for the latency model's guard path.
 const guarded = new Hono<{ Bindings: Env }>();
-guarded.get("/__bench/guarded", buildApi(envModule.workerApiOptions).requireOrgToken(), (c) => c.json({ ok: true }));
+guarded.get("/__bench/guarded", buildApi(workerApiOptions).requireOrgToken(), (c) => c.json({ ok: true }));
 
-/**
- * What loadConfig takes: `workerConfigInput(env)` since the mounting factory, the env itself
- * before it (an older checkout run with `--before`, whose env module has no such export).
- */
+/** This Worker's configuration, as the app loads it. */
 function configOf(env: Env) {
-  const adapt = (envModule as Partial<typeof envModule>).workerConfigInput;
-  return loadConfig((adapt ? adapt(env) : env) as Parameters<typeof loadConfig>[0]);
-}
-
-/**
- * The road not taken, for `npm run bench -- --kv-raced`: the same app with the KV blacklist
- * kept, its two gets raced alongside the primary batch (never in front of it) and the
- * consumed jti written to KV after a win, as an edge copy for fast rejects would need.
- * Answers are the real app's; only the KV traffic is added. Built lazily: an older
- * checkout run with `--before` has no d1Stores of this shape and never gets this header.
- */
-let kvRaced: ReturnType<typeof createApp> | undefined;
-async function kvRacedApp() {
-  const { d1Stores } = await import("../../worker/app");
-  kvRaced ??= createApp({
-    stores: (env, background) => {
-      const stores = d1Stores(env, background);
-      const raced =
-        (decide: typeof stores.revocations.redeem): typeof stores.revocations.redeem =>
-        async (token, attempt) => {
-          const gets = Promise.all([
-            env.BLACKLIST.get(`jti:${token.jti}`),
-            env.BLACKLIST.get(`family:${token.family}`),
-          ]);
-          background(gets.catch(() => undefined));
-          const verdict = await decide(token, attempt);
-          if (verdict.won) {
-            const value = JSON.stringify({ reason: "rotated", used_at: attempt.usedAtMs });
-            background(env.BLACKLIST.put(`jti:${token.jti}`, value, { expirationTtl: 3600 }).catch(() => undefined));
-          }
-          return verdict;
-        };
-      const revocations = stores.revocations;
-      return {
-        ...stores,
-        revocations: {
-          redeem: raced((t, a) => revocations.redeem(t, a)),
-          logout: raced((t, a) => revocations.logout(t, a)),
-          purgeExpired: (now) => revocations.purgeExpired(now),
-        },
-      };
-    },
-  });
-  return kvRaced;
+  return loadConfig(workerConfigInput(env));
 }
 
 /** For `npm run bench -- --memory-stores`: the same app over stores answering from memory. */
@@ -105,11 +55,11 @@ async function mintTokens(
 /**
  * Each path `requests` times, `concurrency` at a time, through the app over delayed
  * bindings; milliseconds per request as the Worker's clock sees them (it moves with I/O,
- * timers included). REFRESH_RACE_WINDOW=0 made the replays reuse in checkouts that had it;
- * since reuse is told by the successor's use, a replay of an unused successor revokes nothing.
+ * timers included). A replay of a token whose successor is unused revokes nothing (the
+ * successor rule): the replay path is a refused replay.
  */
 async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, requests: number, concurrency: number) {
-  const delayed = { ...delayedEnv(env, delays), REFRESH_RACE_WINDOW: "0" };
+  const delayed = delayedEnv(env, delays);
   const time = async (path: string, tokens: string[], expect: number, target: { fetch: typeof app.fetch } = app) => {
     const times: number[] = [];
     let next = 0;
@@ -179,7 +129,6 @@ export default {
       return Response.json(await latencyModel(env, ctx, delays, requests, concurrency));
     }
     if (request.headers.get("X-Bench-Variant") === "memory-stores") return (await memoryApp()).fetch(request, env, ctx);
-    if (request.headers.get("X-Bench-Variant") === "kv-raced") return (await kvRacedApp()).fetch(request, env, ctx);
     const delays = request.headers.get("X-Bench-Delays");
     if (delays !== null) return app.fetch(request, delayedEnv(env, JSON.parse(delays) as Delays), ctx);
     return app.fetch(request, env, ctx);
