@@ -1,7 +1,7 @@
 /** No response echoes a presented token; no log line holds a token, a password or a secret. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { faultyStores } from "../support/faults";
-import { app, call, mintToken, postJson, SECRET, seed, vectors } from "../support/harness";
+import { app, call, manualClock, mintToken, postJson, SECRET, seed, vectors } from "../support/harness";
 
 const PASSWORD = vectors.django_password_hashes.password;
 let logged: string[] = [];
@@ -45,9 +45,10 @@ describe("secrecy", () => {
     expect(await login.text()).not.toContain("hunter2");
   });
 
-  it("a whole day of successes, failures, replays and storage faults logs no token, password or secret", async () => {
+  it("a whole day of successes, failures, reuse, a storage fault and a misconfiguration logs no token, password or secret", async () => {
     const s = await seed({ passwordHash: vectors.django_password_hashes.pbkdf2_sha256_100000 });
-    const target = app();
+    const clock = manualClock();
+    const target = app({ clock });
     const secrets: string[] = [SECRET, PASSWORD];
     const login = await postJson(target, "/api/org_token/", {
       username: s.userName,
@@ -58,14 +59,25 @@ describe("secrecy", () => {
     secrets.push(pair.access!, pair.refresh!);
     await postJson(target, "/api/org_token/", { username: s.userName, password: `${PASSWORD}x`, org_name: s.orgName });
     await postJson(target, "/api/org_token/", { username: PASSWORD, password: PASSWORD, org_name: s.orgName });
-    const next = await (await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh })).json<
-      Record<string, string>
-    >();
-    secrets.push(next.refresh!);
-    await postJson(target, "/api/org_token/refresh/", { refresh: pair.refresh }); // replay: reuse detected, logged
-    await postJson(app({ stores: faultyStores("replica.read") }), "/api/org_token/refresh/", { refresh: next.refresh });
+    const refresh = async (token: string) =>
+      (await postJson(target, "/api/org_token/refresh/", { refresh: token })).json<Record<string, string>>();
+    clock.advance(3600);
+    const next = await refresh(pair.refresh!);
+    clock.advance(3600);
+    const third = await refresh(next.refresh!); // the successor is used: the chain moved on
+    secrets.push(next.access!, next.refresh!, third.access!, third.refresh!);
+    clock.advance(3600);
+    await refresh(pair.refresh!); // a spent token after its successor was used: reuse, the family revoked
+    // A refresh whose deciding batch fails: a storage error.
+    await postJson(app({ clock, stores: faultyStores("primary.batch") }), "/api/org_token/refresh/", {
+      refresh: third.refresh,
+    });
     await postJson(target, "/api/org_token/refresh/", {}, { JWT_SECRET_KEY: "short" });
-    expect(logged.length).toBeGreaterThan(0); // the day did log: reuse, storage error, configuration
+
+    const events = logged.map((line) => (JSON.parse(line) as { event: string }).event);
+    expect(events).toContain("refresh_token_reuse");
+    expect(events).toContain("storage_error");
+    expect(events).toContain("config_error");
     for (const line of logged) {
       for (const secret of secrets) expect(line).not.toContain(secret.slice(0, 24));
       expect(line).not.toContain(SECRET);
