@@ -127,7 +127,7 @@ const UNSEEN_USERS = `SELECT id FROM users_user WHERE id NOT IN (SELECT CAST(key
 /** A record as the staging statement's JSON row. */
 function staged(record: SyncRecord): unknown[] {
   const base = [record.kind, record.key, record.index, record.version, record.deleted ? 1 : 0];
-  if (record.deleted) return base;
+  if (record.deleted) return [...base, 0];
   switch (record.kind) {
     case "user": {
       const { username, password, is_active } = record.row;
