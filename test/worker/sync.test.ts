@@ -413,6 +413,40 @@ describe("sync: versions", () => {
   });
 });
 
+describe("sync: social accounts", () => {
+  const social = (key: number, fields: Record<string, unknown>, version = nextVersion()) => ({
+    kind: "social_account",
+    key,
+    version,
+    fields: { provider: "github", login: null, ...fields },
+  });
+  const row = (id: number) =>
+    env.DB.prepare("SELECT user_id, provider, uid, login FROM socialaccount_socialaccount WHERE id = ?1")
+      .bind(id)
+      .first();
+
+  it("upserted, moved to another uid holder, deleted", async () => {
+    const a = await world();
+    const b = await world();
+    const uid = unique("uid");
+    expect((await send({ records: [social(9001, { user: a.userId, uid, login: "octo" })] })).status).toBe(200);
+    expect(await row(9001)).toEqual({ user_id: a.userId, provider: "github", uid, login: "octo" });
+    // The origin gave the uid to another account (the first one's delete still on its way).
+    expect((await send({ records: [social(9002, { user: b.userId, uid })] })).status).toBe(200);
+    expect(await row(9001)).toBeNull();
+    expect(await row(9002)).toMatchObject({ user_id: b.userId, uid });
+    await send({ records: [deleted("social_account", 9002)] });
+    expect(await row(9002)).toBeNull();
+  });
+
+  it("a deleted user takes its social accounts along", async () => {
+    const w = await world();
+    await send({ records: [social(9003, { user: w.userId, uid: unique("uid") })] });
+    await send({ records: [deleted("user", w.userId)] });
+    expect(await row(9003)).toBeNull();
+  });
+});
+
 describe("sync: all or nothing", () => {
   it("a delivery failing in its last record writes nothing (500 records)", async () => {
     const ids = Array.from({ length: 499 }, newUserId);
