@@ -119,7 +119,9 @@ try {
       stale += outcome.stale;
       count += 1;
     }
-    const end = await apply({ full: { run, phase: "end" } });
+    const end = await apply({
+      full: { run, phase: "end", counts: { user: USERS, organization: ORGS, membership: MEMBERSHIPS } },
+    });
     const s = seconds(started);
     const removed = end.kind === "applied" ? JSON.stringify(end.removed) : end.kind;
     process.stdout.write(

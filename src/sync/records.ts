@@ -201,7 +201,8 @@ export function parseRecord(raw: unknown, index: number): SyncRecord {
 export type FullPhase = "begin" | "page" | "end";
 export interface Delivery {
   records: SyncRecord[];
-  full?: { run: string; phase: FullPhase };
+  /** `counts` (at `end` only): how many rows of each kind the run sent; only those kinds are reconciled. */
+  full?: { run: string; phase: FullPhase; counts?: Partial<Record<Kind, number>> };
 }
 
 /** A delivery's body (parsed JSON), validated whole: the first bad record is named. */
@@ -220,8 +221,23 @@ export function parseDelivery(body: unknown): Delivery {
       throw new RecordError("full.phase must be begin, page or end");
     }
     delivery.full = { run, phase: full.phase };
+    if (full.phase === "end") delivery.full.counts = counts(full.counts);
   }
   return delivery;
+}
+
+function counts(raw: unknown): Partial<Record<Kind, number>> {
+  if (!isObject(raw)) throw new RecordError("full.counts must be an object at a run's end");
+  const result: Partial<Record<Kind, number>> = {};
+  for (const [kind, count] of Object.entries(raw)) {
+    if (!(KINDS as readonly string[]).includes(kind))
+      throw new RecordError(`full.counts: unknown kind ${JSON.stringify(kind)}`);
+    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
+      throw new RecordError(`full.counts.${kind} must be a non-negative integer`);
+    }
+    result[kind as Kind] = count;
+  }
+  return result;
 }
 
 /**

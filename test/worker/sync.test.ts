@@ -273,11 +273,11 @@ describe("sync: 409, 413, 415, 500, 503", () => {
     expect(await page.json()).toEqual({ detail: expect.any(String) });
     const run = crypto.randomUUID();
     expect((await send({ full: { run, phase: "begin" } })).status).toBe(200);
-    const end = await send({ full: { run: crypto.randomUUID(), phase: "end" } });
+    const end = await send({ full: { run: crypto.randomUUID(), phase: "end", counts: {} } });
     expect(end.status).toBe(409);
     // A begin of a new run ends the open one: its end is refused then.
     expect((await send({ full: { run: crypto.randomUUID(), phase: "begin" } })).status).toBe(200);
-    expect((await send({ full: { run, phase: "end" } })).status).toBe(409);
+    expect((await send({ full: { run, phase: "end", counts: {} } })).status).toBe(409);
     // Leave no run open for the tests after (a change delivery would mark rows seen by it).
     await env.DB.prepare("DELETE FROM sync_run").run();
   });
@@ -527,7 +527,9 @@ describe("sync: full reconciliation", () => {
     const during = newUserId();
     expect((await send({ records: [userRecord(during, { username: unique("during") })] })).status).toBe(200);
 
-    const end = await send({ full: { run, phase: "end", counts: { user: 1 } } });
+    const end = await send({
+      full: { run, phase: "end", counts: { user: 1, organization: 1, membership: 1, social_account: 0 } },
+    });
     expect(end.status).toBe(200);
     const answer = await end.json<{ removed: Record<string, number> }>();
     expect(await user(stay.userId)).not.toBeNull();
@@ -546,7 +548,47 @@ describe("sync: full reconciliation", () => {
       social_account: 0,
     });
     // The run is closed: its end again is a 409.
-    expect((await send({ full: { run, phase: "end" } })).status).toBe(409);
+    expect((await send({ full: { run, phase: "end", counts: {} } })).status).toBe(409);
+  });
+
+  it("a run that saw fewer rows than it sent (a page lost): 409 at its end, nothing removed, the run still open", async () => {
+    const w = await world();
+    const run = crypto.randomUUID();
+    await send({ full: { run, phase: "begin" } });
+    await send({
+      records: [userRecord(w.userId, { username: w.userName }, { version: 0 })],
+      full: { run, phase: "page" },
+    });
+    const end = await send({ full: { run, phase: "end", counts: { user: 2, organization: 0 } } });
+    expect(end.status).toBe(409);
+    expect(await end.json()).toEqual({ detail: "The run saw 1 of the 2 user rows it sent; nothing removed" });
+    expect(await org(w.orgUuid)).not.toBeNull();
+    // Its pages are accepted still; then the end reconciles.
+    const other = newUserId();
+    await send({
+      records: [userRecord(other, { username: unique("late") }, { version: 0 })],
+      full: { run, phase: "page" },
+    });
+    const done = await send({ full: { run, phase: "end", counts: { user: 2 } } });
+    expect(done.status).toBe(200);
+    expect(await user(w.userId)).not.toBeNull();
+    expect(await user(other)).not.toBeNull();
+    // Only the kinds the counts name are reconciled: the organization and membership stay.
+    expect(await org(w.orgUuid)).not.toBeNull();
+    expect(await membership(w.memberUuid)).not.toBeNull();
+    expect((await done.json<{ removed: Record<string, number> }>()).removed).toMatchObject({
+      organization: 0,
+      membership: expect.any(Number),
+    });
+  });
+
+  it("an end without counts: 400", async () => {
+    const run = crypto.randomUUID();
+    await send({ full: { run, phase: "begin" } });
+    const end = await send({ full: { run, phase: "end" } });
+    expect(end.status).toBe(400);
+    expect(await end.json()).toEqual({ detail: "full.counts must be an object at a run's end" });
+    await env.DB.prepare("DELETE FROM sync_run").run();
   });
 });
 

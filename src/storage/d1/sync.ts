@@ -8,7 +8,7 @@
  */
 import { fail } from "../../errors";
 import { log } from "../../log";
-import type { Delivery, SyncRecord } from "../../sync/records";
+import type { Delivery, Kind, SyncRecord } from "../../sync/records";
 import { distinctRecords } from "../../sync/records";
 import { guard } from "../guard";
 import type { ApplyOptions, Removed, SyncOutcome, SyncStore } from "../sync";
@@ -240,23 +240,45 @@ export class D1SyncStore implements SyncStore {
     }
     const summaryAt = statements.length;
     statements.push(db.prepare(SUMMARY), db.prepare(ENDED), db.prepare("DELETE FROM sync_staging"));
-    const removalAt = statements.length;
+    // At a run's end: the kinds its counts name, once the run saw as many rows of each as it sent.
+    const removals: { kind: Kind; at: number }[] = [];
     if (full?.phase === "end") {
       const run = full.run;
-      statements.push(
-        // Memberships and social accounts first, theirs or their user's or organization's.
-        db
-          .prepare(`DELETE FROM users_membership WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("membership")})
-          OR org_id IN (${UNSEEN_ORGS}) OR user_id IN (${UNSEEN_USERS})`)
-          .bind(run),
-        db
-          .prepare(`DELETE FROM socialaccount_socialaccount
-          WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("social_account")})) OR user_id IN (${UNSEEN_USERS})`)
-          .bind(run),
-        db.prepare(`DELETE FROM users_orgaccount WHERE id IN (${UNSEEN_ORGS})`).bind(run),
-        db.prepare(`DELETE FROM users_user WHERE id IN (${UNSEEN_USERS})`).bind(run),
-        db.prepare("DELETE FROM sync_run WHERE singleton = 1"),
-      );
+      const counts = full.counts ?? {};
+      const remove = (kind: Kind, sql: string) => {
+        removals.push({ kind, at: statements.length });
+        statements.push(db.prepare(sql).bind(run));
+      };
+      for (const [kind, sent] of Object.entries(counts)) {
+        statements.push(
+          db
+            .prepare(`INSERT INTO sync_check (failed) SELECT 'incomplete'
+              WHERE (SELECT count(*) FROM sync_version WHERE seen_run = ?1 AND kind = ?2) < ?3`)
+            .bind(run, kind, sent),
+        );
+      }
+      if (counts.membership !== undefined) {
+        remove(
+          "membership",
+          `DELETE FROM users_membership WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("membership")})`,
+        );
+      }
+      if (counts.social_account !== undefined) {
+        remove(
+          "social_account",
+          `DELETE FROM socialaccount_socialaccount WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("social_account")}))`,
+        );
+      }
+      if (counts.organization !== undefined) {
+        remove("membership", `DELETE FROM users_membership WHERE org_id IN (${UNSEEN_ORGS})`);
+        remove("organization", `DELETE FROM users_orgaccount WHERE id IN (${UNSEEN_ORGS})`);
+      }
+      if (counts.user !== undefined) {
+        remove("membership", `DELETE FROM users_membership WHERE user_id IN (${UNSEEN_USERS})`);
+        remove("social_account", `DELETE FROM socialaccount_socialaccount WHERE user_id IN (${UNSEEN_USERS})`);
+        remove("user", `DELETE FROM users_user WHERE id IN (${UNSEEN_USERS})`);
+      }
+      statements.push(db.prepare("DELETE FROM sync_run WHERE singleton = 1"));
     }
 
     let results: D1Result[];
@@ -274,13 +296,8 @@ export class D1SyncStore implements SyncStore {
       endedSessions: ended,
     };
     if (full?.phase === "end") {
-      const changes = (i: number) => results[removalAt + i]!.meta.changes ?? 0;
-      const removed: Removed = {
-        membership: changes(0),
-        social_account: changes(1),
-        organization: changes(2),
-        user: changes(3),
-      };
+      const removed: Removed = { user: 0, organization: 0, membership: 0, social_account: 0 };
+      for (const { kind, at } of removals) removed[kind] += results[at]!.meta.changes ?? 0;
       outcome.removed = removed;
     }
     return outcome;
@@ -305,11 +322,31 @@ export class D1SyncStore implements SyncStore {
       if (full !== undefined && full.phase !== "begin" && after.openRun !== full.run) {
         return { kind: "not_open_run", open: after.openRun };
       }
+      if (full?.phase === "end") {
+        const short = await this.incomplete(full.run, full.counts ?? {});
+        if (short !== undefined) return short;
+      }
       return { kind: "missing_reference", record: await this.missingReference(delivery) };
     }
     if (/UNIQUE constraint failed: sync_delivery\.id/.test(message)) return { kind: "duplicate" };
     log("error", "storage_error", { operation: "sync.apply", error: message });
     throw fail({ kind: "storage_unavailable", retryAfter: 1 }, error);
+  }
+
+  /** The first kind of which the run saw fewer rows than it sent, if any. */
+  private incomplete(run: string, counts: Partial<Record<Kind, number>>): Promise<SyncOutcome | undefined> {
+    return guard("sync.incomplete", async () => {
+      const { results } = await this.db
+        .prepare("SELECT kind, count(*) AS seen FROM sync_version WHERE seen_run = ?1 GROUP BY kind")
+        .bind(run)
+        .all<{ kind: Kind; seen: number }>();
+      const seen = new Map(results.map((row) => [row.kind, row.seen]));
+      for (const [kind, sent] of Object.entries(counts) as [Kind, number][]) {
+        const got = seen.get(kind) ?? 0;
+        if (got < sent) return { kind: "incomplete_run", rowKind: kind, seen: got, sent };
+      }
+      return undefined;
+    });
   }
 
   /**
