@@ -13,7 +13,7 @@ import { distinctRecords } from "../../sync/records";
 import { guard } from "../guard";
 import type { ApplyOptions, Removed, SyncOutcome, SyncStore } from "../sync";
 
-const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
+export const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
     is_active, name, user_id, org_key, active, provider, uid, login)
   SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
@@ -43,8 +43,8 @@ const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
 // A name the origin gave to another row is taken from whoever holds it here (a swap in one
 // delivery, or the holder's own change still on its way): NUL never passes validation.
 const DISPLACE_USERS = `UPDATE users_user SET username = char(0) || 'displaced:' || id
-  WHERE username IN (SELECT username FROM (${APPLYING("user", 0)}))
-    AND id NOT IN (SELECT CAST(key AS INTEGER) FROM (${APPLYING("user", 0)}) AS s WHERE s.username = users_user.username)`;
+  WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.username = s.username
+    WHERE u.id <> CAST(s.key AS INTEGER))`;
 
 const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active)
   SELECT CAST(key AS INTEGER), username, password, is_active FROM (${APPLYING("user", 0)}) ORDER BY idx
@@ -65,8 +65,8 @@ const ADOPT_ORGS = `UPDATE users_orgaccount SET django_uuid = (
     WHERE NOT EXISTS (SELECT 1 FROM users_orgaccount AS o WHERE o.django_uuid = s.key))`;
 
 const DISPLACE_ORGS = `UPDATE users_orgaccount SET name = char(0) || 'displaced:' || id
-  WHERE name IN (SELECT name FROM (${APPLYING("organization", 0)}))
-    AND django_uuid IS NOT (SELECT s.key FROM (${APPLYING("organization", 0)}) AS s WHERE s.name = users_orgaccount.name)`;
+  WHERE id IN (SELECT o.id FROM (${APPLYING("organization", 0)}) AS s JOIN users_orgaccount AS o ON o.name = s.name
+    WHERE o.django_uuid IS NOT s.key)`;
 
 const UPSERT_ORGS = `INSERT INTO users_orgaccount (name, django_uuid)
   SELECT name, key FROM (${APPLYING("organization", 0)}) ORDER BY idx
@@ -79,9 +79,10 @@ const CHECK_MEMBERSHIP_REFERENCES = `INSERT INTO sync_check (failed)
   LIMIT 1`;
 
 // A membership whose user or organization changed at the origin leaves its old pair.
-const MOVE_MEMBERSHIPS = `DELETE FROM users_membership WHERE django_uuid IN (SELECT key FROM (${APPLYING("membership", 0)}))
-  AND NOT EXISTS (SELECT 1 FROM (${APPLYING("membership", 0)}) AS s JOIN users_orgaccount AS o ON o.django_uuid = s.org_key
-    WHERE s.key = users_membership.django_uuid AND s.user_id = users_membership.user_id AND o.id = users_membership.org_id)`;
+const MOVE_MEMBERSHIPS = `DELETE FROM users_membership WHERE id IN (
+  SELECT m.id FROM (${APPLYING("membership", 0)}) AS s JOIN users_membership AS m ON m.django_uuid = s.key
+  LEFT JOIN users_orgaccount AS o ON o.django_uuid = s.org_key
+  WHERE m.user_id <> s.user_id OR o.id IS NOT m.org_id)`;
 
 const UPSERT_MEMBERSHIPS = `INSERT INTO users_membership (user_id, org_id, active, django_uuid)
   SELECT s.user_id, o.id, s.active, s.key FROM (${APPLYING("membership", 0)}) AS s
@@ -93,9 +94,10 @@ const CHECK_SOCIAL_REFERENCES = `INSERT INTO sync_check (failed)
   WHERE NOT EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = s.user_id)
   LIMIT 1`;
 
-const DISPLACE_SOCIAL = `DELETE FROM socialaccount_socialaccount
-  WHERE (provider, uid) IN (SELECT provider, uid FROM (${APPLYING("social_account", 0)}))
-    AND id NOT IN (SELECT CAST(key AS INTEGER) FROM (${APPLYING("social_account", 0)}))`;
+const DISPLACE_SOCIAL = `DELETE FROM socialaccount_socialaccount WHERE id IN (
+  SELECT a.id FROM (${APPLYING("social_account", 0)}) AS s
+  JOIN socialaccount_socialaccount AS a ON a.provider = s.provider AND a.uid = s.uid
+  WHERE a.id <> CAST(s.key AS INTEGER))`;
 
 const UPSERT_SOCIAL = `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login)
   SELECT CAST(key AS INTEGER), user_id, provider, uid, login FROM (${APPLYING("social_account", 0)}) ORDER BY idx
