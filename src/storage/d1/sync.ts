@@ -40,6 +40,7 @@ const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
     OR EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = CAST(sync_staging.key AS INTEGER)
       AND u.is_active = 1 AND (sync_staging.deleted = 1 OR sync_staging.is_active = 0)))`;
 
+// Upserts write only what differs: a full run over an unchanged edge rewrites no row.
 // A name the origin gave to another row is taken from whoever holds it here (a swap in one
 // delivery, or the holder's own change still on its way): NUL never passes validation.
 const DISPLACE_USERS = `UPDATE users_user SET username = char(0) || 'displaced:' || id
@@ -49,7 +50,8 @@ const DISPLACE_USERS = `UPDATE users_user SET username = char(0) || 'displaced:'
 const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active)
   SELECT CAST(key AS INTEGER), username, password, is_active FROM (${APPLYING("user", 0)}) ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password,
-    is_active = excluded.is_active`;
+    is_active = excluded.is_active
+  WHERE username IS NOT excluded.username OR password IS NOT excluded.password OR is_active IS NOT excluded.is_active`;
 
 const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = ?1
   WHERE id IN (SELECT CAST(key AS INTEGER) FROM sync_staging WHERE kind = 'user' AND revoke = 1)`;
@@ -70,7 +72,7 @@ const DISPLACE_ORGS = `UPDATE users_orgaccount SET name = char(0) || 'displaced:
 
 const UPSERT_ORGS = `INSERT INTO users_orgaccount (name, django_uuid)
   SELECT name, key FROM (${APPLYING("organization", 0)}) ORDER BY idx
-  ON CONFLICT (django_uuid) DO UPDATE SET name = excluded.name`;
+  ON CONFLICT (django_uuid) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`;
 
 const CHECK_MEMBERSHIP_REFERENCES = `INSERT INTO sync_check (failed)
   SELECT 'reference' FROM (${APPLYING("membership", 0)}) AS s
@@ -87,7 +89,8 @@ const MOVE_MEMBERSHIPS = `DELETE FROM users_membership WHERE id IN (
 const UPSERT_MEMBERSHIPS = `INSERT INTO users_membership (user_id, org_id, active, django_uuid)
   SELECT s.user_id, o.id, s.active, s.key FROM (${APPLYING("membership", 0)}) AS s
   JOIN users_orgaccount AS o ON o.django_uuid = s.org_key ORDER BY s.idx
-  ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active, django_uuid = excluded.django_uuid`;
+  ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active, django_uuid = excluded.django_uuid
+  WHERE active IS NOT excluded.active OR django_uuid IS NOT excluded.django_uuid`;
 
 const CHECK_SOCIAL_REFERENCES = `INSERT INTO sync_check (failed)
   SELECT 'reference' FROM (${APPLYING("social_account", 0)}) AS s
@@ -102,14 +105,18 @@ const DISPLACE_SOCIAL = `DELETE FROM socialaccount_socialaccount WHERE id IN (
 const UPSERT_SOCIAL = `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login)
   SELECT CAST(key AS INTEGER), user_id, provider, uid, login FROM (${APPLYING("social_account", 0)}) ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid,
-    login = excluded.login`;
+    login = excluded.login
+  WHERE user_id IS NOT excluded.user_id OR provider IS NOT excluded.provider OR uid IS NOT excluded.uid
+    OR login IS NOT excluded.login`;
 
 const OPEN_RUN = "(SELECT run FROM sync_run WHERE singleton = 1)";
 
 const KEEP_VERSIONS = `INSERT INTO sync_version (kind, key, version, deleted, seen_run)
   SELECT kind, key, version, deleted, ${OPEN_RUN} FROM sync_staging WHERE applies = 1
   ON CONFLICT (kind, key) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-    seen_run = coalesce(excluded.seen_run, seen_run)`;
+    seen_run = coalesce(excluded.seen_run, seen_run)
+  WHERE version IS NOT excluded.version OR deleted IS NOT excluded.deleted
+    OR seen_run IS NOT coalesce(excluded.seen_run, seen_run)`;
 
 // Rows a record touched while a run is open are seen by it, stale or not.
 const MARK_SEEN = `UPDATE sync_version SET seen_run = ${OPEN_RUN}
