@@ -1,5 +1,5 @@
 /** POST /api/org_token/sync/: every row of docs/sync.md's answer table, and the version rules. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { D1SyncStore } from "../../src/storage/d1/sync";
 import { parseDelivery } from "../../src/sync/records";
 import { faultyStores } from "../support/faults";
@@ -303,8 +303,11 @@ describe("sync: 409, 413, 415, 500, 503", () => {
     ["short", "short-secret"],
     ["a whsec_ of 16 bytes", `whsec_${btoa("0123456789abcdef")}`],
   ])("500: SYNC_SECRET %s, logged; the token routes keep working", async (_name, secret) => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const response = await send({ records: [] }, { env: { SYNC_SECRET: secret } });
     expect(response.status).toBe(500);
+    expect(logged.mock.calls.flat().join("\n")).toMatch(/"event":"config_error".*SYNC_SECRET/);
+    logged.mockRestore();
     const health = await call(worker, "/api/org_token/health/", {}, { SYNC_SECRET: secret });
     expect(health.status).toBe(200);
     const refresh = await postJson(
