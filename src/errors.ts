@@ -71,7 +71,14 @@ export type Problem =
   /** The GitHub login's refusals, as ps-web's view wraps them: 403 status/error_msg around the detail. */
   | { kind: "permission_denied"; denied: Problem }
   /** The GitHub login: GitHub rate limited, down, slow or answering something else than a user. */
-  | { kind: "github_unavailable"; retryAfter: number };
+  | { kind: "github_unavailable"; retryAfter: number }
+  /** The origin sync (docs/sync.md): a signature that does not verify, or is too old or new. */
+  | { kind: "sync_bad_signature" }
+  | { kind: "sync_stale_timestamp" }
+  /** A delivery that cannot be applied as sent: nothing written; `record` is its index when one is at fault. */
+  | { kind: "sync_malformed"; detail: string; record?: number }
+  /** A full run's page or end that is not of the open run. */
+  | { kind: "sync_conflict"; detail: string };
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
@@ -229,6 +236,20 @@ export function render(problem: Problem): Rendered {
       return { status: 504, body: { detail: "The origin server did not answer in time." } };
     case "upgrade_refused":
       return { status: 400, body: { detail: "Protocol upgrades (WebSocket) are not forwarded." } };
+    case "sync_bad_signature":
+      return { status: 401, body: { detail: "Invalid signature" } };
+    case "sync_stale_timestamp":
+      return { status: 401, body: { detail: "Timestamp outside tolerance" } };
+    case "sync_malformed":
+      return {
+        status: 400,
+        body:
+          problem.record === undefined
+            ? { detail: problem.detail }
+            : { detail: problem.detail, record: problem.record },
+      };
+    case "sync_conflict":
+      return { status: 409, body: { detail: problem.detail } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
     case "no_social_account":

@@ -29,6 +29,11 @@ export interface Env {
   ORIGIN_URL?: string;
   /** Seconds the origin has to start answering a forwarded request (default 30), else a 504. */
   ORIGIN_TIMEOUT?: string;
+  /** The origin sync's secret (docs/sync.md), and the one before it during a rotation. */
+  SYNC_SECRET?: string;
+  SYNC_PREVIOUS_SECRET?: string;
+  /** on (default) or off: whether a password change at the origin ends the user's sessions. */
+  SYNC_REVOKE_ON_PASSWORD_CHANGE?: string;
 }
 
 /** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
@@ -43,6 +48,9 @@ export const SETTING_VARS = {
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
   githubApiUrl: "GITHUB_API_URL",
   githubTimeout: "GITHUB_TIMEOUT",
+  syncSecret: "SYNC_SECRET",
+  syncPreviousSecret: "SYNC_PREVIOUS_SECRET",
+  syncRevokeOnPasswordChange: "SYNC_REVOKE_ON_PASSWORD_CHANGE",
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {

@@ -57,5 +57,6 @@ export function memoryStores(): Stores {
       endUsers: async () => undefined,
       endOrganization: async () => undefined,
     },
+    sync: { apply: async () => ({ kind: "applied", applied: 0, stale: 0, endedSessions: [] }) },
   };
 }

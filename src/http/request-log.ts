@@ -70,7 +70,12 @@ function problemOutcome(problem: Problem): Outcome {
     case "field_errors":
     case "body_unreadable":
     case "upgrade_refused":
+    case "sync_malformed":
+    case "sync_conflict":
       return "bad_request";
+    case "sync_bad_signature":
+    case "sync_stale_timestamp":
+      return "invalid";
   }
 }
 

@@ -3,12 +3,14 @@ import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
 import { D1Revocations } from "./d1/revocations";
 import { D1SocialAccounts } from "./d1/social-accounts";
+import { D1SyncStore } from "./d1/sync";
 import type { EndedSessions } from "./ended-sessions";
 import { KvEndedSessions } from "./kv/ended-sessions";
 import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import type { Revocations } from "./revocations";
 import type { SocialAccounts } from "./social-accounts";
+import type { SyncStore } from "./sync";
 
 export interface Stores {
   members: Members;
@@ -18,6 +20,7 @@ export interface Stores {
   socialAccounts: SocialAccounts;
   /** The edge blacklist of ended sessions (KV), read by membership status and the guard. */
   endedSessions: EndedSessions;
+  sync: SyncStore;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -44,5 +47,6 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     probe: new D1KvProbe(db, kv),
     socialAccounts: new D1SocialAccounts(replica),
     endedSessions: new KvEndedSessions(kv),
+    sync: new D1SyncStore(db),
   };
 }

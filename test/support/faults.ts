@@ -7,6 +7,7 @@ import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
 import { D1SocialAccounts } from "../../src/storage/d1/social-accounts";
+import { D1SyncStore } from "../../src/storage/d1/sync";
 import { KvEndedSessions } from "../../src/storage/kv/ended-sessions";
 import { D1KvProbe } from "../../src/storage/probe";
 import type { StoresFactory } from "../../worker/app";
@@ -53,6 +54,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
       probe: new D1KvProbe(primary, kv),
       socialAccounts: new D1SocialAccounts(() => replica),
       endedSessions: new KvEndedSessions(kv),
+      sync: new D1SyncStore(primary),
     };
   };
 }
