@@ -97,7 +97,8 @@ export interface OrgTokenApi<E extends object> {
 /** Seams for this repository's tests and benchmarks; not part of the package's API. */
 export interface Internals<E extends object> {
   clock?: Clock;
-  stores?: (env: E, bindings: StorageBindings, background: Background) => Stores;
+  /** A request's stores, from the host's env (in memory, recorded, faulty...): the routes' and the guard's. */
+  stores?: (env: E, background: Background) => Stores;
   /** Outbound fetch for GitHub: a test's stand-in that answers as GitHub would. */
   outbound?: typeof fetch;
 }
@@ -151,7 +152,9 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   const base = normalizeBase(options.basePath);
   const names = options.names ?? {};
   const clock = internals.clock ?? systemClock;
-  const stores = internals.stores ?? ((_env, bindings) => storesOver(bindings));
+  /** The one place a request's stores come from: the routes and requireOrgToken alike. */
+  const storesFor = (env: E, prepared: Prepared, background: Background): Stores =>
+    internals.stores ? internals.stores(env, background) : storesOver(prepared.storage);
   // Through a closure: workerd's fetch must not be called as another object's method.
   const outbound: typeof fetch = internals.outbound ?? ((input, init) => fetch(input, init));
 
@@ -241,7 +244,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     c.set("outbound", outbound);
     const background = backgroundOf(c);
     c.set("background", background);
-    c.set("stores", stores(c.env as E, prepared.storage, background));
+    c.set("stores", storesFor(c.env as E, prepared, background));
     await next();
   });
   app.use(cors);
@@ -292,7 +295,15 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       const removed = await stores.revocations.purgeExpired(nowMs);
       return { ...removed, loginAttempts: await stores.attempts.purge(nowMs) };
     },
-    requireOrgToken: (guardOptions = {}) => orgTokenGuard<E>(prepare, clock, guardOptions),
+    requireOrgToken: (guardOptions = {}) =>
+      orgTokenGuard<E>(
+        async (c) => {
+          const prepared = await prepare(c.env);
+          return { config: prepared.config, stores: storesFor(c.env, prepared, backgroundOf(c)) };
+        },
+        clock,
+        guardOptions,
+      ),
   };
   return { ...api, app };
 }

@@ -1,27 +1,17 @@
 /**
  * This repository's Worker as a Hono app, for its tests and benchmarks: the factory over
- * the Worker's own names, with the library's seams (a clock, the stores) to fill.
+ * the Worker's own names, with the library's seams (a clock, the stores, GitHub's fetch).
  */
 import { buildApi, type Internals } from "../src/app";
-import type { Clock } from "../src/clock";
-import { type Background, type Stores, storesOver } from "../src/storage";
+import { storesOver } from "../src/storage";
 import { type Env, workerApiOptions } from "./env";
 
-export type StoresFactory = (env: Env, background: Background) => Stores;
-
-export interface AppOptions {
-  clock?: Clock;
-  /** The stores of a request, from the Worker's env: in memory, recorded, faulty... */
-  stores?: StoresFactory;
-  /** The fetch that reaches GitHub: a stand-in in tests. */
-  outbound?: typeof fetch;
-}
+export type AppOptions = Internals<Env>;
+export type StoresFactory = NonNullable<AppOptions["stores"]>;
 
 /** The stores over this Worker's own binding names. */
 export const d1Stores: StoresFactory = (env) => storesOver({ db: env.DB, kv: env.BLACKLIST });
 
-export function createApp({ clock, stores, outbound }: AppOptions = {}) {
-  const internals: Internals<Env> = { clock, outbound };
-  if (stores) internals.stores = (env, _bindings, background) => stores(env, background);
-  return buildApi(workerApiOptions, internals).app;
+export function createApp(options: AppOptions = {}) {
+  return buildApi(workerApiOptions, options).app;
 }

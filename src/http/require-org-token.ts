@@ -14,7 +14,7 @@ import { fail, ProblemError } from "../errors";
 import { verifiedAccessToken } from "../policy/access-token";
 import { liveSessionStanding } from "../policy/ended-sessions";
 import { requireMember } from "../policy/membership";
-import { type StorageBindings, storesOver } from "../storage";
+import type { Stores } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
 import { problemResponse } from "./problem";
 
@@ -42,8 +42,8 @@ export interface OrgTokenVariables {
   orgToken: VerifiedOrgToken;
 }
 
-/** The request's configuration and bindings; a misconfiguration is already the contract's 500. */
-type Prepare<E extends object> = (env: E) => Promise<{ config: Config; storage: StorageBindings }>;
+/** The request's configuration and stores (the app's one seam); a misconfiguration is already the contract's 500. */
+type Prepare<E extends object> = (c: Context<GuardEnv<E>>) => Promise<{ config: Config; stores: Stores }>;
 type GuardEnv<E extends object> = { Bindings: E; Variables: OrgTokenVariables };
 
 export function orgTokenGuard<E extends object>(
@@ -52,12 +52,12 @@ export function orgTokenGuard<E extends object>(
   { organization, activeMember = true }: RequireOrgTokenOptions<E>,
 ): MiddlewareHandler<GuardEnv<E>> {
   async function verified(c: Context<GuardEnv<E>>): Promise<VerifiedOrgToken> {
-    const prepared = await prepare(c.env);
+    const prepared = await prepare(c);
     const claims = await verifiedAccessToken(c.req.header("Authorization"), prepared.config.verificationKeys, clock());
     const required = typeof organization === "function" ? organization(c as Context) : organization;
     if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
     // The KV blacklist of ended sessions always; the standing from D1 beside it, at once.
-    const live = await liveSessionStanding(storesOver(prepared.storage), claims, claims.org_name, activeMember);
+    const live = await liveSessionStanding(prepared.stores, claims, claims.org_name, activeMember);
     if (live !== undefined && !requireMember(live.standing, claims.user_name, claims.org_name).active) {
       throw fail({ kind: "member_not_active", user: claims.user_name, org: claims.org_name });
     }

@@ -1,5 +1,8 @@
 /** Storage unavailable, on every route: 503 with Retry-After, nothing issued, nothing consumed. */
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { buildApi } from "../../src/app";
+import { workerApiOptions } from "../../worker/env";
 import { faultyStores, type Step } from "../support/faults";
 import { app, call, claimsOf, env, mintToken, postJson, seed, vectors } from "../support/harness";
 
@@ -14,6 +17,20 @@ async function expect503(response: Response) {
 }
 
 describe("storage failures", () => {
+  it("requireOrgToken takes its stores from the same seam: D1's read failing is a 503 there too", async () => {
+    const s = await seed();
+    const access = await mintToken(s, { type: "access" });
+    const guarded = (stores?: ReturnType<typeof faultyStores>) => {
+      const api = buildApi(workerApiOptions, stores ? { stores } : {});
+      const host = new Hono<{ Bindings: typeof env }>();
+      host.get("/private", api.requireOrgToken(), (c) => c.json({ user: c.var.orgToken.userName }));
+      return host;
+    };
+    const request = () => new Request("http://host.test/private", { headers: { Authorization: `Bearer ${access}` } });
+    await expect503(await guarded(faultyStores("replica.read")).fetch(request(), env));
+    expect((await guarded().fetch(request(), env)).status).toBe(200);
+  });
+
   it.each<Step>(["primary.batch", "replica.read"])(
     "login when %s fails: 503, and it works afterwards",
     async (step) => {
