@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS users_membership (
   user_id INTEGER NOT NULL REFERENCES users_user (id) ON DELETE CASCADE,
   org_id  INTEGER NOT NULL REFERENCES users_orgaccount (id) ON DELETE CASCADE,
   active  INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  django_uuid TEXT,                         -- the origin's UUID primary key (migration 0006), NULL if made here
   UNIQUE (user_id, org_id)
 );
 
@@ -73,3 +74,59 @@ CREATE TABLE IF NOT EXISTS socialaccount_socialaccount (
   UNIQUE (provider, uid)
 );
 CREATE INDEX IF NOT EXISTS socialaccount_socialaccount_login ON socialaccount_socialaccount (provider, login);
+
+-- The origin sync (migration 0006, docs/sync.md).
+CREATE UNIQUE INDEX IF NOT EXISTS users_membership_django_uuid ON users_membership (django_uuid);
+
+-- For every (kind, key) of the origin ever applied: the highest version, and whether the row
+-- is deleted (a tombstone), so an older or replayed change never overwrites a newer one.
+CREATE TABLE IF NOT EXISTS sync_version (
+  kind     TEXT    NOT NULL CHECK (kind IN ('user', 'organization', 'membership', 'social_account')),
+  key      TEXT    NOT NULL,                -- the origin's primary key as text (decimal or UUID)
+  version  INTEGER NOT NULL,
+  deleted  INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  seen_run TEXT,                            -- the last full run that saw the row
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sync_version_seen_run ON sync_version (seen_run, kind);
+
+-- Delivery ids applied (webhook-id): the same id again changes nothing.
+CREATE TABLE IF NOT EXISTS sync_delivery (
+  id          TEXT    PRIMARY KEY,
+  received_at INTEGER NOT NULL              -- unix seconds
+) WITHOUT ROWID;
+
+-- The open full reconciliation run, if any: one row at most.
+CREATE TABLE IF NOT EXISTS sync_run (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  run        TEXT    NOT NULL,
+  started_at INTEGER NOT NULL               -- unix seconds
+);
+
+-- A delivery's records while its batch runs; empty between batches (each batch clears it).
+CREATE TABLE IF NOT EXISTS sync_staging (
+  kind             TEXT    NOT NULL,
+  key              TEXT    NOT NULL,
+  idx              INTEGER NOT NULL,        -- the record's index in the delivery
+  version          INTEGER NOT NULL,
+  deleted          INTEGER NOT NULL,
+  password_changed INTEGER NOT NULL DEFAULT 0,
+  username         TEXT,
+  password         TEXT,
+  is_active        INTEGER,
+  name             TEXT,
+  user_id          INTEGER,
+  org_key          TEXT,
+  active           INTEGER,
+  provider         TEXT,
+  uid              TEXT,
+  login            TEXT,
+  applies          INTEGER NOT NULL DEFAULT 0,
+  revoke           INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+
+-- A row inserted here fails its batch (the CHECK): how a batch refuses a reference the edge lacks.
+CREATE TABLE IF NOT EXISTS sync_check (
+  failed TEXT NOT NULL CHECK (failed = '')
+);

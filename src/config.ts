@@ -7,6 +7,7 @@
  * this repository's Worker maps its env vars onto them in src/env.ts.
  */
 import { type HmacPads, hmacPads } from "./passwords/hmac-sha256";
+import { secretBytes, signingKey } from "./sync/signature";
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -36,6 +37,12 @@ export interface Settings {
   loginUserFailureLimit?: SettingValue;
   /** Failed logins allowed per 15 minutes per client address before 429; default 50. */
   loginAddressFailureLimit?: SettingValue;
+  /** The origin sync's signing secret (docs/sync.md), at least 32 bytes, or `whsec_<base64>`; unset: the sync route answers 500. */
+  syncSecret?: string | undefined;
+  /** The sync secret the origin is moving away from, accepted too during a rotation. */
+  syncPreviousSecret?: string | undefined;
+  /** Whether a password change at the origin ends the user's sessions: "on" (default) or "off". */
+  syncRevokeOnPasswordChange?: string | undefined;
 }
 
 /** How error messages name the secret and each setting (a host's own env var names, for example). */
@@ -85,7 +92,14 @@ export interface Config {
   loginPairFailureLimit: number;
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
+  sync: SyncConfig;
 }
+
+/**
+ * The origin sync's settings, or why the sync route cannot serve: apart from the rest, so a
+ * missing SYNC_SECRET takes down that route only, never the token routes.
+ */
+export type SyncConfig = { keys: readonly CryptoKey[]; revokeOnPasswordChange: boolean } | { error: string };
 
 export const REQUEST_LOG_MODES = ["all", "errors", "off"] as const;
 export type RequestLogMode = (typeof REQUEST_LOG_MODES)[number];
@@ -220,6 +234,36 @@ function previousSecrets(raw: string | readonly string[] | undefined, name: stri
   });
 }
 
+async function syncKey(raw: string | undefined, name: string): Promise<CryptoKey> {
+  if (raw === undefined || raw.trim() === "") throw new ConfigError(`${name} is not set`);
+  let bytes: Uint8Array;
+  try {
+    bytes = secretBytes(raw);
+  } catch {
+    throw new ConfigError(`${name} starts with whsec_ but the rest is not base64`);
+  }
+  if (bytes.byteLength < MIN_SECRET_BYTES) throw new ConfigError(`${name} is shorter than ${MIN_SECRET_BYTES} bytes`);
+  return signingKey(bytes);
+}
+
+async function syncConfig(settings: Settings, read: SettingsReader): Promise<SyncConfig> {
+  try {
+    const keys = [await syncKey(settings.syncSecret, read.name("syncSecret"))];
+    const previous = settings.syncPreviousSecret;
+    if (previous !== undefined && previous.trim() !== "") {
+      keys.push(await syncKey(previous, read.name("syncPreviousSecret")));
+    }
+    const revoke = (settings.syncRevokeOnPasswordChange ?? "").trim().toLowerCase();
+    if (!["", "on", "off", "true", "false", "1", "0"].includes(revoke)) {
+      throw new ConfigError(`${read.name("syncRevokeOnPasswordChange")} must be on or off`);
+    }
+    return { keys, revokeOnPasswordChange: !["off", "false", "0"].includes(revoke) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { error: error.message };
+    throw error;
+  }
+}
+
 async function buildConfig({
   secret,
   previousSecrets: previousRaw,
@@ -244,6 +288,7 @@ async function buildConfig({
   const loginPairFailureLimit = read.count("loginPairFailureLimit");
   const loginUserFailureLimit = read.count("loginUserFailureLimit");
   const loginAddressFailureLimit = read.count("loginAddressFailureLimit");
+  const sync = await syncConfig(settings, read);
   // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
   const signingKey = await hmacKey(secretBytes);
   const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
@@ -265,6 +310,7 @@ async function buildConfig({
     loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,
+    sync,
   };
 }
 

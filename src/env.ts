@@ -24,6 +24,11 @@ export interface Env {
   LOGIN_ADDRESS_FAILURE_LIMIT?: string;
   /** The Django origin, where paths the API does not own are forwarded: scheme://host[:port]. */
   ORIGIN_URL?: string;
+  /** The origin sync's secret (docs/sync.md), and the one before it during a rotation. */
+  SYNC_SECRET?: string;
+  SYNC_PREVIOUS_SECRET?: string;
+  /** on (default) or off: whether a password change at the origin ends the user's sessions. */
+  SYNC_REVOKE_ON_PASSWORD_CHANGE?: string;
 }
 
 /** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
@@ -37,6 +42,9 @@ export const SETTING_VARS = {
   loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
   loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
   loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
+  syncSecret: "SYNC_SECRET",
+  syncPreviousSecret: "SYNC_PREVIOUS_SECRET",
+  syncRevokeOnPasswordChange: "SYNC_REVOKE_ON_PASSWORD_CHANGE",
 } as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {

@@ -42,7 +42,14 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
-  | { kind: "internal" };
+  | { kind: "internal" }
+  /** The origin sync (docs/sync.md): a signature that does not verify, or is too old or new. */
+  | { kind: "sync_bad_signature" }
+  | { kind: "sync_stale_timestamp" }
+  /** A delivery that cannot be applied as sent: nothing written; `record` is its index when one is at fault. */
+  | { kind: "sync_malformed"; detail: string; record?: number }
+  /** A full run's page or end that is not of the open run. */
+  | { kind: "sync_conflict"; detail: string };
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
@@ -150,6 +157,20 @@ export function render(problem: Problem): Rendered {
       return { status: 502, body: { detail: "The origin server could not be reached." } };
     case "forwarding_loop":
       return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
+    case "sync_bad_signature":
+      return { status: 401, body: { detail: "Invalid signature" } };
+    case "sync_stale_timestamp":
+      return { status: 401, body: { detail: "Timestamp outside tolerance" } };
+    case "sync_malformed":
+      return {
+        status: 400,
+        body:
+          problem.record === undefined
+            ? { detail: problem.detail }
+            : { detail: problem.detail, record: problem.record },
+      };
+    case "sync_conflict":
+      return { status: 409, body: { detail: problem.detail } };
     case "internal":
       return { status: 500, body: { detail: "A server error occurred." } };
   }

@@ -122,7 +122,12 @@ function problemOutcome(problem: Problem): Outcome {
     case "not_an_object":
     case "field_errors":
     case "body_unreadable":
+    case "sync_malformed":
+    case "sync_conflict":
       return "bad_request";
+    case "sync_bad_signature":
+    case "sync_stale_timestamp":
+      return "invalid";
   }
 }
 

@@ -41,5 +41,6 @@ export function memoryStores(): Stores {
       purge: async () => 0,
     },
     probe: { check: async () => ({ d1: true, kv: true }) },
+    sync: { apply: async () => ({ kind: "applied", applied: 0, stale: 0, endedSessions: [] }) },
   };
 }

@@ -11,9 +11,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 type Data = Record<string, unknown>;
 
-async function readBytes(request: Request): Promise<Uint8Array> {
+/** The raw body, at most `limit` bytes (else the contract's 413). */
+export async function readBytes(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw fail({ kind: "payload_too_large", limit: MAX_BODY_BYTES });
+  if (declared > limit) throw fail({ kind: "payload_too_large", limit });
   if (request.body === null) return new Uint8Array();
   // Count as we read: a chunked body has no Content-Length to trust.
   const reader = request.body.getReader();
@@ -30,9 +31,9 @@ async function readBytes(request: Request): Promise<Uint8Array> {
     const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel();
-      throw fail({ kind: "payload_too_large", limit: MAX_BODY_BYTES });
+      throw fail({ kind: "payload_too_large", limit });
     }
     chunks.push(value);
   }

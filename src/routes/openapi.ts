@@ -21,6 +21,16 @@ const SCHEMAS = {
   ActiveFlag: { type: "object", required: ["active"], properties: { active: { type: "boolean" } } },
   Logout: { type: "object", properties: { active: { type: "boolean", const: false } } },
   Health: { type: "object", required: ["status"], properties: { status: { type: "string", const: "ok" } } },
+  SyncResult: {
+    type: "object",
+    required: ["applied", "stale", "duplicate"],
+    properties: {
+      applied: { type: "integer" },
+      stale: { type: "integer" },
+      duplicate: { type: "boolean" },
+      removed: { type: "object", additionalProperties: { type: "integer" } },
+    },
+  },
   Error: { type: "object", additionalProperties: true, description: "The contract's error bodies" },
 } as const;
 
@@ -29,6 +39,7 @@ const SUCCESS_SCHEMA: Record<SuccessBody, string> = {
   active_flag: "ActiveFlag",
   logout: "Logout",
   health: "Health",
+  sync_result: "SyncResult",
 };
 
 function ref(name: string) {

@@ -10,8 +10,9 @@ import { login } from "./login";
 import { logout } from "./logout";
 import { membershipStatus } from "./membership-status";
 import { refresh } from "./refresh";
+import { sync } from "./sync";
 
-export type SuccessBody = "token_pair" | "active_flag" | "logout" | "health";
+export type SuccessBody = "token_pair" | "active_flag" | "logout" | "health" | "sync_result";
 
 export interface RouteSpec {
   method: "GET" | "POST";
@@ -119,6 +120,28 @@ export const ROUTES: readonly RouteSpec[] = [
     success: [{ status: 200, body: "health", description: 'Both answer: {"status": "ok"}' }],
     problems: [{ kind: "unhealthy", failed: ["d1", "kv"] }],
     handler: health,
+  },
+  {
+    method: "POST",
+    path: "/api/org_token/sync/",
+    operationId: "originSync",
+    summary: "The Django origin's changes, signed (docs/sync.md): applied all or nothing",
+    success: [
+      {
+        status: 200,
+        body: "sync_result",
+        description: 'Applied, or nothing to do: {"applied": n, "stale": n, "duplicate": false}',
+      },
+    ],
+    problems: [
+      { kind: "sync_malformed", detail: "<what>", record: 0 },
+      { kind: "sync_bad_signature" },
+      { kind: "sync_stale_timestamp" },
+      { kind: "sync_conflict", detail: "Not the open full run" },
+      { kind: "payload_too_large", limit: 1048576 },
+      { kind: "unsupported_media_type", mediaType: "<type>" },
+    ],
+    handler: sync,
   },
 ];
 

@@ -3,15 +3,18 @@ import type { LoginAttempts } from "./attempts";
 import { D1LoginAttempts } from "./d1/attempts";
 import { D1Members } from "./d1/members";
 import { D1Revocations } from "./d1/revocations";
+import { D1SyncStore } from "./d1/sync";
 import type { Members } from "./members";
 import { D1KvProbe, type StorageProbe } from "./probe";
 import type { Revocations } from "./revocations";
+import type { SyncStore } from "./sync";
 
 export interface Stores {
   members: Members;
   revocations: Revocations;
   attempts: LoginAttempts;
   probe: StorageProbe;
+  sync: SyncStore;
 }
 
 /** The two bindings the stores need, whatever the host named them. */
@@ -38,6 +41,7 @@ export function storesOver({ db, kv }: StorageBindings): Stores {
     revocations: new D1Revocations(db),
     attempts: new D1LoginAttempts(db),
     probe: new D1KvProbe(db, kv),
+    sync: new D1SyncStore(db),
   };
 }
 

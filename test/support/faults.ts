@@ -7,6 +7,7 @@ import type { StoresFactory } from "../../src/storage";
 import { D1LoginAttempts } from "../../src/storage/d1/attempts";
 import { D1Members } from "../../src/storage/d1/members";
 import { D1Revocations } from "../../src/storage/d1/revocations";
+import { D1SyncStore } from "../../src/storage/d1/sync";
 import { D1KvProbe } from "../../src/storage/probe";
 
 /** A step fails before it runs; with "+committed", its first call fails after it ran (a lost answer). */
@@ -49,6 +50,7 @@ export function faultyStores(...steps: Step[]): StoresFactory {
       revocations: new D1Revocations(primary),
       attempts: new D1LoginAttempts(primary),
       probe: new D1KvProbe(primary, kv),
+      sync: new D1SyncStore(primary),
     };
   };
 }

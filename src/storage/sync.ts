@@ -1,0 +1,35 @@
+/**
+ * The origin sync's store (docs/sync.md, "Applying"): the interface the sync route applies a
+ * delivery through (D1's is in ./d1/sync.ts). One call per delivery, all or nothing.
+ */
+import type { Delivery, SyncRecord } from "../sync/records";
+
+export type Removed = Record<"user" | "organization" | "membership" | "social_account", number>;
+
+export type SyncOutcome =
+  | { kind: "duplicate" }
+  | {
+      kind: "applied";
+      applied: number;
+      stale: number;
+      /** Users whose sessions this delivery ended (sessions_revoked_at set): for the KV blacklist. */
+      endedSessions: number[];
+      /** At a full run's end: what was removed for not being seen by the run. */
+      removed?: Removed;
+    }
+  /** A full run's page or end that is not the open run: nothing written. */
+  | { kind: "not_open_run"; open: string | undefined }
+  /** A membership or social account naming a row the edge lacks after the delivery: nothing written. */
+  | { kind: "missing_reference"; record: SyncRecord | undefined };
+
+export interface ApplyOptions {
+  /** The delivery's webhook-id. */
+  id: string;
+  /** Unix seconds, the edge's clock: sessions_revoked_at of ended sessions, the delivery's record. */
+  nowSeconds: number;
+  revokeOnPasswordChange: boolean;
+}
+
+export interface SyncStore {
+  apply(delivery: Delivery, options: ApplyOptions): Promise<SyncOutcome>;
+}
