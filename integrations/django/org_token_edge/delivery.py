@@ -18,12 +18,17 @@ import uuid
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import conf, records
 from .models import OutboxEntry, SyncState
 
 log = logging.getLogger("org_token_edge")
+
+# Sent after the edge accepted a delivery (2xx): `versions` (the entries' ids) and `created_at`
+# (each entry's commit time, in the same order), for freshness metrics.
+delivered = Signal()
 
 LEASE = datetime.timedelta(seconds=60)  # longer than an attempt: TIMEOUT is 10 s
 FIRST_BACKOFF = 1.0
@@ -177,6 +182,7 @@ class Sender:
             with transaction.atomic(using=self.using):
                 OutboxEntry.objects.using(self.using).filter(id__in=[entry.id for entry in entries]).delete()
                 states.update(failures=0, next_attempt_at=None, last_attempt_at=now, last_success_at=now, last_error="")
+            delivered.send(Sender, versions=[entry.id for entry in entries], created_at=[entry.created_at for entry in entries])
             return True
         if answer.status in (400, 409):
             # The edge will never take these: parked, shown by --status, repaired by --full.
