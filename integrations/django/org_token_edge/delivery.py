@@ -145,7 +145,8 @@ class Sender:
     def deliver(self, probe=False, respect_backoff=True):
         """Deliver what is pending. Returns "done" (nothing left), "busy" (another sender holds
         the lease: it delivers), "waiting" (backing off) or "failed" (this attempt failed).
-        `probe`: a new change, tried if the last attempt is PROBE_INTERVAL old whatever the backoff."""
+        `probe`: a new change, tried if the last attempt is PROBE_INTERVAL old whatever the
+        backoff; its failure starts the backoff schedule but does not advance it."""
         conf.delivery()  # ImproperlyConfigured before anything is touched
         while True:
             if not self.acquire():
@@ -169,11 +170,11 @@ class Sender:
             entries = list(self.pending()[: conf.MAX_BATCH])
             if not entries:
                 return "done"
-            if not self._send(entries):
+            if not self._send(entries, probe and state.failures > 0):
                 return "failed"
             self._state().filter(id=1, lease_owner=self.owner).update(lease_until=self.clock.now() + LEASE)
 
-    def _send(self, entries):
+    def _send(self, entries, off_schedule=False):
         payload = {"records": [wire_record(entry) for entry in entries]}
         answer = self.post(batch_id(entries), payload)
         now = self.clock.now()
@@ -197,6 +198,12 @@ class Sender:
             states.update(last_attempt_at=now, last_error=answer.describe())
             log.error("org_token_edge: the edge refused %d entries (parked): %s", len(parked), answer.describe())
             return True
+        if off_schedule:
+            # A probe between scheduled retries: it does not push the schedule further out, so
+            # the retry after an outage stays where the schedule put it.
+            states.update(last_attempt_at=now, last_error=answer.describe())
+            log.warning("org_token_edge: delivery failed (%s)", answer.describe())
+            return False
         failures = self.state().failures + 1
         delay = backoff(failures)
         states.update(

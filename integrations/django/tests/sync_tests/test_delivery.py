@@ -102,8 +102,15 @@ class DeliveryTests(TestCase):
         self.assertEqual(self.sender.deliver(probe=True), "done")
         self.clock.advance(0.5)
         User.objects.create_user("late", password=None)
-        self.transport.script = [(None, "down again")]
-        self.assertEqual(self.sender.deliver(probe=True), "failed")
+        self.transport.script = [(None, "down again")] * 3
+        self.assertEqual(self.sender.deliver(probe=True), "failed")  # starts the schedule: 1 s
+        self.assertEqual(self.sender.state().failures, 1)
+        self.clock.advance(1)
+        self.assertEqual(self.sender.deliver(), "failed")  # the scheduled retry: then 2 s
+        scheduled = self.sender.state().next_attempt_at
+        self.clock.advance(1)
+        self.assertEqual(self.sender.deliver(probe=True), "failed")  # a probe between: schedule unchanged
+        self.assertEqual((self.sender.state().failures, self.sender.state().next_attempt_at), (2, scheduled))
         self.clock.advance(0.5)
         self.assertEqual(self.sender.deliver(probe=True), "waiting")  # probed under a second ago
 
