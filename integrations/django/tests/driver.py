@@ -27,7 +27,7 @@ from django.db import transaction  # noqa: E402
 
 from org_token_edge import delivery, full  # noqa: E402
 from org_token_edge.delivery import Sender  # noqa: E402
-from org_token_edge.models import OutboxEntry, SyncState  # noqa: E402
+from org_token_edge.models import OutboxEntry, RowVersion, SyncState  # noqa: E402
 from users.models import Membership, OrgAccount, User  # noqa: E402
 
 _accepted = []
@@ -49,6 +49,7 @@ SCOPE = {
     "SocialAccount": SocialAccount,
     "OutboxEntry": OutboxEntry,
     "SyncState": SyncState,
+    "RowVersion": RowVersion,
     "Sender": Sender,
     "transaction": transaction,
     "full": full,

@@ -22,7 +22,7 @@ ROOT_URLCONF = "testproject.urls"
 # A file database (OTE_DB_PATH for the end-to-end test and the bench); tests get their own.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "testproject.sqlite_backend",
         "NAME": os.environ.get("OTE_DB_PATH", os.path.join(BASE_DIR, "db.sqlite3")),
         "OPTIONS": {"timeout": 30},
         "TEST": {"NAME": os.environ.get("OTE_TEST_DB_PATH", os.path.join(BASE_DIR, "test-db.sqlite3"))},
