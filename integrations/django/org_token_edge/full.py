@@ -7,7 +7,7 @@ from django.db import connections, transaction
 
 from . import conf, records
 from .delivery import backoff
-from .models import RowVersion, SyncState
+from .models import OutboxEntry, RowVersion, SyncState
 
 
 class FullRunError(Exception):
@@ -46,6 +46,9 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
         if connections[using].vendor == "postgresql":
             with connections[using].cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Entries committed before the snapshot: the run carries their rows as of after them,
+        # so the ones parked as failed are repaired by it and cleared at its end.
+        covered = list(OutboxEntry.objects.using(using).values_list("id", flat=True))
         versions = {
             (kind, key): version
             for kind, key, version in RowVersion.objects.using(using).values_list("kind", "key", "version").iterator(chunk_size=5000)
@@ -75,7 +78,12 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
                     flush()
             flush()
         answer = post("full_%s_end" % run_id, {"full": {"run": run_id, "phase": "end", "counts": counts}})
-    summary = {"run": run_id, "counts": counts, "pages": pages, "removed": answer.get("removed", {})}
+    cleared = 0
+    for start in range(0, len(covered), 500):
+        cleared += OutboxEntry.objects.using(using).filter(
+            status=OutboxEntry.FAILED, id__in=covered[start : start + 500]
+        ).delete()[0]
+    summary = {"run": run_id, "counts": counts, "pages": pages, "removed": answer.get("removed", {}), "cleared_failed": cleared}
     now = sender.clock.now()
     SyncState.objects.using(using).get_or_create(id=1)
     SyncState.objects.using(using).filter(id=1).update(last_full_at=now, last_full_summary=str(summary))

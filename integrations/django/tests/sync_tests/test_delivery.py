@@ -194,6 +194,15 @@ class FullTests(TestCase):
         self.assertEqual(summary["removed"], {"user": 2})
         self.assertTrue(all(verify(request) for request in transport.requests))
 
+    def test_entries_parked_as_failed_are_cleared_by_the_run_that_repaired_them(self):
+        User.objects.create_user("parked", password=None)
+        User.objects.create_user("pending", password=None)
+        first = OutboxEntry.objects.order_by("id").first()
+        OutboxEntry.objects.filter(id=first.id).update(status=OutboxEntry.FAILED, error="400")
+        summary = full.run(Sender(clock=FakeClock(), transport=FakeTransport()))
+        self.assertEqual(summary["cleared_failed"], 1)
+        self.assertEqual(list(OutboxEntry.objects.values_list("status", flat=True)), [OutboxEntry.PENDING])
+
     def test_a_page_that_fails_is_retried_under_its_id_and_a_409_ends_the_run(self):
         User.objects.create_user("solo", password=None)
         clock = FakeClock()

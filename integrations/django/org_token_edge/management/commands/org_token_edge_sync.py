@@ -58,8 +58,15 @@ class Command(BaseCommand):
         except full.FullRunError as error:
             raise CommandError(str(error))
         self.stdout.write(
-            "full reconciliation %s: sent %s in %d pages; the edge removed %s (%.1f s)"
-            % (summary["run"], json.dumps(summary["counts"]), summary["pages"], json.dumps(summary["removed"]), time.monotonic() - started)
+            "full reconciliation %s: sent %s in %d pages; the edge removed %s; %d failed entries repaired and cleared (%.1f s)"
+            % (
+                summary["run"],
+                json.dumps(summary["counts"]),
+                summary["pages"],
+                json.dumps(summary["removed"]),
+                summary["cleared_failed"],
+                time.monotonic() - started,
+            )
         )
 
     def status(self, sender, as_json):
