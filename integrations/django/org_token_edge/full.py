@@ -26,19 +26,37 @@ def _rows(kind, model, using):
 
 
 def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
-    """Sends begin, the pages, end; returns the end's answer. A page that fails is retried
-    with backoff under the same id; a 400/409 ends the run (FullRunError)."""
+    """Sends begin, the pages, end; returns a summary with the end's answer. A page that
+    fails is retried with backoff under the same id; a record the edge refuses (400 naming
+    it) is left out of its page and of the counts, so the edge removes that row at the end
+    (listed in the summary's "refused"); any other 400 or a 409 ends the run (FullRunError)."""
     using = sender.using
     run_id = str(uuid.uuid4())
-    counts = {kind: 0 for kind in records.KINDS}
+    models = records.tracked_models()
+    # The kinds this origin carries: the edge reconciles those only (docs/sync.md).
+    counts = {kind: 0 for kind in records.KINDS if kind in models}
     pages = 0
+    refused = []
 
     def post(msg_id, payload):
-        for attempt in range(1, max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             answer = sender.post(msg_id, payload)
             if answer.status is not None and 200 <= answer.status < 300:
                 return answer.json() or {}
-            if answer.status in (400, 409) or attempt == max_attempts:
+            at_fault = (answer.json() or {}).get("record") if answer.status == 400 else None
+            page = payload.get("records") or []
+            if isinstance(at_fault, int) and not isinstance(at_fault, bool) and 0 <= at_fault < len(page):
+                # The same id again, mended: a refused delivery records no id at the edge.
+                record = page.pop(at_fault)
+                counts[record["kind"]] -= 1
+                refused.append({"kind": record["kind"], "key": record["key"], "answer": answer.describe()})
+                if not page:
+                    return {}
+                attempt = 0
+                continue
+            if answer.status in (400, 409) or attempt >= max_attempts:
                 raise FullRunError("the edge answered %s to %s" % (answer.describe(), msg_id))
             sender.clock.sleep(backoff(attempt))
 
@@ -65,7 +83,6 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
                     out("  %d pages sent" % pages)
                 page = []
 
-        models = records.tracked_models()
         for kind in records.KINDS:
             if kind not in models:
                 continue
@@ -83,7 +100,7 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
         cleared += OutboxEntry.objects.using(using).filter(
             status=OutboxEntry.FAILED, id__in=covered[start : start + 500]
         ).delete()[0]
-    summary = {"run": run_id, "counts": counts, "pages": pages, "removed": answer.get("removed", {}), "cleared_failed": cleared}
+    summary = {"run": run_id, "counts": counts, "pages": pages, "removed": answer.get("removed", {}), "cleared_failed": cleared, "refused": refused}
     now = sender.clock.now()
     SyncState.objects.using(using).get_or_create(id=1)
     SyncState.objects.using(using).filter(id=1).update(last_full_at=now, last_full_summary=str(summary))

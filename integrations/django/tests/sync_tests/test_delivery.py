@@ -194,6 +194,22 @@ class FullTests(TestCase):
         self.assertEqual(summary["removed"], {"user": 2})
         self.assertTrue(all(verify(request) for request in transport.requests))
 
+    def test_a_record_the_edge_refuses_is_left_out_of_its_page_and_the_counts(self):
+        users = [User.objects.create_user("r%d" % i, password=None) for i in range(3)]
+        transport = FakeTransport(script=[(200, "{}"), (400, '{"detail":"bad username","record":1}')])
+        summary = full.run(Sender(clock=FakeClock(), transport=transport))
+        first, mended = transport.requests[1], transport.requests[2]
+        self.assertEqual(first["headers"]["webhook-id"], mended["headers"]["webhook-id"])
+        self.assertEqual([r["key"] for r in mended["json"]["records"]], [users[0].pk, users[2].pk])
+        self.assertEqual(transport.requests[-1]["json"]["full"]["counts"]["user"], 2)
+        self.assertEqual([(r["kind"], r["key"]) for r in summary["refused"]], [("user", users[1].pk)])
+
+    @override_settings(ORG_TOKEN_EDGE=dict(SETTINGS, SOCIAL_ACCOUNT_MODEL=None))
+    def test_the_counts_name_only_the_kinds_this_origin_carries(self):
+        transport = FakeTransport()
+        full.run(Sender(clock=FakeClock(), transport=transport))
+        self.assertEqual(set(transport.requests[-1]["json"]["full"]["counts"]), {"user", "organization", "membership"})
+
     def test_entries_parked_as_failed_are_cleared_by_the_run_that_repaired_them(self):
         User.objects.create_user("parked", password=None)
         User.objects.create_user("pending", password=None)

@@ -68,6 +68,8 @@ class Command(BaseCommand):
                 time.monotonic() - started,
             )
         )
+        for record in summary["refused"]:
+            self.stderr.write("refused by the edge, so removed there: %(kind)s %(key)s: %(answer)s" % record)
 
     def status(self, sender, as_json):
         state = sender.state()
