@@ -3,7 +3,8 @@
  * Worker under `wrangler dev`, the app delivering as in production (its after-commit attempt
  * and the `--watch` worker), through a loopback TCP relay that can take the edge away.
  *
- *   npm run bench:sync [-- --changes 200 --outage 60 --users 100000 --orgs 1000 --members 150000]
+ *   npm run bench:sync [-- --changes 200 --burst 300 --outage 60 --users 100000 --orgs 1000
+ *     --members 150000 --parts freshness,burst,outage,full]
  *
  * 1. Freshness, one change at a time: a membership toggled at the origin, then the edge's
  *    GET /api/membership_status/ polled until it answers the new state (commit to effect).
@@ -33,6 +34,7 @@ const { values: flags } = parseArgs({
     users: { type: "string", default: "100000" },
     orgs: { type: "string", default: "1000" },
     members: { type: "string", default: "150000" },
+    parts: { type: "string", default: "freshness,burst,outage,full" },
   },
 });
 const SYNC_SECRET = "bench-sync-secret-that-is-long-enough-0123456789";
@@ -162,10 +164,12 @@ async function main() {
     stops.push(() => killGroup(watch));
     console.log(`edge ${worker.url} behind ${edge.url()}; origin ${env.OTE_DB_PATH}`);
 
-    await freshness(origin, edge, Number(flags.changes));
-    await burst(origin, edge, Number(flags.burst));
-    await outage(origin, edge, Number(flags.outage), persistTo, stateDir, env);
-    await reconciliation(origin, env, Number(flags.users), Number(flags.orgs), Number(flags.members));
+    const parts = new Set(flags.parts.split(","));
+    if (parts.has("freshness")) await freshness(origin, edge, Number(flags.changes));
+    if (parts.has("burst")) await burst(origin, edge, Number(flags.burst));
+    if (parts.has("outage")) await outage(origin, edge, Number(flags.outage), persistTo, stateDir, env);
+    if (parts.has("full"))
+      await reconciliation(origin, env, Number(flags.users), Number(flags.orgs), Number(flags.members));
   } finally {
     for (const stop of stops.reverse()) await stop();
     rmSync(stateDir, { recursive: true, force: true });
