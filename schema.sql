@@ -77,6 +77,8 @@ CREATE INDEX IF NOT EXISTS socialaccount_socialaccount_login ON socialaccount_so
 
 -- The origin sync (migration 0006, docs/sync.md).
 CREATE UNIQUE INDEX IF NOT EXISTS users_membership_django_uuid ON users_membership (django_uuid);
+-- A deleted organization's memberships are found by it (the sync deletes them itself).
+CREATE INDEX IF NOT EXISTS users_membership_org_id ON users_membership (org_id);
 
 -- For every (kind, key) of the origin ever applied: the highest version, and whether the row
 -- is deleted (a tombstone), so an older or replayed change never overwrites a newer one.

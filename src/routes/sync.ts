@@ -64,6 +64,11 @@ export async function sync(c: Context<AppEnv>) {
         kind: "sync_conflict",
         detail: outcome.open === undefined ? "No full run is open" : "Not the open full run",
       });
+    case "incomplete_run":
+      throw fail({
+        kind: "sync_conflict",
+        detail: `The run saw ${outcome.seen} of the ${outcome.sent} ${outcome.rowKind} rows it sent; nothing removed`,
+      });
     case "missing_reference":
       throw malformed("reference to a row the edge lacks", outcome.record?.index);
     case "applied": {

@@ -2,7 +2,7 @@
  * The origin sync's store (docs/sync.md, "Applying"): the interface the sync route applies a
  * delivery through (D1's is in ./d1/sync.ts). One call per delivery, all or nothing.
  */
-import type { Delivery, SyncRecord } from "../sync/records";
+import type { Delivery, Kind, SyncRecord } from "../sync/records";
 
 export type Removed = Record<"user" | "organization" | "membership" | "social_account", number>;
 
@@ -19,6 +19,8 @@ export type SyncOutcome =
     }
   /** A full run's page or end that is not the open run: nothing written. */
   | { kind: "not_open_run"; open: string | undefined }
+  /** A run's end whose run saw fewer rows of a kind than it says it sent (a page lost): nothing removed. */
+  | { kind: "incomplete_run"; rowKind: Kind; seen: number; sent: number }
   /** A membership or social account naming a row the edge lacks after the delivery: nothing written. */
   | { kind: "missing_reference"; record: SyncRecord | undefined };
 

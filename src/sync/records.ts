@@ -91,7 +91,11 @@ function text(value: unknown, what: string, { min = 0, max = Number.POSITIVE_INF
   if (!isWellFormed(value)) throw new RecordError(`${what} holds a lone surrogate`);
   if (value.includes("\0")) throw new RecordError(`${what} holds a NUL character`);
   const length = [...value].length; // code points, as Django's max_length counts
-  if (length < min || length > max) throw new RecordError(`${what} must be ${min} to ${max} characters`);
+  if (length < min || length > max) {
+    throw new RecordError(
+      max === Number.POSITIVE_INFINITY ? `${what} must not be empty` : `${what} must be ${min} to ${max} characters`,
+    );
+  }
   return value;
 }
 
@@ -119,7 +123,7 @@ export function userRow(id: number, fields: Obj): UserRow {
 }
 
 export function organizationRow(uuid: string, fields: Obj): OrganizationRow {
-  return { django_uuid: uuid, name: text(fields.name, "fields.name", { min: 1, max: 255 }) };
+  return { django_uuid: uuid, name: text(fields.name, "fields.name", { min: 1 }) };
 }
 
 /** A membership's row, or undefined when its user or organization is null (gone at the edge too). */
@@ -137,8 +141,8 @@ export function socialAccountRow(id: number, fields: Obj): SocialAccountRow {
   return {
     id,
     user_id: positiveId(fields.user, "fields.user"),
-    provider: text(fields.provider, "fields.provider", { min: 1, max: 200 }),
-    uid: text(fields.uid, "fields.uid", { min: 1, max: 191 }),
+    provider: text(fields.provider, "fields.provider", { min: 1 }),
+    uid: text(fields.uid, "fields.uid", { min: 1 }),
     login: optionalText(fields.login, "fields.login"),
   };
 }
@@ -197,7 +201,8 @@ export function parseRecord(raw: unknown, index: number): SyncRecord {
 export type FullPhase = "begin" | "page" | "end";
 export interface Delivery {
   records: SyncRecord[];
-  full?: { run: string; phase: FullPhase };
+  /** `counts` (at `end` only): how many rows of each kind the run sent; only those kinds are reconciled. */
+  full?: { run: string; phase: FullPhase; counts?: Partial<Record<Kind, number>> };
 }
 
 /** A delivery's body (parsed JSON), validated whole: the first bad record is named. */
@@ -216,8 +221,23 @@ export function parseDelivery(body: unknown): Delivery {
       throw new RecordError("full.phase must be begin, page or end");
     }
     delivery.full = { run, phase: full.phase };
+    if (full.phase === "end") delivery.full.counts = counts(full.counts);
   }
   return delivery;
+}
+
+function counts(raw: unknown): Partial<Record<Kind, number>> {
+  if (!isObject(raw)) throw new RecordError("full.counts must be an object at a run's end");
+  const result: Partial<Record<Kind, number>> = {};
+  for (const [kind, count] of Object.entries(raw)) {
+    if (!(KINDS as readonly string[]).includes(kind))
+      throw new RecordError(`full.counts: unknown kind ${JSON.stringify(kind)}`);
+    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
+      throw new RecordError(`full.counts.${kind} must be a non-negative integer`);
+    }
+    result[kind as Kind] = count;
+  }
+  return result;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** POST /api/org_token/sync/: every row of docs/sync.md's answer table, and the version rules. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { D1SyncStore } from "../../src/storage/d1/sync";
 import { parseDelivery } from "../../src/sync/records";
 import { faultyStores } from "../support/faults";
@@ -273,11 +273,11 @@ describe("sync: 409, 413, 415, 500, 503", () => {
     expect(await page.json()).toEqual({ detail: expect.any(String) });
     const run = crypto.randomUUID();
     expect((await send({ full: { run, phase: "begin" } })).status).toBe(200);
-    const end = await send({ full: { run: crypto.randomUUID(), phase: "end" } });
+    const end = await send({ full: { run: crypto.randomUUID(), phase: "end", counts: {} } });
     expect(end.status).toBe(409);
     // A begin of a new run ends the open one: its end is refused then.
     expect((await send({ full: { run: crypto.randomUUID(), phase: "begin" } })).status).toBe(200);
-    expect((await send({ full: { run, phase: "end" } })).status).toBe(409);
+    expect((await send({ full: { run, phase: "end", counts: {} } })).status).toBe(409);
     // Leave no run open for the tests after (a change delivery would mark rows seen by it).
     await env.DB.prepare("DELETE FROM sync_run").run();
   });
@@ -303,8 +303,11 @@ describe("sync: 409, 413, 415, 500, 503", () => {
     ["short", "short-secret"],
     ["a whsec_ of 16 bytes", `whsec_${btoa("0123456789abcdef")}`],
   ])("500: SYNC_SECRET %s, logged; the token routes keep working", async (_name, secret) => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const response = await send({ records: [] }, { env: { SYNC_SECRET: secret } });
     expect(response.status).toBe(500);
+    expect(logged.mock.calls.flat().join("\n")).toMatch(/"event":"config_error".*SYNC_SECRET/);
+    logged.mockRestore();
     const health = await call(worker, "/api/org_token/health/", {}, { SYNC_SECRET: secret });
     expect(health.status).toBe(200);
     const refresh = await postJson(
@@ -413,6 +416,40 @@ describe("sync: versions", () => {
   });
 });
 
+describe("sync: social accounts", () => {
+  const social = (key: number, fields: Record<string, unknown>, version = nextVersion()) => ({
+    kind: "social_account",
+    key,
+    version,
+    fields: { provider: "github", login: null, ...fields },
+  });
+  const row = (id: number) =>
+    env.DB.prepare("SELECT user_id, provider, uid, login FROM socialaccount_socialaccount WHERE id = ?1")
+      .bind(id)
+      .first();
+
+  it("upserted, moved to another uid holder, deleted", async () => {
+    const a = await world();
+    const b = await world();
+    const uid = unique("uid");
+    expect((await send({ records: [social(9001, { user: a.userId, uid, login: "octo" })] })).status).toBe(200);
+    expect(await row(9001)).toEqual({ user_id: a.userId, provider: "github", uid, login: "octo" });
+    // The origin gave the uid to another account (the first one's delete still on its way).
+    expect((await send({ records: [social(9002, { user: b.userId, uid })] })).status).toBe(200);
+    expect(await row(9001)).toBeNull();
+    expect(await row(9002)).toMatchObject({ user_id: b.userId, uid });
+    await send({ records: [deleted("social_account", 9002)] });
+    expect(await row(9002)).toBeNull();
+  });
+
+  it("a deleted user takes its social accounts along", async () => {
+    const w = await world();
+    await send({ records: [social(9003, { user: w.userId, uid: unique("uid") })] });
+    await send({ records: [deleted("user", w.userId)] });
+    expect(await row(9003)).toBeNull();
+  });
+});
+
 describe("sync: all or nothing", () => {
   it("a delivery failing in its last record writes nothing (500 records)", async () => {
     const ids = Array.from({ length: 499 }, newUserId);
@@ -493,7 +530,9 @@ describe("sync: full reconciliation", () => {
     const during = newUserId();
     expect((await send({ records: [userRecord(during, { username: unique("during") })] })).status).toBe(200);
 
-    const end = await send({ full: { run, phase: "end", counts: { user: 1 } } });
+    const end = await send({
+      full: { run, phase: "end", counts: { user: 1, organization: 1, membership: 1, social_account: 0 } },
+    });
     expect(end.status).toBe(200);
     const answer = await end.json<{ removed: Record<string, number> }>();
     expect(await user(stay.userId)).not.toBeNull();
@@ -512,7 +551,47 @@ describe("sync: full reconciliation", () => {
       social_account: 0,
     });
     // The run is closed: its end again is a 409.
-    expect((await send({ full: { run, phase: "end" } })).status).toBe(409);
+    expect((await send({ full: { run, phase: "end", counts: {} } })).status).toBe(409);
+  });
+
+  it("a run that saw fewer rows than it sent (a page lost): 409 at its end, nothing removed, the run still open", async () => {
+    const w = await world();
+    const run = crypto.randomUUID();
+    await send({ full: { run, phase: "begin" } });
+    await send({
+      records: [userRecord(w.userId, { username: w.userName }, { version: 0 })],
+      full: { run, phase: "page" },
+    });
+    const end = await send({ full: { run, phase: "end", counts: { user: 2, organization: 0 } } });
+    expect(end.status).toBe(409);
+    expect(await end.json()).toEqual({ detail: "The run saw 1 of the 2 user rows it sent; nothing removed" });
+    expect(await org(w.orgUuid)).not.toBeNull();
+    // Its pages are accepted still; then the end reconciles.
+    const other = newUserId();
+    await send({
+      records: [userRecord(other, { username: unique("late") }, { version: 0 })],
+      full: { run, phase: "page" },
+    });
+    const done = await send({ full: { run, phase: "end", counts: { user: 2 } } });
+    expect(done.status).toBe(200);
+    expect(await user(w.userId)).not.toBeNull();
+    expect(await user(other)).not.toBeNull();
+    // Only the kinds the counts name are reconciled: the organization and membership stay.
+    expect(await org(w.orgUuid)).not.toBeNull();
+    expect(await membership(w.memberUuid)).not.toBeNull();
+    expect((await done.json<{ removed: Record<string, number> }>()).removed).toMatchObject({
+      organization: 0,
+      membership: expect.any(Number),
+    });
+  });
+
+  it("an end without counts: 400", async () => {
+    const run = crypto.randomUUID();
+    await send({ full: { run, phase: "begin" } });
+    const end = await send({ full: { run, phase: "end" } });
+    expect(end.status).toBe(400);
+    expect(await end.json()).toEqual({ detail: "full.counts must be an object at a run's end" });
+    await env.DB.prepare("DELETE FROM sync_run").run();
   });
 });
 

@@ -8,12 +8,12 @@
  */
 import { fail } from "../../errors";
 import { log } from "../../log";
-import type { Delivery, SyncRecord } from "../../sync/records";
+import type { Delivery, Kind, SyncRecord } from "../../sync/records";
 import { distinctRecords } from "../../sync/records";
 import { guard } from "../guard";
 import type { ApplyOptions, Removed, SyncOutcome, SyncStore } from "../sync";
 
-const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
+export const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
     is_active, name, user_id, org_key, active, provider, uid, login)
   SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
@@ -40,16 +40,18 @@ const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
     OR EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = CAST(sync_staging.key AS INTEGER)
       AND u.is_active = 1 AND (sync_staging.deleted = 1 OR sync_staging.is_active = 0)))`;
 
+// Upserts write only what differs: a full run over an unchanged edge rewrites no row.
 // A name the origin gave to another row is taken from whoever holds it here (a swap in one
 // delivery, or the holder's own change still on its way): NUL never passes validation.
 const DISPLACE_USERS = `UPDATE users_user SET username = char(0) || 'displaced:' || id
-  WHERE username IN (SELECT s.username FROM (${APPLYING("user", 0)}) AS s
-    WHERE CAST(s.key AS INTEGER) <> users_user.id)`;
+  WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.username = s.username
+    WHERE u.id <> CAST(s.key AS INTEGER))`;
 
 const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active)
   SELECT CAST(key AS INTEGER), username, password, is_active FROM (${APPLYING("user", 0)}) ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password,
-    is_active = excluded.is_active`;
+    is_active = excluded.is_active
+  WHERE username IS NOT excluded.username OR password IS NOT excluded.password OR is_active IS NOT excluded.is_active`;
 
 const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = ?1
   WHERE id IN (SELECT CAST(key AS INTEGER) FROM sync_staging WHERE kind = 'user' AND revoke = 1)`;
@@ -65,12 +67,12 @@ const ADOPT_ORGS = `UPDATE users_orgaccount SET django_uuid = (
     WHERE NOT EXISTS (SELECT 1 FROM users_orgaccount AS o WHERE o.django_uuid = s.key))`;
 
 const DISPLACE_ORGS = `UPDATE users_orgaccount SET name = char(0) || 'displaced:' || id
-  WHERE name IN (SELECT s.name FROM (${APPLYING("organization", 0)}) AS s
-    WHERE s.key IS NOT users_orgaccount.django_uuid)`;
+  WHERE id IN (SELECT o.id FROM (${APPLYING("organization", 0)}) AS s JOIN users_orgaccount AS o ON o.name = s.name
+    WHERE o.django_uuid IS NOT s.key)`;
 
 const UPSERT_ORGS = `INSERT INTO users_orgaccount (name, django_uuid)
   SELECT name, key FROM (${APPLYING("organization", 0)}) ORDER BY idx
-  ON CONFLICT (django_uuid) DO UPDATE SET name = excluded.name`;
+  ON CONFLICT (django_uuid) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`;
 
 const CHECK_MEMBERSHIP_REFERENCES = `INSERT INTO sync_check (failed)
   SELECT 'reference' FROM (${APPLYING("membership", 0)}) AS s
@@ -79,42 +81,46 @@ const CHECK_MEMBERSHIP_REFERENCES = `INSERT INTO sync_check (failed)
   LIMIT 1`;
 
 // A membership whose user or organization changed at the origin leaves its old pair.
-const MOVE_MEMBERSHIPS = `DELETE FROM users_membership WHERE django_uuid IN (
-  SELECT s.key FROM (${APPLYING("membership", 0)}) AS s
-  WHERE s.user_id <> users_membership.user_id
-    OR s.org_key IS NOT (SELECT o.django_uuid FROM users_orgaccount AS o WHERE o.id = users_membership.org_id))`;
+const MOVE_MEMBERSHIPS = `DELETE FROM users_membership WHERE id IN (
+  SELECT m.id FROM (${APPLYING("membership", 0)}) AS s JOIN users_membership AS m ON m.django_uuid = s.key
+  LEFT JOIN users_orgaccount AS o ON o.django_uuid = s.org_key
+  WHERE m.user_id <> s.user_id OR o.id IS NOT m.org_id)`;
 
 const UPSERT_MEMBERSHIPS = `INSERT INTO users_membership (user_id, org_id, active, django_uuid)
   SELECT s.user_id, o.id, s.active, s.key FROM (${APPLYING("membership", 0)}) AS s
   JOIN users_orgaccount AS o ON o.django_uuid = s.org_key ORDER BY s.idx
-  ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active, django_uuid = excluded.django_uuid`;
+  ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active, django_uuid = excluded.django_uuid
+  WHERE active IS NOT excluded.active OR django_uuid IS NOT excluded.django_uuid`;
 
 const CHECK_SOCIAL_REFERENCES = `INSERT INTO sync_check (failed)
   SELECT 'reference' FROM (${APPLYING("social_account", 0)}) AS s
   WHERE NOT EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = s.user_id)
   LIMIT 1`;
 
-const DISPLACE_SOCIAL = `DELETE FROM socialaccount_socialaccount WHERE EXISTS (
-  SELECT 1 FROM (${APPLYING("social_account", 0)}) AS s
-  WHERE s.provider = socialaccount_socialaccount.provider AND s.uid = socialaccount_socialaccount.uid
-    AND CAST(s.key AS INTEGER) <> socialaccount_socialaccount.id)`;
+const DISPLACE_SOCIAL = `DELETE FROM socialaccount_socialaccount WHERE id IN (
+  SELECT a.id FROM (${APPLYING("social_account", 0)}) AS s
+  JOIN socialaccount_socialaccount AS a ON a.provider = s.provider AND a.uid = s.uid
+  WHERE a.id <> CAST(s.key AS INTEGER))`;
 
 const UPSERT_SOCIAL = `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login)
   SELECT CAST(key AS INTEGER), user_id, provider, uid, login FROM (${APPLYING("social_account", 0)}) ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid,
-    login = excluded.login`;
+    login = excluded.login
+  WHERE user_id IS NOT excluded.user_id OR provider IS NOT excluded.provider OR uid IS NOT excluded.uid
+    OR login IS NOT excluded.login`;
 
 const OPEN_RUN = "(SELECT run FROM sync_run WHERE singleton = 1)";
 
 const KEEP_VERSIONS = `INSERT INTO sync_version (kind, key, version, deleted, seen_run)
   SELECT kind, key, version, deleted, ${OPEN_RUN} FROM sync_staging WHERE applies = 1
   ON CONFLICT (kind, key) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-    seen_run = coalesce(excluded.seen_run, seen_run)`;
+    seen_run = coalesce(excluded.seen_run, seen_run)
+  WHERE version IS NOT excluded.version OR deleted IS NOT excluded.deleted
+    OR seen_run IS NOT coalesce(excluded.seen_run, seen_run)`;
 
 // Rows a record touched while a run is open are seen by it, stale or not.
 const MARK_SEEN = `UPDATE sync_version SET seen_run = ${OPEN_RUN}
-  WHERE ${OPEN_RUN} IS NOT NULL AND EXISTS (SELECT 1 FROM sync_staging AS s
-    WHERE s.kind = sync_version.kind AND s.key = sync_version.key AND s.applies = 0)`;
+  WHERE ${OPEN_RUN} IS NOT NULL AND (kind, key) IN (SELECT kind, key FROM sync_staging WHERE applies = 0)`;
 
 const SUMMARY = "SELECT count(*) AS total, coalesce(sum(applies), 0) AS applied FROM sync_staging";
 const ENDED = "SELECT CAST(key AS INTEGER) AS id FROM sync_staging WHERE revoke = 1 ORDER BY idx";
@@ -123,6 +129,63 @@ const ENDED = "SELECT CAST(key AS INTEGER) AS id FROM sync_staging WHERE revoke 
 const SEEN = (kind: string) => `SELECT key FROM sync_version WHERE kind = '${kind}' AND seen_run = ?1`;
 const UNSEEN_ORGS = `SELECT id FROM users_orgaccount WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("organization")})`;
 const UNSEEN_USERS = `SELECT id FROM users_user WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("user")}))`;
+
+/** What a delivery holds: which statements it needs (the others would find nothing to do). */
+type Holds = (kind: string, deleted: boolean) => boolean;
+
+/**
+ * The statements of a delivery's records, each with when it is needed; exported for the
+ * test that none scans a table of rows (EXPLAIN QUERY PLAN).
+ */
+export const RECORD_STATEMENTS: readonly { name: string; sql: string; when: (holds: Holds) => boolean }[] = [
+  { name: "DECIDE", sql: DECIDE, when: () => true },
+  { name: "MARK_REVOKED", sql: MARK_REVOKED, when: (h) => h("user", false) || h("user", true) },
+  { name: "DISPLACE_USERS", sql: DISPLACE_USERS, when: (h) => h("user", false) },
+  { name: "UPSERT_USERS", sql: UPSERT_USERS, when: (h) => h("user", false) },
+  { name: "END_SESSIONS", sql: END_SESSIONS, when: (h) => h("user", false) },
+  {
+    name: "DELETE_USERS_MEMBERSHIPS",
+    sql: `DELETE FROM users_membership WHERE user_id IN (${DELETED_USERS})`,
+    when: (h) => h("user", true),
+  },
+  {
+    name: "DELETE_USERS_SOCIAL",
+    sql: `DELETE FROM socialaccount_socialaccount WHERE user_id IN (${DELETED_USERS})`,
+    when: (h) => h("user", true),
+  },
+  { name: "DELETE_USERS", sql: `DELETE FROM users_user WHERE id IN (${DELETED_USERS})`, when: (h) => h("user", true) },
+  { name: "ADOPT_ORGS", sql: ADOPT_ORGS, when: (h) => h("organization", false) },
+  { name: "DISPLACE_ORGS", sql: DISPLACE_ORGS, when: (h) => h("organization", false) },
+  { name: "UPSERT_ORGS", sql: UPSERT_ORGS, when: (h) => h("organization", false) },
+  {
+    name: "DELETE_ORGS_MEMBERSHIPS",
+    sql: `DELETE FROM users_membership WHERE org_id IN (${DELETED_ORGS})`,
+    when: (h) => h("organization", true),
+  },
+  {
+    name: "DELETE_ORGS",
+    sql: `DELETE FROM users_orgaccount WHERE id IN (${DELETED_ORGS})`,
+    when: (h) => h("organization", true),
+  },
+  { name: "CHECK_MEMBERSHIP_REFERENCES", sql: CHECK_MEMBERSHIP_REFERENCES, when: (h) => h("membership", false) },
+  { name: "MOVE_MEMBERSHIPS", sql: MOVE_MEMBERSHIPS, when: (h) => h("membership", false) },
+  { name: "UPSERT_MEMBERSHIPS", sql: UPSERT_MEMBERSHIPS, when: (h) => h("membership", false) },
+  {
+    name: "DELETE_MEMBERSHIPS",
+    sql: `DELETE FROM users_membership WHERE django_uuid IN (SELECT key FROM (${APPLYING("membership", 1)}))`,
+    when: (h) => h("membership", true),
+  },
+  { name: "CHECK_SOCIAL_REFERENCES", sql: CHECK_SOCIAL_REFERENCES, when: (h) => h("social_account", false) },
+  { name: "DISPLACE_SOCIAL", sql: DISPLACE_SOCIAL, when: (h) => h("social_account", false) },
+  { name: "UPSERT_SOCIAL", sql: UPSERT_SOCIAL, when: (h) => h("social_account", false) },
+  {
+    name: "DELETE_SOCIAL",
+    sql: `DELETE FROM socialaccount_socialaccount WHERE id IN (SELECT CAST(key AS INTEGER) FROM (${APPLYING("social_account", 1)}))`,
+    when: (h) => h("social_account", true),
+  },
+  { name: "KEEP_VERSIONS", sql: KEEP_VERSIONS, when: () => true },
+  { name: "MARK_SEEN", sql: MARK_SEEN, when: () => true },
+];
 
 /** A record as the staging statement's JSON row. */
 function staged(record: SyncRecord): unknown[] {
@@ -150,12 +213,9 @@ export class D1SyncStore implements SyncStore {
   constructor(private readonly db: D1Database) {}
 
   async apply(delivery: Delivery, options: ApplyOptions): Promise<SyncOutcome> {
-    const before = await this.state(options.id);
-    if (before.duplicate) return { kind: "duplicate" };
+    // One round trip: a replayed id fails the batch on sync_delivery's key, a run not open on
+    // sync_check; only then does a read tell which (`refused`).
     const { full } = delivery;
-    if (full !== undefined && full.phase !== "begin" && before.openRun !== full.run) {
-      return { kind: "not_open_run", open: before.openRun };
-    }
     const records = distinctRecords(delivery.records);
     const db = this.db;
     const statements: D1PreparedStatement[] = [
@@ -168,70 +228,73 @@ export class D1SyncStore implements SyncStore {
           .bind(full.run, options.nowSeconds),
       );
     } else if (full !== undefined) {
-      // The pre-read saw the run open; this keeps it so against a concurrent begin.
+      // A page or end of the open run only.
       statements.push(
         db.prepare(`INSERT INTO sync_check (failed) SELECT 'run' WHERE ${OPEN_RUN} IS NOT ?1`).bind(full.run),
       );
     }
-    const recordsFrom = statements.length;
+    const present = new Set(records.map((record) => `${record.kind} ${record.deleted}`));
+    const holds: Holds = (kind, deleted) => present.has(`${kind} ${deleted}`);
     if (records.length > 0) {
       statements.push(
         db.prepare(STAGE).bind(JSON.stringify(records.map(staged))),
-        db.prepare(DECIDE).bind(full === undefined ? 0 : 1),
-        db.prepare(MARK_REVOKED).bind(options.revokeOnPasswordChange ? 1 : 0),
-        db.prepare(DISPLACE_USERS),
-        db.prepare(UPSERT_USERS),
-        db.prepare(END_SESSIONS).bind(options.nowSeconds),
-        db.prepare(`DELETE FROM users_membership WHERE user_id IN (${DELETED_USERS})`),
-        db.prepare(`DELETE FROM socialaccount_socialaccount WHERE user_id IN (${DELETED_USERS})`),
-        db.prepare(`DELETE FROM users_user WHERE id IN (${DELETED_USERS})`),
-        db.prepare(ADOPT_ORGS),
-        db.prepare(DISPLACE_ORGS),
-        db.prepare(UPSERT_ORGS),
-        db.prepare(`DELETE FROM users_membership WHERE org_id IN (${DELETED_ORGS})`),
-        db.prepare(`DELETE FROM users_orgaccount WHERE id IN (${DELETED_ORGS})`),
-        db.prepare(CHECK_MEMBERSHIP_REFERENCES),
-        db.prepare(MOVE_MEMBERSHIPS),
-        db.prepare(UPSERT_MEMBERSHIPS),
-        db.prepare(
-          `DELETE FROM users_membership WHERE django_uuid IN (SELECT key FROM (${APPLYING("membership", 1)}))`,
-        ),
-        db.prepare(CHECK_SOCIAL_REFERENCES),
-        db.prepare(DISPLACE_SOCIAL),
-        db.prepare(UPSERT_SOCIAL),
-        db.prepare(
-          `DELETE FROM socialaccount_socialaccount WHERE id IN (SELECT CAST(key AS INTEGER) FROM (${APPLYING("social_account", 1)}))`,
-        ),
-        db.prepare(KEEP_VERSIONS),
-        db.prepare(MARK_SEEN),
+        ...RECORD_STATEMENTS.filter(({ when }) => when(holds)).map(({ name, sql }) => {
+          const statement = db.prepare(sql);
+          if (name === "DECIDE") return statement.bind(full === undefined ? 0 : 1);
+          if (name === "MARK_REVOKED") return statement.bind(options.revokeOnPasswordChange ? 1 : 0);
+          if (name === "END_SESSIONS") return statement.bind(options.nowSeconds);
+          return statement;
+        }),
       );
     }
     const summaryAt = statements.length;
     statements.push(db.prepare(SUMMARY), db.prepare(ENDED), db.prepare("DELETE FROM sync_staging"));
-    const removalAt = statements.length;
+    // At a run's end: the kinds its counts name, once the run saw as many rows of each as it sent.
+    const removals: { kind: Kind; at: number }[] = [];
     if (full?.phase === "end") {
       const run = full.run;
-      statements.push(
-        // Memberships and social accounts first, theirs or their user's or organization's.
-        db
-          .prepare(`DELETE FROM users_membership WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("membership")})
-          OR org_id IN (${UNSEEN_ORGS}) OR user_id IN (${UNSEEN_USERS})`)
-          .bind(run),
-        db
-          .prepare(`DELETE FROM socialaccount_socialaccount
-          WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("social_account")})) OR user_id IN (${UNSEEN_USERS})`)
-          .bind(run),
-        db.prepare(`DELETE FROM users_orgaccount WHERE id IN (${UNSEEN_ORGS})`).bind(run),
-        db.prepare(`DELETE FROM users_user WHERE id IN (${UNSEEN_USERS})`).bind(run),
-        db.prepare("DELETE FROM sync_run WHERE singleton = 1"),
-      );
+      const counts = full.counts ?? {};
+      const remove = (kind: Kind, sql: string) => {
+        removals.push({ kind, at: statements.length });
+        statements.push(db.prepare(sql).bind(run));
+      };
+      for (const [kind, sent] of Object.entries(counts)) {
+        statements.push(
+          db
+            .prepare(`INSERT INTO sync_check (failed) SELECT 'incomplete'
+              WHERE (SELECT count(*) FROM sync_version WHERE seen_run = ?1 AND kind = ?2) < ?3`)
+            .bind(run, kind, sent),
+        );
+      }
+      if (counts.membership !== undefined) {
+        remove(
+          "membership",
+          `DELETE FROM users_membership WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("membership")})`,
+        );
+      }
+      if (counts.social_account !== undefined) {
+        remove(
+          "social_account",
+          `DELETE FROM socialaccount_socialaccount WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("social_account")}))`,
+        );
+      }
+      if (counts.organization !== undefined) {
+        remove("membership", `DELETE FROM users_membership WHERE org_id IN (${UNSEEN_ORGS})`);
+        remove("organization", `DELETE FROM users_orgaccount WHERE id IN (${UNSEEN_ORGS})`);
+      }
+      if (counts.user !== undefined) {
+        remove("membership", `DELETE FROM users_membership WHERE user_id IN (${UNSEEN_USERS})`);
+        remove("social_account", `DELETE FROM socialaccount_socialaccount WHERE user_id IN (${UNSEEN_USERS})`);
+        remove("user", `DELETE FROM users_user WHERE id IN (${UNSEEN_USERS})`);
+      }
+      statements.push(db.prepare("DELETE FROM sync_run WHERE singleton = 1"));
     }
 
     let results: D1Result[];
     try {
       results = await db.batch(statements);
     } catch (error) {
-      return this.refused(error, delivery, options, recordsFrom);
+      return this.refused(error, delivery, options);
     }
     const summary = results[summaryAt]!.results[0] as { total: number; applied: number };
     const ended = (results[summaryAt + 1]!.results as { id: number }[]).map((row) => row.id);
@@ -242,13 +305,8 @@ export class D1SyncStore implements SyncStore {
       endedSessions: ended,
     };
     if (full?.phase === "end") {
-      const changes = (i: number) => results[removalAt + i]!.meta.changes ?? 0;
-      const removed: Removed = {
-        membership: changes(0),
-        social_account: changes(1),
-        organization: changes(2),
-        user: changes(3),
-      };
+      const removed: Removed = { user: 0, organization: 0, membership: 0, social_account: 0 };
+      for (const { kind, at } of removals) removed[kind] += results[at]!.meta.changes ?? 0;
       outcome.removed = removed;
     }
     return outcome;
@@ -265,12 +323,7 @@ export class D1SyncStore implements SyncStore {
   }
 
   /** Why a batch failed: a check of ours (answered as such) or D1 itself (503). */
-  private async refused(
-    error: unknown,
-    delivery: Delivery,
-    options: ApplyOptions,
-    _from: number,
-  ): Promise<SyncOutcome> {
+  private async refused(error: unknown, delivery: Delivery, options: ApplyOptions): Promise<SyncOutcome> {
     const message = String(error);
     if (/CHECK constraint failed: failed = ''/i.test(message) || /sync_check/.test(message)) {
       const after = await this.state(options.id);
@@ -278,11 +331,31 @@ export class D1SyncStore implements SyncStore {
       if (full !== undefined && full.phase !== "begin" && after.openRun !== full.run) {
         return { kind: "not_open_run", open: after.openRun };
       }
+      if (full?.phase === "end") {
+        const short = await this.incomplete(full.run, full.counts ?? {});
+        if (short !== undefined) return short;
+      }
       return { kind: "missing_reference", record: await this.missingReference(delivery) };
     }
     if (/UNIQUE constraint failed: sync_delivery\.id/.test(message)) return { kind: "duplicate" };
     log("error", "storage_error", { operation: "sync.apply", error: message });
     throw fail({ kind: "storage_unavailable", retryAfter: 1 }, error);
+  }
+
+  /** The first kind of which the run saw fewer rows than it sent, if any. */
+  private incomplete(run: string, counts: Partial<Record<Kind, number>>): Promise<SyncOutcome | undefined> {
+    return guard("sync.incomplete", async () => {
+      const { results } = await this.db
+        .prepare("SELECT kind, count(*) AS seen FROM sync_version WHERE seen_run = ?1 GROUP BY kind")
+        .bind(run)
+        .all<{ kind: Kind; seen: number }>();
+      const seen = new Map(results.map((row) => [row.kind, row.seen]));
+      for (const [kind, sent] of Object.entries(counts) as [Kind, number][]) {
+        const got = seen.get(kind) ?? 0;
+        if (got < sent) return { kind: "incomplete_run", rowKind: kind, seen: got, sent };
+      }
+      return undefined;
+    });
   }
 
   /**
