@@ -368,6 +368,16 @@ Membership.objects.bulk_create(
   console.log(
     `full reconciliation: ${users} users, ${orgs} organizations, ${members} memberships made at the origin in ${(now() - made).toFixed(1)} s`,
   );
+  // The origin's share: the same run with every delivery answered 200 at once, no network.
+  const alone = await origin.exec<number>(
+    `class Accept:
+    def post(self, url, body, headers, timeout):
+        return delivery.Answer(200, "{}")
+started = time.time()
+full.run(Sender(transport=Accept()))
+result = time.time() - started`,
+  );
+  console.log(`  the origin alone (reading, signing; every delivery answered at once): ${alone.toFixed(1)} s`);
   for (const run of ["first (the edge lacks them)", "again (nothing to change)"]) {
     const started = now();
     const output = await python(["manage.py", "org_token_edge_sync", "--full"], env, 1_800_000);
