@@ -20,8 +20,9 @@ CREATE INDEX IF NOT EXISTS sync_version_seen_run ON sync_version (seen_run, kind
 -- Delivery ids applied (webhook-id): the same id again changes nothing.
 CREATE TABLE IF NOT EXISTS sync_delivery (
   id          TEXT    PRIMARY KEY,
-  received_at INTEGER NOT NULL              -- unix seconds
+  received_at INTEGER NOT NULL              -- unix seconds; kept 30 days (after that, versions alone make a replay stale)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sync_delivery_received_at ON sync_delivery (received_at);
 
 -- The open full reconciliation run, if any: one row at most.
 CREATE TABLE IF NOT EXISTS sync_run (

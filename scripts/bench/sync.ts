@@ -96,6 +96,8 @@ try {
       revokeOnPasswordChange: true,
     });
   const seconds = (started: number) => (performance.now() - started) / 1000;
+  // The machine may be shared: each figure with the load it was measured under.
+  const load = () => ` [load ${loadavg()[0]!.toFixed(2)}]`;
   process.stdout.write(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
@@ -125,7 +127,7 @@ try {
     const s = seconds(started);
     const removed = end.kind === "applied" ? JSON.stringify(end.removed) : end.kind;
     process.stdout.write(
-      `${label}: ${USERS + ORGS + MEMBERSHIPS} records in ${count} pages of ${PAGE}: ${s.toFixed(1)} s (${Math.round((USERS + ORGS + MEMBERSHIPS) / s)} records/s, ${((1000 * s) / count).toFixed(1)} ms a page); applied ${applied}, stale ${stale}, removed ${removed}\n`,
+      `${label}: ${USERS + ORGS + MEMBERSHIPS} records in ${count} pages of ${PAGE}: ${s.toFixed(1)} s (${Math.round((USERS + ORGS + MEMBERSHIPS) / s)} records/s, ${((1000 * s) / count).toFixed(1)} ms a page); applied ${applied}, stale ${stale}, removed ${removed}${load()}\n`,
     );
     return s;
   };
@@ -171,7 +173,7 @@ try {
   }
   const changeSeconds = seconds(started);
   process.stdout.write(
-    `change deliveries: ${deliveries} of 100 records in ${changeSeconds.toFixed(2)} s = ${(deliveries / changeSeconds).toFixed(1)} deliveries/s (${((1000 * changeSeconds) / deliveries).toFixed(1)} ms each)\n`,
+    `change deliveries: ${deliveries} of 100 records in ${changeSeconds.toFixed(2)} s = ${(deliveries / changeSeconds).toFixed(1)} deliveries/s (${((1000 * changeSeconds) / deliveries).toFixed(1)} ms each)${load()}\n`,
   );
 
   if (flags.import) {
@@ -191,7 +193,7 @@ try {
     const i1 = await importOnce();
     const i2 = await importOnce();
     process.stdout.write(
-      `import-django of ${records.length} records: ${i1.toFixed(1)} s, again ${i2.toFixed(1)} s; full sync / import: ${(first / i1).toFixed(2)}x, nothing to change ${(again / i2).toFixed(2)}x\n`,
+      `import-django of ${records.length} records: ${i1.toFixed(1)} s, again ${i2.toFixed(1)} s; full sync / import: ${(first / i1).toFixed(2)}x, nothing to change ${(again / i2).toFixed(2)}x${load()}\n`,
     );
   }
 } finally {

@@ -193,6 +193,21 @@ describe("sync: 400, nothing written", () => {
     expect(await response.json()).toEqual({ detail: "reference to a row the edge lacks", record: 0 });
   });
 
+  it("delivery ids are kept 30 days; a replay after that is stale by its versions and changes nothing", async () => {
+    const w = await world();
+    const id = deliveryId();
+    const record = userRecord(w.userId, { username: "kept_name_x" });
+    await send({ records: [record] }, { id });
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM sync_delivery WHERE id = ?1").bind(id).first())?.n).toBe(1);
+    await env.DB.prepare("UPDATE sync_delivery SET received_at = received_at - 2592001 WHERE id = ?1").bind(id).run();
+    await send({ records: [] }); // any delivery purges the old ids
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM sync_delivery WHERE id = ?1").bind(id).first())?.n).toBe(0);
+    await send({ records: [userRecord(w.userId, { username: "newer_name_x" })] });
+    const replay = await send({ records: [record] }, { id });
+    expect(await replay.json()).toEqual({ applied: 0, stale: 1, duplicate: false });
+    expect(await user(w.userId)).toMatchObject({ username: "newer_name_x" });
+  });
+
   it("the id of a refused delivery is not recorded: the mended one is applied under it", async () => {
     const userId = newUserId();
     const id = deliveryId();

@@ -109,6 +109,9 @@ const UPSERT_SOCIAL = `INSERT INTO socialaccount_socialaccount (id, user_id, pro
   WHERE user_id IS NOT excluded.user_id OR provider IS NOT excluded.provider OR uid IS NOT excluded.uid
     OR login IS NOT excluded.login`;
 
+/** How long a delivery id is kept: 30 days. */
+export const DELIVERY_ID_KEPT_SECONDS = 30 * 24 * 3600;
+
 const OPEN_RUN = "(SELECT run FROM sync_run WHERE singleton = 1)";
 
 const KEEP_VERSIONS = `INSERT INTO sync_version (kind, key, version, deleted, seen_run)
@@ -220,6 +223,10 @@ export class D1SyncStore implements SyncStore {
     const db = this.db;
     const statements: D1PreparedStatement[] = [
       db.prepare("INSERT INTO sync_delivery (id, received_at) VALUES (?1, ?2)").bind(options.id, options.nowSeconds),
+      // Ids older than the origin retries for: a replay that late is stale by its versions anyway.
+      db
+        .prepare("DELETE FROM sync_delivery WHERE received_at < ?1")
+        .bind(options.nowSeconds - DELIVERY_ID_KEPT_SECONDS),
     ];
     if (full?.phase === "begin") {
       statements.push(
