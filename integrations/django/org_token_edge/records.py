@@ -1,0 +1,90 @@
+"""The rows the edge copies, as docs/sync.md's records: which models, which fields, and how
+each value is written, for the signal path (instances) and --full (value rows) alike."""
+import hashlib
+import json
+import uuid
+
+from . import conf
+
+USER, ORGANIZATION, MEMBERSHIP, SOCIAL_ACCOUNT = "user", "organization", "membership", "social_account"
+# The edge applies kinds in this order; --full sends them in it so references resolve.
+KINDS = (USER, ORGANIZATION, MEMBERSHIP, SOCIAL_ACCOUNT)
+DELETED_DIGEST = "deleted"
+
+
+def tracked_models():
+    """{kind: model} for the models found (a missing one is reported by the system check)."""
+    found = {
+        USER: conf.user_model(),
+        ORGANIZATION: conf.org_model(),
+        MEMBERSHIP: conf.membership_model(),
+        SOCIAL_ACCOUNT: conf.social_account_model(),
+    }
+    return {kind: model for kind, model in found.items() if model is not None}
+
+
+def kind_of(model):
+    for kind, tracked in tracked_models().items():
+        if tracked is model or (model._meta.proxy and model._meta.concrete_model is tracked):
+            return kind
+    return None
+
+
+def columns(kind, model):
+    """(field name in the record, model attribute) pairs."""
+    if kind == USER:
+        username = model._meta.get_field(model.USERNAME_FIELD).attname
+        return [("username", username), ("password", "password"), ("is_active", "is_active")]
+    if kind == ORGANIZATION:
+        return [("name", "name")]
+    if kind == MEMBERSHIP:
+        return [("user", "user_id"), ("org", "org_id"), ("active", "active")]
+    return [("user", "user_id"), ("provider", "provider"), ("uid", "uid"), ("login", "extra_data")]
+
+
+def wire_key(kind, key):
+    """Integers for users and social accounts, UUID strings (hyphenated) for the others."""
+    if key is None:
+        return None
+    if kind in (USER, SOCIAL_ACCOUNT):
+        return int(key)
+    return str(key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)))
+
+
+def _value(kind, name, value):
+    if name == "password":
+        return value or None  # "" is no password, like an unusable one
+    if name in ("is_active", "active"):
+        return bool(value)
+    if kind in (MEMBERSHIP, SOCIAL_ACCOUNT) and name == "user":
+        return wire_key(USER, value)
+    if kind == MEMBERSHIP and name == "org":
+        return wire_key(ORGANIZATION, value)
+    if name == "login":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        login = value.get("login") if isinstance(value, dict) else None
+        return login if isinstance(login, str) else None
+    return value
+
+
+def fields_from(kind, model, get):
+    """The record's fields; `get(attname)` reads one attribute of the row."""
+    return {name: _value(kind, name, get(attname)) for name, attname in columns(kind, model)}
+
+
+def fields_of(kind, instance):
+    return fields_from(kind, type(instance), lambda attname: getattr(instance, attname))
+
+
+def digest(fields):
+    if fields is None:
+        return DELETED_DIGEST
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def secret_digest(password):
+    return hashlib.sha256((password or "").encode("utf-8")).hexdigest()

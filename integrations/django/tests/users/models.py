@@ -1,0 +1,26 @@
+"""ps-web's users app, reduced to the fields the sync reads (and the foreign keys that
+decide what a delete does): users.User, OrgAccount keyed by UUID, Membership with SET_NULL."""
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    pass
+
+
+class OrgAccount(models.Model):
+    id = models.UUIDField(default=uuid.uuid4, unique=True, primary_key=True, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, null=True)
+    name = models.CharField(max_length=200, unique=True, default="uninitialized")
+    balance = models.DecimalField(max_digits=8, decimal_places=2, default=0)  # a field the edge ignores
+
+
+class Membership(models.Model):
+    id = models.UUIDField(default=uuid.uuid4, unique=True, primary_key=True, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="fk_user")
+    org = models.ForeignKey(OrgAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="fk_org")
+    active = models.BooleanField(default=False)
+    modified_date = models.DateTimeField(auto_now=True)
+    delete_requested = models.BooleanField(default=False)
