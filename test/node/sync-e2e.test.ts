@@ -5,14 +5,17 @@
  * as in production (its background attempt, signed, to /api/org_token/sync/), and the edge's
  * login and refresh answer accordingly. Then `--full` removes what the origin does not have.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Driver, python, startDriver } from "../../scripts/lib/django";
 import { type LocalWorker, seedDatabase, startWorker } from "./support/local-worker";
 
 const SYNC_SECRET = "e2e-sync-secret-that-is-long-enough-0123456789";
+const JWT_SECRET = "sync-e2e-jwt-secret-that-is-long-enough-0123";
 const STRANGER = 900_001; // a user only the edge has: the full run removes it
 
 let stateDir: string;
@@ -31,7 +34,7 @@ beforeAll(async () => {
   worker = await startWorker({
     persistTo,
     stateDir,
-    vars: { JWT_SECRET_KEY: "sync-e2e-jwt-secret-that-is-long-enough-0123", SYNC_SECRET },
+    vars: { JWT_SECRET_KEY: JWT_SECRET, SYNC_SECRET },
   });
   djangoEnv = {
     OTE_DB_PATH: join(stateDir, "origin.sqlite3"),
@@ -72,6 +75,21 @@ async function change<T = unknown>(code: string, args: Record<string, unknown> =
   const result = await origin.exec<T>(code, args);
   expect(await origin.settle(15), origin.stderr()).toBe(true);
   return result;
+}
+
+/** A refresh token of this user issued at `issuedAt` (unix seconds), signed as simplejwt signs one. */
+function refreshTokenOf(w: { userId: number; username: string; org: string }, issuedAt: number): Promise<string> {
+  return new SignJWT({
+    token_type: "refresh",
+    jti: randomBytes(16).toString("hex"),
+    user_id: w.userId,
+    org_name: w.org,
+    user_name: w.username,
+  })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + 3600)
+    .sign(new TextEncoder().encode(JWT_SECRET));
 }
 
 let counter = 0;
@@ -136,13 +154,15 @@ result = str(Membership.objects.create(user=bob, org=OrgAccount.objects.get(name
     expect((await login(w.username, "second password 456", w.org)).status).toBe(200);
   });
 
-  // sessions_revoked_at is set by the receiver (test/worker/sync.test.ts); refusing the older
-  // sessions is issue 17's enforcement. Enabled at the merge with i17.
-  it.skip("a password changed: a session from before it is refused (issue 17's enforcement)", async () => {
+  // The receiver sets sessions_revoked_at to its clock's second; a session issued 10 s
+  // before (signed here with the edge's secret, as simplejwt would) is from before it.
+  it("a password changed: a session from before it is refused", async () => {
     const w = await world();
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // iat strictly before the change's second
+    const issuedAt = Math.floor(Date.now() / 1000) - 10;
+    expect((await refresh(await refreshTokenOf(w, issuedAt))).status).toBe(200); // live, until the change
+    const second = await refreshTokenOf(w, issuedAt);
     await change(`u = User.objects.get(pk=args["u"]); u.set_password("third password 789"); u.save()`, { u: w.userId });
-    expect(await refresh(w.pair.refresh)).toEqual({
+    expect(await refresh(second)).toEqual({
       status: 403,
       body: { detail: "Token is blacklisted", code: "token_not_valid" },
     });
