@@ -6,18 +6,11 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { type Clock, systemClock } from "./clock";
-import {
-  type Config,
-  ConfigError,
-  loadConfig,
-  loadOriginTimeout,
-  loadOriginUrl,
-  type SettingNames,
-  type Settings,
-} from "./config";
+import { type Config, ConfigError, loadConfig, type SettingNames, type Settings } from "./config";
 import { fail, ProblemError } from "./errors";
 import { cors } from "./http/cors";
 import { forwardUnowned, type OriginTarget } from "./http/forward";
+import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
 import { problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";

@@ -6,8 +6,9 @@
  * The input is the API's settings (as a host passes them to `orgTokenApi`), not an Env:
  * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
-import { type HmacPads, hmacPads } from "./crypto/hmac-sha256";
+import type { HmacPads } from "./crypto/hmac-sha256";
 import { secretBytes, signingKey } from "./sync/signature";
+import { tokenKeys } from "./tokens/keys";
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -228,10 +229,6 @@ class SettingsReader {
   }
 }
 
-async function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
-
 /**
  * The secrets of earlier rotations, which still verify but never sign: a list, or as an env
  * var a JSON array of strings (`["old secret"]`), because a secret may hold any character a
@@ -315,13 +312,7 @@ async function buildConfig({
   const githubApiUrl = read.githubApiUrl();
   const githubTimeout = read.seconds("githubTimeout");
   const sync = await syncConfig(settings, read);
-  // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
-  const signingKey = await hmacKey(secretBytes);
-  const verificationKeys = [signingKey, ...(await Promise.all(previous.map(hmacKey)))];
-  const label = new TextEncoder().encode("org-token-edge derivation key v1");
-  const derivations = await Promise.all(
-    verificationKeys.map(async (key) => hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", key, label)))),
-  );
+  const { signingKey, verificationKeys, derivations } = await tokenKeys(secretBytes, previous);
   return {
     signingKey,
     verificationKeys,
@@ -341,55 +332,10 @@ async function buildConfig({
   };
 }
 
-// One parse per distinct set of values per isolate; the values are the same on every request.
-const cache = new Map<string, Promise<Config>>();
-
+/**
+ * The configuration of one set of values. The app keeps what it gives per env object
+ * (src/app.ts), the one cache: a Worker's env is the same object on every request.
+ */
 export function loadConfig(input: ConfigInput): Promise<Config> {
-  const { secret, previousSecrets, settings, names } = input;
-  const fingerprint = JSON.stringify([secret, previousSecrets, settings, names]);
-  let config = cache.get(fingerprint);
-  if (config === undefined) {
-    config = buildConfig(input);
-    if (cache.size > 16) cache.clear(); // tests make many; production has one
-    cache.set(fingerprint, config);
-  }
-  return config;
-}
-
-/**
- * ORIGIN_URL: where requests for paths the API does not own are forwarded (the Django
- * origin, by a name that does not route back to this Worker), a bare origin
- * scheme://host[:port]. Unset or blank: no forwarding, such paths get the contract's 404.
- * Apart from Config so that a broken token setting does not take the origin's paths down.
- */
-export function loadOriginUrl(value: string | undefined, name = "ORIGIN_URL"): URL | undefined {
-  const raw = value?.trim() ?? "";
-  if (raw === "") return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a URL`);
-  }
-  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== raw.replace(/\/$/, "")) {
-    throw new ConfigError(`${name} must be a bare http(s) origin, scheme://host[:port]`);
-  }
-  return url;
-}
-
-/** ORIGIN_TIMEOUT's default, seconds: the origin must start answering within it (gunicorn's own default worker timeout). */
-export const DEFAULT_ORIGIN_TIMEOUT = 30;
-
-/**
- * ORIGIN_TIMEOUT: seconds (fractions allowed) the origin has to start answering a forwarded
- * request, else a 504. Unset or blank: 30. At most 300: a hung origin must not hold requests.
- */
-export function loadOriginTimeout(value: string | number | undefined, name = "ORIGIN_TIMEOUT"): number {
-  const raw = typeof value === "number" ? String(value) : (value?.trim() ?? "");
-  if (raw === "") return DEFAULT_ORIGIN_TIMEOUT * 1000;
-  const seconds = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(seconds > 0) || seconds > 300) {
-    throw new ConfigError(`${name} must be a number of seconds above 0 and at most 300`);
-  }
-  return Math.ceil(seconds * 1000);
+  return buildConfig(input);
 }

@@ -1,9 +1,10 @@
-import type { TokenRejection } from "./tokens/verify";
-
 /**
- * Every error the API answers, as a value, and the one place that maps each to the
- * contract's status and body. Routes throw `fail(problem)`; the app renders it.
+ * Every error the API answers, as a value, and the one table that maps each to the
+ * contract's status and body and to its request log outcome. Routes throw `fail(problem)`;
+ * the app renders it.
  */
+import type { Outcome } from "./log";
+import type { TokenRejection } from "./tokens/verify";
 
 export type FieldMessage =
   | "This field is required."
@@ -120,150 +121,271 @@ function permissionDenied(detail: string): Rendered {
   return { status: 403, body: { status: "FAILED", error_msg: `Permission Denied: ${detail}` } };
 }
 
-export function render(problem: Problem): Rendered {
-  switch (problem.kind) {
-    case "not_found":
-      return { status: 404, body: { detail: "The requested resource was not found on this server." } };
-    case "method_not_allowed":
-      return {
-        status: 405,
-        body: { detail: `Method "${problem.method}" not allowed.` },
-        headers: { Allow: problem.allow.join(", ") },
-      };
-    case "unsupported_media_type":
-      return { status: 415, body: { detail: `Unsupported media type "${problem.mediaType}" in request.` } };
-    case "payload_too_large":
-      return { status: 413, body: { detail: `Request body exceeds ${problem.limit} bytes.` } };
-    case "body_unreadable":
-      return { status: 400, body: { detail: "The request body could not be read." } };
-    case "json_parse_error":
-      return { status: 400, body: { detail: `JSON parse error - ${problem.reason}` } };
-    case "multipart_parse_error":
-      return { status: 400, body: { detail: `Multipart form parse error - ${problem.reason}` } };
-    case "no_data":
-      return { status: 400, body: { non_field_errors: ["No data provided"] } };
-    case "not_an_object":
-      return {
-        status: 400,
-        body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${problem.got}.`] },
-      };
-    case "field_errors":
-      return {
-        status: 400,
-        body: Object.fromEntries(Object.entries(problem.fields).map(([field, message]) => [field, [message]])),
-      };
-    case "token_not_valid":
-      return { status: 403, body: { detail: TOKEN_NOT_VALID, code: "token_not_valid" } };
-    case "access_token_not_valid":
-      return {
-        status: 403,
-        body: {
-          detail: TOKEN_NOT_VALID,
-          code: "token_not_valid",
-          messages: [{ ...ACCESS_TOKEN_CLASS, message: problem.message ?? "Token is invalid or expired" }],
-        },
-      };
-    case "bad_authorization_header":
-      return {
-        status: 403,
-        body: {
-          detail: "Authorization header must contain two space-delimited values",
-          code: "bad_authorization_header",
-        },
-      };
-    case "no_user_identification":
-      return {
-        status: 403,
-        body: { detail: "Token contained no recognizable user identification", code: "token_not_valid" },
-      };
-    case "user_not_found":
-      return { status: 403, body: { detail: "User not found", code: "user_not_found" } };
-    case "token_view_rejected":
-      return { status: 401, body: { detail: problem.message, code: "token_not_valid" }, headers: WWW_AUTHENTICATE };
-    case "status_unknown_org":
-      return failed(400, `Unknown org:${problem.org}`);
-    case "status_not_member":
-      return failed(400, `user${problem.user} is not a member of ${problem.org}?`);
-    case "status_org_mismatch":
-      return failed(400, `Token claim org:${problem.tokenOrg} does not match organization given:${problem.org} `);
-    case "status_invalid_token":
-      return failed(400, "INVALID token");
-    case "token_blacklisted":
-      return { status: 403, body: { detail: "Token is blacklisted", code: "token_not_valid" } };
-    case "unknown_organization":
-      return { status: 403, body: { detail: `${problem.org} is NOT a valid organization name` } };
-    case "not_member":
-      return { status: 403, body: { detail: `${problem.user} is NOT a member of ${problem.org}` } };
-    case "member_not_active":
-      return { status: 403, body: { detail: `${problem.user} is NOT an active Member of ${problem.org}` } };
-    case "user_inactive":
-      return { status: 403, body: { detail: "User is inactive", code: "user_inactive" } };
-    case "bad_credentials":
-      return {
-        status: 401,
-        body: { detail: "No active account found with the given credentials" },
-        headers: WWW_AUTHENTICATE,
-      };
-    case "too_many_attempts":
-      return {
-        status: 429,
-        body: { detail: `Request was throttled. Expected available in ${problem.retryAfter} seconds.` },
-        headers: { "Retry-After": String(problem.retryAfter) },
-      };
-    case "no_bearer_token":
-      return failed(400, "No token is provided in the header or the header is missing");
-    case "wrong_organization":
-      return failed(400, "Token with wrong organization");
-    case "storage_unavailable":
-      return {
-        status: 503,
-        body: { detail: "Storage is temporarily unavailable; nothing was changed. Try again." },
-        headers: { "Retry-After": String(problem.retryAfter) },
-      };
-    case "misconfigured":
-      return { status: 500, body: { detail: "Server misconfigured: the token service cannot sign or verify tokens." } };
-    case "unhealthy":
-      return {
-        status: 503,
-        body: { status: "unavailable", failed: problem.failed },
-        headers: { "Cache-Control": "no-store" },
-      };
-    case "origin_unreachable":
-      return { status: 502, body: { detail: "The origin server could not be reached." } };
-    case "forwarding_loop":
-      return { status: 508, body: { detail: "ORIGIN_URL leads back to this service." } };
-    case "origin_timeout":
-      return { status: 504, body: { detail: "The origin server did not answer in time." } };
-    case "upgrade_refused":
-      return { status: 400, body: { detail: "Protocol upgrades (WebSocket) are not forwarded." } };
-    case "sync_bad_signature":
-      return { status: 401, body: { detail: "Invalid signature" } };
-    case "sync_stale_timestamp":
-      return { status: 401, body: { detail: "Timestamp outside tolerance" } };
-    case "sync_malformed":
-      return {
-        status: 400,
-        body:
-          problem.record === undefined
-            ? { detail: problem.detail }
-            : { detail: problem.detail, record: problem.record },
-      };
-    case "sync_conflict":
-      return { status: 409, body: { detail: problem.detail } };
-    case "internal":
-      return { status: 500, body: { detail: "A server error occurred." } };
-    case "no_social_account":
-      return permissionDenied("No Social account found that matches login field of given token");
-    case "permission_denied": {
+type Entry<K extends Problem["kind"]> = {
+  /** What the request came to, for its log line (when the route did not say). */
+  outcome: Outcome | ((problem: Extract<Problem, { kind: K }>) => Outcome);
+  /** The contract's status, body and headers. */
+  render: (problem: Extract<Problem, { kind: K }>) => Rendered;
+};
+
+/** Every problem: its log outcome, status, body and headers, in one place. */
+const PROBLEMS: { [K in Problem["kind"]]: Entry<K> } = {
+  not_found: {
+    outcome: "not_found",
+    render: () => ({ status: 404, body: { detail: "The requested resource was not found on this server." } }),
+  },
+  method_not_allowed: {
+    outcome: "method_not_allowed",
+    render: (problem) => ({
+      status: 405,
+      body: { detail: `Method "${problem.method}" not allowed.` },
+      headers: { Allow: problem.allow.join(", ") },
+    }),
+  },
+  unsupported_media_type: {
+    outcome: "bad_request",
+    render: (problem) => ({
+      status: 415,
+      body: { detail: `Unsupported media type "${problem.mediaType}" in request.` },
+    }),
+  },
+  payload_too_large: {
+    outcome: "bad_request",
+    render: (problem) => ({ status: 413, body: { detail: `Request body exceeds ${problem.limit} bytes.` } }),
+  },
+  body_unreadable: {
+    outcome: "bad_request",
+    render: () => ({ status: 400, body: { detail: "The request body could not be read." } }),
+  },
+  json_parse_error: {
+    outcome: "bad_request",
+    render: (problem) => ({ status: 400, body: { detail: `JSON parse error - ${problem.reason}` } }),
+  },
+  multipart_parse_error: {
+    outcome: "bad_request",
+    render: (problem) => ({ status: 400, body: { detail: `Multipart form parse error - ${problem.reason}` } }),
+  },
+  no_data: {
+    outcome: "bad_request",
+    render: () => ({ status: 400, body: { non_field_errors: ["No data provided"] } }),
+  },
+  not_an_object: {
+    outcome: "bad_request",
+    render: (problem) => ({
+      status: 400,
+      body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${problem.got}.`] },
+    }),
+  },
+  field_errors: {
+    outcome: "bad_request",
+    render: (problem) => ({
+      status: 400,
+      body: Object.fromEntries(Object.entries(problem.fields).map(([field, message]) => [field, [message]])),
+    }),
+  },
+  token_not_valid: {
+    outcome: "invalid",
+    render: () => ({ status: 403, body: { detail: TOKEN_NOT_VALID, code: "token_not_valid" } }),
+  },
+  access_token_not_valid: {
+    outcome: "invalid",
+    render: (problem) => ({
+      status: 403,
+      body: {
+        detail: TOKEN_NOT_VALID,
+        code: "token_not_valid",
+        messages: [{ ...ACCESS_TOKEN_CLASS, message: problem.message ?? "Token is invalid or expired" }],
+      },
+    }),
+  },
+  bad_authorization_header: {
+    outcome: "invalid",
+    render: () => ({
+      status: 403,
+      body: {
+        detail: "Authorization header must contain two space-delimited values",
+        code: "bad_authorization_header",
+      },
+    }),
+  },
+  no_user_identification: {
+    outcome: "invalid",
+    render: () => ({
+      status: 403,
+      body: { detail: "Token contained no recognizable user identification", code: "token_not_valid" },
+    }),
+  },
+  user_not_found: {
+    outcome: "not_member",
+    render: () => ({ status: 403, body: { detail: "User not found", code: "user_not_found" } }),
+  },
+  token_view_rejected: {
+    outcome: (problem) => (problem.message === "Token is blacklisted" ? "blacklisted" : "invalid"),
+    render: (problem) => ({
+      status: 401,
+      body: { detail: problem.message, code: "token_not_valid" },
+      headers: WWW_AUTHENTICATE,
+    }),
+  },
+  status_unknown_org: {
+    outcome: "unknown_organization",
+    render: (problem) => failed(400, `Unknown org:${problem.org}`),
+  },
+  status_not_member: {
+    outcome: "not_member",
+    render: (problem) => failed(400, `user${problem.user} is not a member of ${problem.org}?`),
+  },
+  status_org_mismatch: {
+    outcome: "wrong_organization",
+    render: (problem) =>
+      failed(400, `Token claim org:${problem.tokenOrg} does not match organization given:${problem.org} `),
+  },
+  status_invalid_token: {
+    outcome: "invalid",
+    render: () => failed(400, "INVALID token"),
+  },
+  token_blacklisted: {
+    outcome: "blacklisted",
+    render: () => ({ status: 403, body: { detail: "Token is blacklisted", code: "token_not_valid" } }),
+  },
+  unknown_organization: {
+    outcome: "unknown_organization",
+    render: (problem) => ({ status: 403, body: { detail: `${problem.org} is NOT a valid organization name` } }),
+  },
+  not_member: {
+    outcome: "not_member",
+    render: (problem) => ({ status: 403, body: { detail: `${problem.user} is NOT a member of ${problem.org}` } }),
+  },
+  member_not_active: {
+    outcome: "inactive_member",
+    render: (problem) => ({
+      status: 403,
+      body: { detail: `${problem.user} is NOT an active Member of ${problem.org}` },
+    }),
+  },
+  user_inactive: {
+    outcome: "inactive",
+    render: () => ({ status: 403, body: { detail: "User is inactive", code: "user_inactive" } }),
+  },
+  bad_credentials: {
+    outcome: "bad_credentials",
+    render: () => ({
+      status: 401,
+      body: { detail: "No active account found with the given credentials" },
+      headers: WWW_AUTHENTICATE,
+    }),
+  },
+  too_many_attempts: {
+    outcome: "throttled",
+    render: (problem) => ({
+      status: 429,
+      body: { detail: `Request was throttled. Expected available in ${problem.retryAfter} seconds.` },
+      headers: { "Retry-After": String(problem.retryAfter) },
+    }),
+  },
+  no_bearer_token: {
+    outcome: "invalid",
+    render: () => failed(400, "No token is provided in the header or the header is missing"),
+  },
+  wrong_organization: {
+    outcome: "wrong_organization",
+    render: () => failed(400, "Token with wrong organization"),
+  },
+  storage_unavailable: {
+    outcome: "storage_unavailable",
+    render: (problem) => ({
+      status: 503,
+      body: { detail: "Storage is temporarily unavailable; nothing was changed. Try again." },
+      headers: { "Retry-After": String(problem.retryAfter) },
+    }),
+  },
+  misconfigured: {
+    outcome: "misconfigured",
+    render: () => ({
+      status: 500,
+      body: { detail: "Server misconfigured: the token service cannot sign or verify tokens." },
+    }),
+  },
+  unhealthy: {
+    outcome: "unhealthy",
+    render: (problem) => ({
+      status: 503,
+      body: { status: "unavailable", failed: problem.failed },
+      headers: { "Cache-Control": "no-store" },
+    }),
+  },
+  origin_unreachable: {
+    outcome: "origin_unreachable",
+    render: () => ({ status: 502, body: { detail: "The origin server could not be reached." } }),
+  },
+  forwarding_loop: {
+    outcome: "origin_unreachable",
+    render: () => ({ status: 508, body: { detail: "ORIGIN_URL leads back to this service." } }),
+  },
+  origin_timeout: {
+    outcome: "origin_unreachable",
+    render: () => ({ status: 504, body: { detail: "The origin server did not answer in time." } }),
+  },
+  upgrade_refused: {
+    outcome: "bad_request",
+    render: () => ({ status: 400, body: { detail: "Protocol upgrades (WebSocket) are not forwarded." } }),
+  },
+  sync_bad_signature: {
+    outcome: "invalid",
+    render: () => ({ status: 401, body: { detail: "Invalid signature" } }),
+  },
+  sync_stale_timestamp: {
+    outcome: "invalid",
+    render: () => ({ status: 401, body: { detail: "Timestamp outside tolerance" } }),
+  },
+  sync_malformed: {
+    outcome: "bad_request",
+    render: (problem) => ({
+      status: 400,
+      body:
+        problem.record === undefined ? { detail: problem.detail } : { detail: problem.detail, record: problem.record },
+    }),
+  },
+  sync_conflict: {
+    outcome: "bad_request",
+    render: (problem) => ({ status: 409, body: { detail: problem.detail } }),
+  },
+  internal: {
+    outcome: "error",
+    render: () => ({ status: 500, body: { detail: "A server error occurred." } }),
+  },
+  no_social_account: {
+    outcome: "github_refused",
+    render: () => permissionDenied("No Social account found that matches login field of given token"),
+  },
+  permission_denied: {
+    outcome: (problem) => outcomeOf(problem.denied),
+    render: (problem) => {
       const { body } = render(problem.denied);
       const detail = (body as { detail?: unknown }).detail;
       return permissionDenied(typeof detail === "string" ? detail : problem.denied.kind);
-    }
-    case "github_unavailable":
-      return {
-        status: 503,
-        body: { detail: "GitHub could not tell who the token belongs to; nothing was issued. Try again later." },
-        headers: { "Retry-After": String(problem.retryAfter) },
-      };
-  }
+    },
+  },
+  github_unavailable: {
+    outcome: "github_unavailable",
+    render: (problem) => ({
+      status: 503,
+      body: { detail: "GitHub could not tell who the token belongs to; nothing was issued. Try again later." },
+      headers: { "Retry-After": String(problem.retryAfter) },
+    }),
+  },
+};
+
+function entryOf(problem: Problem): Entry<Problem["kind"]> {
+  return PROBLEMS[problem.kind] as Entry<Problem["kind"]>;
+}
+
+export function render(problem: Problem): Rendered {
+  return entryOf(problem).render(problem);
+}
+
+/** The log outcome a problem stands for. */
+export function outcomeOf(problem: Problem): Outcome {
+  const { outcome } = entryOf(problem);
+  return typeof outcome === "function" ? outcome(problem) : outcome;
 }

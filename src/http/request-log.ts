@@ -3,81 +3,9 @@
  * it is answered. Paths are logged as route patterns, never with their query string.
  */
 import type { MiddlewareHandler } from "hono";
-import { type Problem, ProblemError } from "../errors";
-import { log, type Outcome, type RequestNote } from "../log";
+import { outcomeOf, ProblemError } from "../errors";
+import { log, type RequestNote } from "../log";
 import type { AppEnv } from "../types";
-
-/** The outcome a Problem stands for, when the route did not say. */
-function problemOutcome(problem: Problem): Outcome {
-  switch (problem.kind) {
-    case "token_not_valid":
-    case "access_token_not_valid":
-    case "no_bearer_token":
-    case "bad_authorization_header":
-    case "no_user_identification":
-    case "status_invalid_token":
-      return "invalid";
-    case "token_view_rejected":
-      return problem.message === "Token is blacklisted" ? "blacklisted" : "invalid";
-    case "token_blacklisted":
-      return "blacklisted";
-    case "too_many_attempts":
-      return "throttled";
-    case "user_inactive":
-      return "inactive";
-    case "member_not_active":
-      return "inactive_member";
-    case "bad_credentials":
-      return "bad_credentials";
-    case "not_member":
-    case "status_not_member":
-    case "user_not_found":
-      return "not_member";
-    case "unknown_organization":
-    case "status_unknown_org":
-      return "unknown_organization";
-    case "wrong_organization":
-    case "status_org_mismatch":
-      return "wrong_organization";
-    case "not_found":
-      return "not_found";
-    case "method_not_allowed":
-      return "method_not_allowed";
-    case "storage_unavailable":
-      return "storage_unavailable";
-    case "misconfigured":
-      return "misconfigured";
-    case "unhealthy":
-      return "unhealthy";
-    case "origin_unreachable":
-    case "forwarding_loop":
-    case "origin_timeout":
-      return "origin_unreachable";
-    case "internal":
-      return "error";
-    case "no_social_account":
-      return "github_refused";
-    case "github_unavailable":
-      return "github_unavailable";
-    case "permission_denied":
-      return problemOutcome(problem.denied);
-    case "unsupported_media_type":
-    case "payload_too_large":
-    case "json_parse_error":
-    case "multipart_parse_error":
-    case "no_data":
-    case "not_an_object":
-    case "field_errors":
-    case "body_unreadable":
-    case "upgrade_refused":
-    case "sync_malformed":
-    case "sync_conflict":
-      return "bad_request";
-    case "sync_bad_signature":
-    case "sync_stale_timestamp":
-      return "invalid";
-  }
-}
 
 /**
  * Middleware, first of all: after the request is answered, one `request` line, named by the
@@ -94,7 +22,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     const outcome =
       note.outcome ??
       (error instanceof ProblemError
-        ? problemOutcome(error.problem)
+        ? outcomeOf(error.problem)
         : status === 404
           ? "not_found"
           : error !== undefined || status >= 400

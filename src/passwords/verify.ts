@@ -8,8 +8,9 @@
  * the difference (Django's harden_runtime), so timing says little about which accounts exist
  * or how their hashes are stored. Pass a missing user's hash as null.
  */
+
+import { constantTimeEqual } from "../crypto/constant-time";
 import { burnPasswordTime } from "./burn";
-import { constantTimeEqual } from "./constant-time";
 import { encodeDjangoPbkdf2, ITERATIONS, mustUpdate, parseDjangoPbkdf2 } from "./django-format";
 import { utf8 } from "./encoding";
 import { pbkdf2Sha256, pbkdf2Sha256Padding } from "./pbkdf2";

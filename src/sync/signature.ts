@@ -3,7 +3,7 @@
  * "<id>.<timestamp>.<body>", several space-separated during a rotation, the timestamp within
  * a tolerance of the edge's clock. Keys come parsed from the configuration (src/config.ts).
  */
-import { constantTimeEqual } from "../passwords/constant-time";
+import { constantTimeEqual } from "../crypto/constant-time";
 
 export const TOLERANCE_SECONDS = 300;
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;

@@ -7,8 +7,8 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { buildApi } from "../../src/app";
-import { loadOriginTimeout } from "../../src/config";
 import { forwardedRequest, isForwardingLoop, returnedResponse, VIA } from "../../src/http/forward";
+import { loadOriginTimeout } from "../../src/http/origin-settings";
 import { normalizePath, ownedPrefixes, pathOwner, routeMatcher } from "../../src/http/route-match";
 import { ROUTES } from "../../src/routes/table";
 import { workerApiOptions } from "../../worker/env";

@@ -4,8 +4,8 @@
  * as on Cloudflare, so every count above that goes through the native prefix + portable path.
  */
 import { describe, expect, it, vi } from "vitest";
+import { constantTimeEqual } from "../../src/crypto/constant-time";
 import { burnPasswordTime, hashPassword, verifyPassword } from "../../src/passwords";
-import { constantTimeEqual } from "../../src/passwords/constant-time";
 import { ITERATIONS, MAX_ITERATIONS } from "../../src/passwords/django-format";
 import {
   NATIVE_PBKDF2_MAX_ITERATIONS,
