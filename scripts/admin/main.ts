@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { type Db, DbError, type DbTarget, openLocal, openViaWrangler, resolveTarget } from "../lib/db";
 import { readNewPassword } from "../lib/password";
+import { MissingWrangler } from "../lib/project";
 import { AdminError, type Command, type CommandFlag, type Context, type Flags, type Io, UsageError } from "./context";
 import { IMPORT_COMMANDS } from "./import-django";
 import { MEMBER_COMMANDS } from "./members";
@@ -162,7 +163,7 @@ export async function runAdmin(argv: string[], io: Io): Promise<number> {
       io.stderr(`admin: ${error.message}\nRun \`${io.program} --help\` for the commands.\n`);
       return 2;
     }
-    if (error instanceof AdminError || error instanceof DbError) {
+    if (error instanceof AdminError || error instanceof DbError || error instanceof MissingWrangler) {
       io.stderr(`admin: ${error.message}\n`);
       return 1;
     }

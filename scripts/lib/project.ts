@@ -56,7 +56,31 @@ export function wranglerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 const require = createRequire(import.meta.url);
-export const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** wrangler is an optional peer of the package: a host without it gets this, not a stack trace. */
+export class MissingWrangler extends Error {
+  override readonly name = "MissingWrangler";
+  constructor() {
+    super("this command needs wrangler, which is not installed here: npm install --save-dev wrangler");
+  }
+}
+
+function wranglerBin(): string | undefined {
+  try {
+    return join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+  } catch {
+    return undefined;
+  }
+}
+
+const FOUND_WRANGLER_BIN = wranglerBin();
+/** wrangler's CLI script; a command that runs it without wrangler installed gets MissingWrangler. */
+export const WRANGLER_BIN = FOUND_WRANGLER_BIN ?? "";
+
+function requireWranglerBin(): string {
+  if (FOUND_WRANGLER_BIN === undefined) throw new MissingWrangler();
+  return FOUND_WRANGLER_BIN;
+}
 
 /** The project's Node 22 (what `npx wrangler` uses) when there is one, else the Node that runs us. */
 const PROJECT_NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -69,12 +93,13 @@ export const NODE = existsSync(PROJECT_NODE) ? PROJECT_NODE : process.execPath;
 export function loadWrangler(): typeof import("wrangler") {
   // It logs to stdout; keep that to warnings so our own output stays clean.
   process.env.WRANGLER_LOG ??= "warn";
+  requireWranglerBin();
   return require("wrangler") as typeof import("wrangler");
 }
 
 /** Start wrangler with the Node that runs us (the project's Node 22, not whatever `node` is). */
 export function spawnWrangler(args: string[], options: SpawnOptions = {}) {
-  return spawn(process.execPath, [WRANGLER_BIN, ...args], { cwd: ROOT, env: wranglerEnv(), ...options });
+  return spawn(process.execPath, [requireWranglerBin(), ...args], { cwd: ROOT, env: wranglerEnv(), ...options });
 }
 
 /** A `.dev.vars` as wrangler reads it (dotenv syntax), or {} when there is none. */
