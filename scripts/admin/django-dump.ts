@@ -2,46 +2,41 @@
  * The JSON of `manage.py dumpdata users.User users.OrgAccount users.Membership
  * socialaccount.SocialAccount`, read and checked whole before anything is written: every
  * record's model, key and fields, every reference between them, and no two records claiming
- * one user id, username, organization, membership or social account. Text is checked as
- * SQLite will store it: well-formed Unicode only (a lone surrogate is stored as U+FFFD, so two
- * distinct names could become one), no NUL. Password hashes above the iteration ceiling are
- * refused. An error names the record: its index in the file, model and pk.
+ * one user id, username, organization, membership or social account. A record's fields map
+ * to the edge's row as the origin sync's do (src/sync/records.ts: userRow, organizationRow,
+ * membershipRow, socialAccountRow), so both hold one rule for a row and for the text SQLite
+ * stores: well-formed Unicode only (a lone surrogate is stored as U+FFFD, so two distinct
+ * names could become one), no NUL, a username of 1 to 150 code points. What is the file's
+ * own is here: its shape (model, pk, fields, every field present), duplicates within it,
+ * the skipped records, GitHub's login out of extra_data, the iteration ceiling of password
+ * hashes and the rule for an organization's name. An error names the record: its index in
+ * the file, model and pk.
  */
 import { ALGORITHM, MAX_ITERATIONS } from "../../src/passwords/django-format";
+import {
+  canonicalUuid,
+  LONE_SURROGATE,
+  type MembershipRow,
+  membershipRow,
+  type OrganizationRow,
+  organizationRow,
+  RecordError,
+  type SocialAccountRow,
+  socialAccountRow,
+  type UserRow,
+  userRow,
+} from "../../src/sync/records";
 import { orgNameProblem } from "./context";
 
-export interface DumpUser {
+/** A row as the sync maps it, and the record of the file it came from. */
+interface FromRecord {
   index: number;
-  id: number;
-  username: string;
-  password: string;
-  isActive: boolean;
 }
-
-export interface DumpOrg {
-  index: number;
-  /** The origin's primary key, a UUID, lowercase. */
-  uuid: string;
-  name: string;
-}
-
-export interface DumpMembership {
-  index: number;
-  uuid: string;
-  userId: number;
-  orgUuid: string;
-  active: boolean;
-}
-
+export type DumpUser = UserRow & FromRecord;
+export type DumpOrg = OrganizationRow & FromRecord;
+export type DumpMembership = MembershipRow & FromRecord;
 /** An allauth SocialAccount of a provider the edge serves (GitHub); `login` is extra_data's. */
-export interface DumpSocialAccount {
-  index: number;
-  id: number;
-  userId: number;
-  provider: string;
-  uid: string;
-  login: string | null;
-}
+export type DumpSocialAccount = SocialAccountRow & FromRecord;
 
 export interface Skipped {
   index: number;
@@ -63,15 +58,15 @@ export class DumpError extends Error {
 }
 
 const MODELS = ["users.user", "users.orgaccount", "users.membership", "socialaccount.socialaccount"] as const;
+/** The fields each model's record must have (dumpdata writes them all). */
+const FIELDS: Record<(typeof MODELS)[number], readonly string[]> = {
+  "users.user": ["username", "password", "is_active"],
+  "users.orgaccount": ["name"],
+  "users.membership": ["user", "org", "active"],
+  "socialaccount.socialaccount": ["user", "provider", "uid", "extra_data"],
+};
 /** The social providers the edge logs in with; other providers' accounts are skipped. */
 const SOCIAL_PROVIDERS = ["github"];
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-/** A UUID as Django's UUIDField serializes it (hyphenated, lowercase), whatever the input's case. */
-function canonicalUuid(text: string): string {
-  const hex = text.replaceAll("-", "").toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -80,9 +75,20 @@ function describe(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
-/** String.prototype.isWellFormed (ES2024, beyond this build's lib): in Unicode mode only a lone surrogate is \p{Cs}. */
-function wellFormed(value: string): boolean {
-  return !/\p{Cs}/u.test(value);
+/**
+ * A RecordError of the sync's mapping in the file's words: `field "username" ...`, with the
+ * value's type when it is the wrong one. `given` holds the fields the mapping was handed.
+ */
+function fieldProblem(error: RecordError, given: Record<string, unknown>): string {
+  const fault = error.fault;
+  if (fault === undefined || !fault.subject.startsWith("fields.")) return error.detail;
+  const name = fault.subject.slice("fields.".length);
+  const shown = name === "login" ? "extra_data.login" : name;
+  if (fault.expected !== undefined) return `field "${shown}" must be ${fault.expected}, not ${describe(given[name])}`;
+  if (fault.problem === LONE_SURROGATE) {
+    return `field "${shown}" ${LONE_SURROGATE}, which SQLite would store as U+FFFD (so distinct values could collide)`;
+  }
+  return `field "${shown}" ${fault.problem}`;
 }
 
 /** Parse and check a dump; throws DumpError naming the first bad record. */
@@ -113,62 +119,37 @@ export function parseDump(text: string): Dump {
     }
     const { model, pk, fields } = record as { model?: unknown; pk?: unknown; fields?: unknown };
     if (typeof model !== "string") throw new DumpError(`record ${index}: no model name`);
-    const label = model.toLowerCase();
-    if (!(MODELS as readonly string[]).includes(label)) {
+    const label = model.toLowerCase() as (typeof MODELS)[number];
+    if (!MODELS.includes(label)) {
       throw new DumpError(`${where(model, pk)}: unknown model; expected ${MODELS.join(", ")}`);
     }
     const at = where(label, pk);
     if (fields === null || typeof fields !== "object" || Array.isArray(fields))
       throw new DumpError(`${at}: no fields object`);
-    const field = (name: string) => {
-      if (!(name in fields)) throw new DumpError(`${at}: missing field "${name}"`);
-      return (fields as Record<string, unknown>)[name];
-    };
-    const wrongType = (name: string, expected: string, value: unknown) =>
-      new DumpError(`${at}: field "${name}" must be ${expected}, not ${describe(value)}`);
-    const text = (name: string, maxLength: number, allowEmpty: boolean) => {
-      const value = field(name);
-      if (typeof value !== "string") throw wrongType(name, "a string", value);
-      if ((!allowEmpty && value === "") || value.length > maxLength || value.includes("\0")) {
-        throw new DumpError(
-          `${at}: field "${name}" must be ${allowEmpty ? "" : "1 to "}${maxLength} characters without NUL`,
-        );
+    const given = fields as Record<string, unknown>;
+    for (const name of FIELDS[label]) {
+      if (!(name in given)) throw new DumpError(`${at}: missing field "${name}"`);
+    }
+    /** The sync's mapping of this record's fields; its RecordError named as the file's record. */
+    const mapped = <T>(map: () => T, mapping: Record<string, unknown> = given): T => {
+      try {
+        return map();
+      } catch (error) {
+        if (error instanceof RecordError) throw new DumpError(`${at}: ${fieldProblem(error, mapping)}`);
+        throw error;
       }
-      if (!wellFormed(value)) {
-        throw new DumpError(
-          `${at}: field "${name}" holds a lone surrogate, which SQLite would store as U+FFFD (so distinct values could collide)`,
-        );
-      }
-      return value;
     };
-    const positiveId = (name: string, value: unknown) => {
-      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1)
-        throw wrongType(name, "a positive integer", value);
-      return value;
-    };
-    const flag = (name: string) => {
-      const value = field(name);
-      if (typeof value !== "boolean") throw wrongType(name, "true or false", value);
-      return value;
-    };
-    const uuidPk = () => {
-      if (typeof pk !== "string" || !UUID.test(pk)) throw new DumpError(`${at}: pk must be a UUID`);
-      return canonicalUuid(pk);
+    const positivePk = () => {
+      if (typeof pk !== "number" || !Number.isSafeInteger(pk) || pk < 1)
+        throw new DumpError(`${at}: pk must be a positive integer, not ${describe(pk)}`);
+      return pk;
     };
 
     switch (label) {
       case "users.user": {
-        if (typeof pk !== "number" || !Number.isSafeInteger(pk) || pk < 1)
-          throw new DumpError(`${at}: pk must be a positive integer`);
-        // Django's own limits: username max_length 150, password (the encoded hash) 128.
-        const user: DumpUser = {
-          index,
-          id: pk,
-          username: text("username", 150, false),
-          password: text("password", 128, true),
-          isActive: flag("is_active"),
-        };
-        const count = user.password.startsWith(`${ALGORITHM}$`) ? Number(user.password.split("$")[1]) : 0;
+        const user: DumpUser = { index, ...mapped(() => userRow(positivePk(), given)) };
+        const hash = user.password ?? "";
+        const count = hash.startsWith(`${ALGORITHM}$`) ? Number(hash.split("$")[1]) : 0;
         if (count > MAX_ITERATIONS) {
           throw new DumpError(
             `${at}: password hash has ${count} iterations, above the ceiling of ${MAX_ITERATIONS}; have Django rehash it (log in once, or set a new password)`,
@@ -187,87 +168,79 @@ export function parseDump(text: string): Dump {
         break;
       }
       case "users.orgaccount": {
-        const org: DumpOrg = { index, uuid: uuidPk(), name: text("name", 255, false) };
+        const org: DumpOrg = { index, ...mapped(() => organizationRow(canonicalUuid(pk, "pk"), given)) };
         const problem = orgNameProblem(org.name);
         if (problem !== undefined)
           throw new DumpError(`${at}: name ${JSON.stringify(org.name)} cannot be served: ${problem}`);
-        const sameUuid = orgsByUuid.get(org.uuid);
+        const sameUuid = orgsByUuid.get(org.django_uuid);
         if (sameUuid)
-          throw new DumpError(`${at}: organization ${org.uuid} appears twice (also record ${sameUuid.index})`);
+          throw new DumpError(`${at}: organization ${org.django_uuid} appears twice (also record ${sameUuid.index})`);
         const sameName = orgsByName.get(org.name);
         if (sameName)
           throw new DumpError(
             `${at}: organization name ${JSON.stringify(org.name)} appears twice (also record ${sameName.index})`,
           );
-        orgsByUuid.set(org.uuid, org);
+        orgsByUuid.set(org.django_uuid, org);
         orgsByName.set(org.name, org);
         dump.orgs.push(org);
         break;
       }
       case "users.membership": {
-        const uuid = uuidPk();
-        const user = field("user");
-        const org = field("org");
-        const active = flag("active");
-        if (user !== null && (typeof user !== "number" || !Number.isSafeInteger(user) || user < 1)) {
-          throw wrongType("user", "a user id or null", user);
-        }
-        if (org !== null && (typeof org !== "string" || !UUID.test(org)))
-          throw wrongType("org", "an organization's UUID or null", org);
+        const uuid = mapped(() => canonicalUuid(pk, "pk"));
+        const row = mapped(() => membershipRow(uuid, given));
         const same = membershipsByUuid.get(uuid);
         if (same) throw new DumpError(`${at}: membership ${uuid} appears twice (also record ${same.index})`);
-        if (user === null || org === null) {
-          const missing = [user === null ? "user" : "", org === null ? "org" : ""].filter(Boolean).join(" and ");
+        if (row === undefined) {
+          // The sync's rule: a membership whose user or organization is null is gone at the edge too.
+          const missing = [given.user === null ? "user" : "", given.org === null ? "org" : ""]
+            .filter(Boolean)
+            .join(" and ");
           dump.skipped.push({ index, model: label, pk: uuid, reason: `${missing} is null` });
           break;
         }
-        const membership: DumpMembership = { index, uuid, userId: user, orgUuid: canonicalUuid(org), active };
+        const membership: DumpMembership = { index, ...row };
         membershipsByUuid.set(uuid, membership);
         dump.memberships.push(membership);
         break;
       }
       case "socialaccount.socialaccount": {
-        const id = positiveId("pk", pk);
-        const userId = positiveId("user", field("user"));
-        const provider = text("provider", 200, false);
-        const uid = text("uid", 191, false);
         // allauth's JSONField; older versions serialized it as a JSON string.
-        let extra = field("extra_data");
+        let extra = given.extra_data;
         if (typeof extra === "string") {
           try {
             extra = JSON.parse(extra);
           } catch {
-            throw wrongType("extra_data", "an object or its JSON", extra);
+            throw new DumpError(`${at}: field "extra_data" must be an object or its JSON, not ${describe(extra)}`);
           }
         }
         if (extra === null || typeof extra !== "object" || Array.isArray(extra))
-          throw wrongType("extra_data", "an object or its JSON", extra);
-        const sameId = socialById.get(id);
-        if (sameId) throw new DumpError(`${at}: social account id ${id} appears twice (also record ${sameId.index})`);
-        if (!SOCIAL_PROVIDERS.includes(provider)) {
+          throw new DumpError(`${at}: field "extra_data" must be an object or its JSON, not ${describe(extra)}`);
+        const served = SOCIAL_PROVIDERS.includes(given.provider as string);
+        // The sync's fields: login is extra_data's (GitHub's), and only a served provider's is read.
+        const syncFields = { ...given, login: served ? (extra as Record<string, unknown>).login : null };
+        const account: DumpSocialAccount = {
+          index,
+          ...mapped(() => socialAccountRow(positivePk(), syncFields), syncFields),
+        };
+        const sameId = socialById.get(account.id);
+        if (sameId)
+          throw new DumpError(`${at}: social account id ${account.id} appears twice (also record ${sameId.index})`);
+        if (!served) {
           dump.skipped.push({
             index,
             model: label,
-            pk: String(id),
-            reason: `provider ${JSON.stringify(provider)} is not served here`,
+            pk: String(account.id),
+            reason: `provider ${JSON.stringify(account.provider)} is not served here`,
           });
           break;
         }
-        const rawLogin = (extra as Record<string, unknown>).login;
-        let login: string | null = null;
-        if (rawLogin !== undefined && rawLogin !== null) {
-          if (typeof rawLogin !== "string" || rawLogin === "" || rawLogin.includes("\0") || !wellFormed(rawLogin))
-            throw wrongType("extra_data.login", "a non-empty well-formed string", rawLogin);
-          login = rawLogin;
-        }
-        const key = `${provider} ${uid}`;
+        const key = `${account.provider} ${account.uid}`;
         const sameUid = socialByUid.get(key);
         if (sameUid)
           throw new DumpError(
-            `${at}: ${provider} uid ${JSON.stringify(uid)} appears twice (also record ${sameUid.index})`,
+            `${at}: ${account.provider} uid ${JSON.stringify(account.uid)} appears twice (also record ${sameUid.index})`,
           );
-        const account: DumpSocialAccount = { index, id, userId, provider, uid, login };
-        socialById.set(id, account);
+        socialById.set(account.id, account);
         socialByUid.set(key, account);
         dump.socialAccounts.push(account);
         break;
@@ -278,16 +251,16 @@ export function parseDump(text: string): Dump {
   // References, once every record is known (dumpdata orders by model, but a file may not).
   const pairs = new Map<string, DumpMembership>();
   for (const membership of dump.memberships) {
-    const at = `record ${membership.index} (users.membership, pk "${membership.uuid}")`;
-    if (!usersById.has(membership.userId))
-      throw new DumpError(`${at}: user ${membership.userId} is not among the file's users`);
-    if (!orgsByUuid.has(membership.orgUuid))
-      throw new DumpError(`${at}: org ${membership.orgUuid} is not among the file's organizations`);
-    const key = `${membership.userId} ${membership.orgUuid}`;
+    const at = `record ${membership.index} (users.membership, pk "${membership.django_uuid}")`;
+    if (!usersById.has(membership.user_id))
+      throw new DumpError(`${at}: user ${membership.user_id} is not among the file's users`);
+    if (!orgsByUuid.has(membership.org_uuid))
+      throw new DumpError(`${at}: org ${membership.org_uuid} is not among the file's organizations`);
+    const key = `${membership.user_id} ${membership.org_uuid}`;
     const same = pairs.get(key);
     if (same)
       throw new DumpError(
-        `${at}: user ${membership.userId} is a member of org ${membership.orgUuid} twice (also record ${same.index})`,
+        `${at}: user ${membership.user_id} is a member of org ${membership.org_uuid} twice (also record ${same.index})`,
       );
     pairs.set(key, membership);
   }

@@ -126,11 +126,7 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     }
     const row = userById.get(user.id);
     if (row === undefined) result.users.created++;
-    else if (
-      row.username === user.username &&
-      row.password === user.password &&
-      row.is_active === (user.isActive ? 1 : 0)
-    ) {
+    else if (row.username === user.username && row.password === user.password && row.is_active === user.is_active) {
       result.users.unchanged++;
       continue;
     } else result.users.updated++;
@@ -146,12 +142,12 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
   const orgIdByUuid = new Map<string, number>();
   for (const org of dump.orgs) {
     const holder = orgByName.get(org.name);
-    const row = orgByUuid.get(org.uuid) ?? (holder?.django_uuid === null ? holder : undefined);
+    const row = orgByUuid.get(org.django_uuid) ?? (holder?.django_uuid === null ? holder : undefined);
     if (holder !== undefined && holder.id !== row?.id) {
       throw clash(
         org.index,
         "users.orgaccount",
-        org.uuid,
+        org.django_uuid,
         `organization name ${JSON.stringify(org.name)} belongs to organization id ${holder.id} (origin ${holder.django_uuid}) in the database`,
       );
     }
@@ -160,8 +156,8 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
       result.orgCreates.push(org);
       continue;
     }
-    orgIdByUuid.set(org.uuid, row.id);
-    if (row.name === org.name && row.django_uuid === org.uuid) result.orgs.unchanged++;
+    orgIdByUuid.set(org.django_uuid, row.id);
+    if (row.name === org.name && row.django_uuid === org.django_uuid) result.orgs.unchanged++;
     else {
       result.orgs.updated++;
       result.orgUpdates.push({ id: row.id, org });
@@ -178,10 +174,10 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
         );
   const activeByPair = new Map(memberships.map((row) => [`${row.user_id} ${row.org_id}`, row.active]));
   for (const membership of dump.memberships) {
-    const orgId = orgIdByUuid.get(membership.orgUuid);
-    const active = orgId === undefined ? undefined : activeByPair.get(`${membership.userId} ${orgId}`);
+    const orgId = orgIdByUuid.get(membership.org_uuid);
+    const active = orgId === undefined ? undefined : activeByPair.get(`${membership.user_id} ${orgId}`);
     if (active === undefined) result.memberships.created++;
-    else if (active === (membership.active ? 1 : 0)) {
+    else if (active === membership.active) {
       result.memberships.unchanged++;
       continue;
     } else result.memberships.updated++;
@@ -200,12 +196,12 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
     const accountById = new Map(accounts.map((row) => [row.id, row]));
     const idByUid = new Map(accounts.map((row) => [`${row.provider} ${row.uid}`, row.id]));
     for (const account of dump.socialAccounts) {
-      if (!fileUsers.has(account.userId) && !userById.has(account.userId))
+      if (!fileUsers.has(account.user_id) && !userById.has(account.user_id))
         throw clash(
           account.index,
           "socialaccount.socialaccount",
           account.id,
-          `user ${account.userId} is neither among the file's users nor in the database`,
+          `user ${account.user_id} is neither among the file's users nor in the database`,
         );
       const holder = idByUid.get(`${account.provider} ${account.uid}`);
       if (holder !== undefined && holder !== account.id)
@@ -218,7 +214,7 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
       const row = accountById.get(account.id);
       if (row === undefined) result.socialAccounts.created++;
       else if (
-        row.user_id === account.userId &&
+        row.user_id === account.user_id &&
         row.provider === account.provider &&
         row.uid === account.uid &&
         row.login === account.login
@@ -269,27 +265,27 @@ function stagingStatements(planned: Plan, t: Staging): { statement: Statement; r
     ...rowStatements(
       `INSERT INTO ${t.users} (id, username, password, is_active)`,
       "",
-      planned.userRows.map((user) => [user.id, user.username, user.password, user.isActive ? 1 : 0]),
+      planned.userRows.map((user) => [user.id, user.username, user.password, user.is_active]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.orgUpdates} (id, name, django_uuid)`,
       "",
-      planned.orgUpdates.map(({ id, org }) => [id, org.name, org.uuid]),
+      planned.orgUpdates.map(({ id, org }) => [id, org.name, org.django_uuid]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.orgCreates} (seq, name, django_uuid)`,
       "",
-      planned.orgCreates.map((org, seq) => [seq, org.name, org.uuid]),
+      planned.orgCreates.map((org, seq) => [seq, org.name, org.django_uuid]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.memberships} (user_id, org_uuid, active)`,
       "",
-      planned.membershipRows.map((membership) => [membership.userId, membership.orgUuid, membership.active ? 1 : 0]),
+      planned.membershipRows.map((membership) => [membership.user_id, membership.org_uuid, membership.active]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.social} (id, user_id, provider, uid, login)`,
       "",
-      planned.socialRows.map((account) => [account.id, account.userId, account.provider, account.uid, account.login]),
+      planned.socialRows.map((account) => [account.id, account.user_id, account.provider, account.uid, account.login]),
     ),
   ];
 }

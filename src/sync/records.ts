@@ -1,7 +1,7 @@
 /**
  * The origin sync's records (docs/sync.md, "Body"): validation of one record, and the rows
- * at the edge it maps to. Pure functions, so that the file import (scripts/admin/import-django.ts)
- * can share the mapping.
+ * at the edge it maps to. Pure functions, shared with the file import
+ * (scripts/admin/django-dump.ts): one definition of a row, and of the strings SQLite keeps.
  */
 
 export const KINDS = ["user", "organization", "membership", "social_account"] as const;
@@ -48,14 +48,38 @@ export type SyncRecord =
   | (Base & { kind: "membership"; deleted: false; row: MembershipRow })
   | (Base & { kind: "social_account"; deleted: false; row: SocialAccountRow });
 
+/**
+ * What a RecordError is about, for a caller that words it its own way (the file import):
+ * `subject` the value at fault ("fields.username", "pk"), `problem` the rest of `detail`,
+ * and, when the value is of the wrong type, `expected` (what it must be: "a string").
+ */
+export interface RecordFault {
+  subject: string;
+  problem: string;
+  expected?: string;
+}
+
 export class RecordError extends Error {
   override readonly name = "RecordError";
   constructor(
     readonly detail: string,
     readonly index?: number,
+    readonly fault?: RecordFault,
   ) {
     super(detail);
   }
+}
+
+/** A RecordError's `problem` for a string with a lone surrogate (SQLite would keep U+FFFD). */
+export const LONE_SURROGATE = "holds a lone surrogate";
+
+function invalid(subject: string, problem: string): RecordError {
+  return new RecordError(`${subject} ${problem}`, undefined, { subject, problem });
+}
+
+function wrongType(subject: string, expected: string): RecordError {
+  const problem = `must be ${expected}`;
+  return new RecordError(`${subject} ${problem}`, undefined, { subject, problem, expected });
 }
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -68,14 +92,14 @@ function isObject(value: unknown): value is Obj {
 
 function positiveId(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new RecordError(`${what} must be a positive integer`);
+    throw wrongType(what, "a positive integer");
   }
   return value;
 }
 
 /** The origin's UUIDs, in Django's form (lower case, hyphenated), whatever form they came in. */
 export function canonicalUuid(value: unknown, what: string): string {
-  if (typeof value !== "string" || !UUID.test(value)) throw new RecordError(`${what} must be a UUID`);
+  if (typeof value !== "string" || !UUID.test(value)) throw wrongType(what, "a UUID");
   const hex = value.replaceAll("-", "").toLowerCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
@@ -87,14 +111,12 @@ function isWellFormed(value: string): boolean {
 
 /** A string SQLite keeps as sent: well-formed UTF-16 (no lone surrogate), no NUL. */
 function text(value: unknown, what: string, { min = 0, max = Number.POSITIVE_INFINITY } = {}): string {
-  if (typeof value !== "string") throw new RecordError(`${what} must be a string`);
-  if (!isWellFormed(value)) throw new RecordError(`${what} holds a lone surrogate`);
-  if (value.includes("\0")) throw new RecordError(`${what} holds a NUL character`);
+  if (typeof value !== "string") throw wrongType(what, "a string");
+  if (!isWellFormed(value)) throw invalid(what, LONE_SURROGATE);
+  if (value.includes("\0")) throw invalid(what, "holds a NUL character");
   const length = [...value].length; // code points, as Django's max_length counts
   if (length < min || length > max) {
-    throw new RecordError(
-      max === Number.POSITIVE_INFINITY ? `${what} must not be empty` : `${what} must be ${min} to ${max} characters`,
-    );
+    throw invalid(what, max === Number.POSITIVE_INFINITY ? "must not be empty" : `must be ${min} to ${max} characters`);
   }
   return value;
 }
@@ -104,7 +126,7 @@ function optionalText(value: unknown, what: string): string | null {
 }
 
 function flag(value: unknown, what: string): 0 | 1 {
-  if (typeof value !== "boolean") throw new RecordError(`${what} must be true or false`);
+  if (typeof value !== "boolean") throw wrongType(what, "true or false");
   return value ? 1 : 0;
 }
 
@@ -193,7 +215,7 @@ export function parseRecord(raw: unknown, index: number): SyncRecord {
         return { kind: k, key, version, index, deleted: false, row: socialAccountRow(Number(key), fields) };
     }
   } catch (error) {
-    if (error instanceof RecordError) throw new RecordError(error.detail, index);
+    if (error instanceof RecordError) throw new RecordError(error.detail, index, error.fault);
     throw error;
   }
 }

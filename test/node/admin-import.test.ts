@@ -312,6 +312,27 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       expect((await importJson(file(records))).users.created).toBe(40);
     });
 
+    it("the sync's rules for a row: a username counted in code points (150 astral ones pass, 151 refused), a null password", async () => {
+      const records = valid();
+      records[15]!.fields.username = "\u{1f600}".repeat(151);
+      const result = await shared.admin(["import-django", file(records)]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toMatch(
+        /record 15 \(users\.user, pk 16\): field "username" must be 1 to 150 characters; nothing was written/,
+      );
+      expect((await snapshot()).users).toEqual([]);
+      records[15]!.fields.username = "\u{1f600}".repeat(150);
+      records[16]!.fields.password = null;
+      expect((await importJson(file(records))).users.created).toBe(40);
+      const rows = await shared.db.query(
+        "SELECT id, username, password FROM users_user WHERE id IN (16, 17) ORDER BY id",
+      );
+      expect(rows).toEqual([
+        { id: 16, username: "\u{1f600}".repeat(150), password: records[15]!.fields.password },
+        { id: 17, username: records[16]!.fields.username, password: null },
+      ]);
+    });
+
     it("a file that is not there", async () => {
       const result = await shared.admin(["import-django", join(files, "missing.json")]);
       expect([result.code, result.stdout]).toEqual([1, ""]);
