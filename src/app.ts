@@ -16,6 +16,7 @@ import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { pathOwner, REFUSED_ROUTE } from "./http/route-match";
 import { log } from "./log";
+import { type PasswordWork, passwordWork } from "./passwords/work";
 import { openApiDocument } from "./routes/openapi";
 import { ROUTES } from "./routes/table";
 import { type Background, type StorageBindings, type Stores, storesOver } from "./storage";
@@ -94,6 +95,11 @@ export interface Internals<E extends object> {
   stores?: (env: E, background: Background) => Stores;
   /** Outbound fetch for GitHub: a test's stand-in that answers as GitHub would. */
   outbound?: typeof fetch;
+  /**
+   * The password login's hashing (check, unknown-user burn, upgrade): a test that is not about
+   * passwords passes djangoPasswordWork at a low count, real PBKDF2 with fewer iterations.
+   */
+  passwords?: PasswordWork;
 }
 
 export interface Prepared {
@@ -150,6 +156,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     internals.stores ? internals.stores(env, background) : storesOver(prepared.storage);
   // Through a closure: workerd's fetch must not be called as another object's method.
   const outbound: typeof fetch = internals.outbound ?? ((input, init) => fetch(input, init));
+  const passwords = internals.passwords ?? passwordWork;
 
   /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
   function boundD1(db: unknown): D1Database {
@@ -235,6 +242,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     c.set("config", prepared.config);
     c.set("clock", clock);
     c.set("outbound", outbound);
+    c.set("passwords", passwords);
     const background = backgroundOf(c);
     c.set("background", background);
     c.set("stores", storesFor(c.env as E, prepared, background));

@@ -2,6 +2,7 @@
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { RequestNote } from "./log";
+import type { PasswordWork } from "./passwords/work";
 import type { Background, Stores } from "./storage";
 
 export interface AppEnv {
@@ -19,5 +20,7 @@ export interface AppEnv {
     route: string | undefined;
     /** Outbound fetch (GitHub, for the GitHub login): the runtime's, or a test's stand-in. */
     outbound: typeof fetch;
+    /** The password login's hashing: Django 4.2's 600000 iterations, or a test's lower count (src/passwords/work.ts). */
+    passwords: PasswordWork;
   };
 }

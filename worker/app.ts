@@ -1,6 +1,6 @@
 /**
  * This repository's Worker as a Hono app, for its tests and benchmarks: the factory over
- * the Worker's own names, with the library's seams (a clock, the stores, GitHub's fetch).
+ * the Worker's own names, with the library's seams (a clock, the stores, GitHub's fetch, the password work).
  */
 import { buildApi, type Internals } from "../src/app";
 import { storesOver } from "../src/storage";

@@ -46,9 +46,10 @@ export function encodeDjangoPbkdf2(iterations: number, salt: string, derived: Ui
 }
 
 /**
- * Django's must_update, except that a stronger count is kept: a hash below the current count or
- * with a short salt gets rewritten; one above it (a newer Django wrote it) is left alone.
+ * Django's must_update, except that a stronger count is kept: a hash below the current count
+ * (`iterations`) or with a short salt gets rewritten; one above it (a newer Django wrote it) is
+ * left alone.
  */
-export function mustUpdate(parsed: DjangoPbkdf2Hash): boolean {
-  return parsed.iterations < ITERATIONS || saltTooWeak(parsed.salt);
+export function mustUpdate(parsed: DjangoPbkdf2Hash, iterations: number = ITERATIONS): boolean {
+  return parsed.iterations < iterations || saltTooWeak(parsed.salt);
 }

@@ -4,3 +4,4 @@ export { burnPasswordTime } from "./burn";
 export { ITERATIONS, MAX_ITERATIONS } from "./django-format";
 export { hashPassword } from "./hash";
 export { type PasswordCheck, verifyPassword } from "./verify";
+export { djangoPasswordWork, type PasswordWork, passwordWork } from "./work";

@@ -2,6 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt, SignJWT } from "jose";
+import { djangoPasswordWork } from "../../src/passwords/work";
 import { type AppOptions, createApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
 import vectorsJson from "../fixtures/simplejwt.json";
@@ -31,6 +32,21 @@ export type App = ReturnType<typeof createApp>;
 
 export function app(options: AppOptions = {}): App {
   return createApp(options);
+}
+
+/**
+ * Password work for tests that are not about passwords (the throttle, bodies, whole-day flows):
+ * the real code and real PBKDF2-SHA256 in Django's format, at 1000 iterations rather than 600000.
+ * Tests about passwords, the production limit, unknown-user timing and the upgrade use app()'s own.
+ */
+export const QUICK_ITERATIONS = 1000;
+export const quickPasswords = djangoPasswordWork(QUICK_ITERATIONS);
+/** vectors' password hashed at QUICK_ITERATIONS: the seed of a login on quickPasswords (no upgrade follows). */
+export const QUICK_HASH = await quickPasswords.hash(vectors.django_password_hashes.password);
+
+/** app() on quickPasswords. */
+export function quickApp(options: AppOptions = {}): App {
+  return createApp({ passwords: quickPasswords, ...options });
 }
 
 /** One request through the app, waiting for its background work (ended sessions written to KV) to finish. */

@@ -1,14 +1,33 @@
-/** POST /api/org_token/: every row, Django's hashes, the upgrade, and brute-force throttling. */
+/**
+ * POST /api/org_token/: every row, Django's hashes, the upgrade, and brute-force throttling.
+ * The credentials' cases (Django's hashes, the production PBKDF2 limit, the 401s, the upgrade)
+ * run on the real password work, 600000 iterations; the standing, bodies and throttle run on
+ * quickApp's (the same PBKDF2 at 1000 iterations), their seeds hashed at that count.
+ */
 import { describe, expect, it } from "vitest";
+import { djangoPasswordWork } from "../../src/passwords/work";
 import type { Env } from "../../worker/env";
-import { type App, app, call, claimsOf, env, manualClock, postJson, seed, vectors } from "../support/harness";
+import {
+  type App,
+  app,
+  call,
+  claimsOf,
+  env,
+  manualClock,
+  postJson,
+  QUICK_HASH,
+  QUICK_ITERATIONS,
+  quickApp,
+  seed,
+  vectors,
+} from "../support/harness";
 
 const LOGIN = "/api/org_token/";
 const PASSWORD = vectors.django_password_hashes.password;
 const HASH_600K = vectors.django_password_hashes.pbkdf2_sha256_600000;
 const HASH_100K = vectors.django_password_hashes.pbkdf2_sha256_100000;
-// Cases about something other than the hash seed HASH_600K, the current scheme: a successful
-// login with HASH_100K also rehashes (another 600000-iteration derivation, in waitUntil).
+// Cases about something other than the hash run on quickApp and seed QUICK_HASH, its current
+// scheme: a successful login with a weaker hash also rehashes (in waitUntil).
 const BAD_CREDENTIALS = { detail: "No active account found with the given credentials" };
 
 function login(target: App, body: Record<string, unknown>, headers: Record<string, string> = {}, envOverrides = {}) {
@@ -23,6 +42,7 @@ async function storedHash(userId: number) {
 
 describe("login", () => {
   const worker = app();
+  const quick = quickApp();
 
   it("an active member with Django 4.2's 600000-iteration hash gets a pair (under the production PBKDF2 limit)", async () => {
     const clock = manualClock();
@@ -61,6 +81,18 @@ describe("login", () => {
     expect((await login(worker, { username: s.userName, password: PASSWORD, org_name: s.orgName })).status).toBe(200);
   });
 
+  it("the password work is the app's: quickApp upgrades a weaker hash (500 iterations) to its own count", async () => {
+    const s = await seed({ passwordHash: await djangoPasswordWork(500).hash(PASSWORD) });
+    const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
+    expect((await login(quick, body)).status).toBe(200);
+    const upgraded = await storedHash(s.userId);
+    expect(upgraded).toMatch(
+      new RegExp(`^pbkdf2_sha256\\$${QUICK_ITERATIONS}\\$[A-Za-z0-9]{22}\\$[A-Za-z0-9+/]{43}=$`),
+    );
+    expect((await login(quick, body)).status).toBe(200);
+    expect(await storedHash(s.userId)).toBe(upgraded); // at the app's count now: no second upgrade
+  });
+
   it.each([
     ["wrong password", { passwordHash: HASH_600K }, "not the password"],
     ["disabled account, right password", { passwordHash: HASH_600K, userActive: false }, PASSWORD],
@@ -90,8 +122,8 @@ describe("login", () => {
   });
 
   it("a username differing only in case: 401 (the origin's 500 after allauth's case-insensitive match)", async () => {
-    const s = await seed({ passwordHash: HASH_600K });
-    const response = await login(worker, {
+    const s = await seed({ passwordHash: QUICK_HASH });
+    const response = await login(quick, {
       username: s.userName.toUpperCase(),
       password: PASSWORD,
       org_name: s.orgName,
@@ -101,28 +133,28 @@ describe("login", () => {
   });
 
   it("organization does not exist: 403", async () => {
-    const s = await seed({ passwordHash: HASH_600K });
-    const response = await login(worker, { username: s.userName, password: PASSWORD, org_name: "NoSuchOrg" });
+    const s = await seed({ passwordHash: QUICK_HASH });
+    const response = await login(quick, { username: s.userName, password: PASSWORD, org_name: "NoSuchOrg" });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ detail: "NoSuchOrg is NOT a valid organization name" });
   });
 
   it("not a member: 403", async () => {
-    const s = await seed({ passwordHash: HASH_600K, membership: null });
-    const response = await login(worker, { username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const s = await seed({ passwordHash: QUICK_HASH, membership: null });
+    const response = await login(quick, { username: s.userName, password: PASSWORD, org_name: s.orgName });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ detail: `${s.userName} is NOT a member of ${s.orgName}` });
   });
 
   it("member, not active: 403", async () => {
-    const s = await seed({ passwordHash: HASH_600K, membership: "inactive" });
-    const response = await login(worker, { username: s.userName, password: PASSWORD, org_name: s.orgName });
+    const s = await seed({ passwordHash: QUICK_HASH, membership: "inactive" });
+    const response = await login(quick, { username: s.userName, password: PASSWORD, org_name: s.orgName });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ detail: `${s.userName} is NOT an active Member of ${s.orgName}` });
   });
 
   it("field errors name every bad field", async () => {
-    const response = await login(worker, { password: "", org_name: 5 });
+    const response = await login(quick, { password: "", org_name: 5 });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
       username: ["This field is required."],
@@ -131,8 +163,8 @@ describe("login", () => {
   });
 
   it("form bodies log in too", async () => {
-    const s = await seed({ passwordHash: HASH_600K });
-    const response = await call(worker, "/api/org_token", {
+    const s = await seed({ passwordHash: QUICK_HASH });
+    const response = await call(quick, "/api/org_token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ username: s.userName, password: PASSWORD, org_name: s.orgName }).toString(),
@@ -142,10 +174,10 @@ describe("login", () => {
 });
 
 describe("login: names and bodies as Django reads them", () => {
-  const worker = app();
+  const worker = quickApp();
   /** A user whose name has letters outside ASCII (Jérôme + a unique tail). */
   async function seedNamed() {
-    const s = await seed({ passwordHash: HASH_600K });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const userName = `Jérôme${s.userName}`;
     await env.DB.prepare("UPDATE users_user SET username = ?1 WHERE id = ?2").bind(userName, s.userId).run();
     return { ...s, userName };
@@ -163,7 +195,7 @@ describe("login: names and bodies as Django reads them", () => {
   ];
 
   it("U+0085 and U+001F around the name are stripped (Python's str.strip), so the owner logs in", async () => {
-    const s = await seed({ passwordHash: HASH_600K });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const response = await login(worker, {
       username: `\u0085\u001f${s.userName}\u001c\u0085 `,
       password: PASSWORD,
@@ -173,7 +205,7 @@ describe("login: names and bodies as Django reads them", () => {
   });
 
   it("a trailing U+FEFF is kept (not whitespace to Python): no such user, 401", async () => {
-    const s = await seed({ passwordHash: HASH_100K });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const response = await login(worker, { username: `${s.userName}\ufeff`, password: PASSWORD, org_name: s.orgName });
     expect(response.status).toBe(401);
   });
@@ -267,8 +299,8 @@ describe("login: brute force", () => {
   });
 
   it("the throttle holds for every spelling of the login path: after the 429, /api/org_token%2F is a 404, never a 401 or a login", async () => {
-    const target = app({ clock: manualClock() });
-    const s = await seed({ passwordHash: HASH_100K });
+    const target = quickApp({ clock: manualClock() });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const address = freshAddress();
     const limits = { LOGIN_PAIR_FAILURE_LIMIT: "10", ORIGIN_URL: "http://127.0.0.1:9" };
     for (let i = 0; i < 10; i++)
@@ -286,8 +318,8 @@ describe("login: brute force", () => {
 
   it("40 parallel wrong logins at one address with a pair limit of 10: 10 are checked (401), 30 refused (429) before any hash", async () => {
     const clock = manualClock();
-    const target = app({ clock });
-    const s = await seed({ passwordHash: HASH_100K });
+    const target = quickApp({ clock });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const address = freshAddress();
     const limits = { LOGIN_PAIR_FAILURE_LIMIT: "10" };
     const burst = await Promise.all(
@@ -314,7 +346,7 @@ describe("login: brute force", () => {
   });
 
   it("40 parallel wrong logins from one address over 40 usernames with an address limit of 10: 10 checked, 30 refused", async () => {
-    const target = app({ clock: manualClock() });
+    const target = quickApp({ clock: manualClock() });
     const s = await seed();
     const address = freshAddress();
     const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "10" };
@@ -328,8 +360,8 @@ describe("login: brute force", () => {
 
   it("10 failures for a username at one address: 429 with Retry-After there, even with the right password; the window ends", async () => {
     const clock = manualClock();
-    const target = app({ clock });
-    const s = await seed({ passwordHash: HASH_600K });
+    const target = quickApp({ clock });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const address = freshAddress();
     for (let i = 0; i < 10; i++) {
       expect(
@@ -357,8 +389,8 @@ describe("login: brute force", () => {
 
   it("a username under attack from many addresses: the owner at an address that has not failed gets in; the guessers get one try per window", async () => {
     const clock = manualClock();
-    const target = app({ clock });
-    const s = await seed({ passwordHash: HASH_600K });
+    const target = quickApp({ clock });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const limits = { LOGIN_USER_FAILURE_LIMIT: "6", LOGIN_PAIR_FAILURE_LIMIT: "3" };
     const attackers = Array.from({ length: 6 }, freshAddress);
     const wrong = (address: Record<string, string>, i: number) =>
@@ -383,8 +415,8 @@ describe("login: brute force", () => {
   });
 
   it("IPv6 addresses count per /64: rotating within it is counted together; another /64 is not", async () => {
-    const target = app({ clock: manualClock() });
-    const s = await seed({ passwordHash: HASH_600K });
+    const target = quickApp({ clock: manualClock() });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const limits = { LOGIN_PAIR_FAILURE_LIMIT: "3" };
     const net = `2001:db8:${(++nextAddress).toString(16)}:7`;
     const rotating = [`${net}::1`, `${net}:0:0:0:2`, `${net.toUpperCase()}:FFFF:1:2:3`];
@@ -430,8 +462,8 @@ describe("login: brute force", () => {
   });
 
   it("successful logins are not counted, and one clears its pair's earlier failures", async () => {
-    const target = app({ clock: manualClock() });
-    const s = await seed({ passwordHash: HASH_600K });
+    const target = quickApp({ clock: manualClock() });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const address = freshAddress();
     const attempt = (password: string, limits: Partial<Env>) =>
       login(target, { username: s.userName, password, org_name: s.orgName }, address, limits).then((r) => r.status);
@@ -448,8 +480,8 @@ describe("login: brute force", () => {
 
   it("one client address guessing across many usernames is throttled at LOGIN_ADDRESS_FAILURE_LIMIT", async () => {
     const clock = manualClock();
-    const target = app({ clock });
-    const s = await seed({ passwordHash: HASH_600K });
+    const target = quickApp({ clock });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const address = freshAddress();
     const limits = { LOGIN_ADDRESS_FAILURE_LIMIT: "4" };
     for (let i = 0; i < 4; i++) {
@@ -483,9 +515,9 @@ describe("login: brute force", () => {
     ["LOGIN_USER_FAILURE_LIMIT", "many"],
     ["LOGIN_ADDRESS_FAILURE_LIMIT", "2.5"],
   ])("an invalid %s (%s) is a 500, not a guess", async (name, value) => {
-    const s = await seed({ passwordHash: HASH_100K });
+    const s = await seed({ passwordHash: QUICK_HASH });
     const response = await login(
-      app(),
+      quickApp(),
       { username: s.userName, password: PASSWORD, org_name: s.orgName },
       freshAddress(),
       { [name]: value },

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { constantTimeEqual } from "../../src/crypto/constant-time";
-import { burnPasswordTime, hashPassword, verifyPassword } from "../../src/passwords";
+import { burnPasswordTime, djangoPasswordWork, hashPassword, passwordWork, verifyPassword } from "../../src/passwords";
 import { ITERATIONS, MAX_ITERATIONS } from "../../src/passwords/django-format";
 import {
   NATIVE_PBKDF2_MAX_ITERATIONS,
@@ -274,6 +274,37 @@ describe("hashPassword", () => {
 describe("burnPasswordTime", () => {
   it("completes a current-scheme derivation and reveals nothing", SLOW, async () => {
     await expect(burnPasswordTime(PASSWORD)).resolves.toBeUndefined();
+  });
+});
+
+describe("djangoPasswordWork: the login's password work at one count", () => {
+  it("production's is Django 4.2's scheme", () => {
+    expect(passwordWork.iterations).toBe(ITERATIONS);
+  });
+
+  it("at a test's 1000 iterations: Django's format at that count, real PBKDF2, judged against that count", async () => {
+    const quick = djangoPasswordWork(1000);
+    const encoded = await quick.hash(PASSWORD);
+    expect(encoded).toMatch(/^pbkdf2_sha256\$1000\$[a-zA-Z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
+    // Real PBKDF2-HMAC-SHA256: WebCrypto's at the stored salt and count gives this hash.
+    const [, , salt, hash] = encoded.split("$") as [string, string, string, string];
+    const expected = await pbkdf2Sha256Native(bytes(PASSWORD), bytes(salt), 1000);
+    expect(btoa(String.fromCharCode(...expected))).toBe(hash);
+    expect(await quick.verify(PASSWORD, encoded)).toEqual({ ok: true });
+    expect(await quick.verify(`${PASSWORD}x`, encoded)).toEqual({ ok: false });
+    expect(await quick.verify(PASSWORD, null)).toEqual({ ok: false });
+    await expect(quick.burn(PASSWORD)).resolves.toBeUndefined();
+    // Production's work takes it and asks for the upgrade; the quick one keeps a stronger hash.
+    expect(await verifyPassword(PASSWORD, encoded)).toEqual({ ok: true, mustUpgrade: true });
+    expect(await quick.verify(PASSWORD, DJANGO_HASHES[100000])).toEqual({ ok: true });
+    expect(await quick.verify(PASSWORD, await djangoPasswordWork(500).hash(PASSWORD))).toEqual({
+      ok: true,
+      mustUpgrade: true,
+    });
+  });
+
+  it.each([0, 1.5, Number.NaN])("refuses a count of %s", (count) => {
+    expect(() => djangoPasswordWork(count)).toThrow(RangeError);
   });
 });
 

@@ -4,27 +4,38 @@
  * the request carried a valid unused refresh token of an active member, or the right
  * credentials. Real app, real D1 and KV.
  *
- * Logins cost a full password hash (as Django's, even for unknown users), so the bulk of the
- * runs come from one client address whose failure allowance is spent in `beforeAll`: they
- * reach the throttle, not the hash. A handful of unthrottled runs mutate real credentials.
+ * Logins cost a password hash (as Django's, even for unknown users), so the bulk of the runs
+ * come from one client address whose failure allowance is spent in `beforeAll`: they reach the
+ * throttle, not the hash. A handful of unthrottled runs mutate real credentials. The app runs on
+ * the test password work (real PBKDF2 at 1000 iterations, test/support/harness.ts): these
+ * properties are about answers, not the hash, which test/worker/passwords.test.ts covers.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../worker/env";
-import { app, call, manualClock, mintToken, postJson, type Seeded, seed, vectors } from "../support/harness";
+import {
+  call,
+  manualClock,
+  mintToken,
+  postJson,
+  QUICK_HASH,
+  quickApp,
+  type Seeded,
+  seed,
+  vectors,
+} from "../support/harness";
 import { type Answer, answerOf, checkProperty, expectSafeAnswer, hexJti, isPair } from "../support/properties";
 
 const RUNS = 1500;
-const LOGIN_RUNS = 3; // each costs a 600000-iteration hash
+const LOGIN_RUNS = 3;
 
 const clock = manualClock();
-const worker = app({ clock });
+const worker = quickApp({ clock });
 const ADDRESS = "203.0.113.7";
 const ALLOWED_ORIGIN = "https://app.example";
 /** Every run's settings: one failed login per address, and a CORS origin to answer. */
 const SETTINGS: Partial<Env> = { LOGIN_ADDRESS_FAILURE_LIMIT: "1", CORS_ALLOWED_ORIGINS: ALLOWED_ORIGIN };
 const PASSWORD = vectors.django_password_hashes.password;
-const HASH_600K = vectors.django_password_hashes.pbkdf2_sha256_600000;
 
 const PATHS = [
   "/api/org_token/",
@@ -45,7 +56,7 @@ beforeAll(async () => {
     });
   }
   member = await seed();
-  account = await seed({ passwordHash: HASH_600K });
+  account = await seed({ passwordHash: QUICK_HASH });
   // Spend the address's allowance: from now on its logins answer 429 before any hash.
   const failed = await postJson(
     worker,
@@ -67,7 +78,7 @@ beforeAll(async () => {
     },
   );
   expect(throttled.status).toBe(429);
-}, 60_000); // one password hash, on a loaded machine
+}, 60_000); // a loaded machine
 
 afterAll(() => {
   vi.restoreAllMocks();
