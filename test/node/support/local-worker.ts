@@ -5,7 +5,7 @@
  * ends the whole group.
  */
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -70,8 +70,27 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
+/** What `wrangler dev` bundles and reads: the Worker's sources and configuration (node_modules is linked). */
+const PROJECT_ENTRIES = ["src", "worker", "migrations", "wrangler.toml", "package.json", "tsconfig.json"];
+
 /**
- * `wrangler dev` on 127.0.0.1, resolved once it answers HTTP. The variables go in as
+ * A copy of the Worker's project under `stateDir`, for `wrangler dev` to serve. wrangler dev
+ * watches every file it bundles and reloads the Worker when one changes, which ends every
+ * response still streaming (requests not yet answered it retries): run from the work tree,
+ * an edit made there during a test cut a forwarded body mid-stream, and could put a half-edited
+ * Worker under test. The copy is the source as the file's tests began, and nothing edits it.
+ */
+function projectSnapshot(stateDir: string): string {
+  const dir = join(stateDir, "project");
+  mkdirSync(dir, { recursive: true });
+  for (const entry of PROJECT_ENTRIES) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/**
+ * `wrangler dev` on 127.0.0.1, resolved once it answers HTTP, serving a snapshot of the
+ * project (projectSnapshot) over the D1 under `persistTo`. The variables go in as
  * `--var NAME:VALUE`, and an empty `--env-file` keeps a developer's .dev.vars or .env out.
  */
 export async function startWorker({
@@ -83,8 +102,11 @@ export async function startWorker({
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const emptyEnvFile = join(stateDir, "empty.env");
   writeFileSync(emptyEnvFile, "");
+  const project = projectSnapshot(stateDir);
   const args = [
     "dev",
+    "--config",
+    join(project, "wrangler.toml"),
     "--ip",
     "127.0.0.1",
     "--port",
@@ -99,7 +121,7 @@ export async function startWorker({
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
   const child = spawn(NODE, [WRANGLER_BIN, ...args], {
-    cwd: ROOT,
+    cwd: project,
     env: testWranglerEnv(stateDir),
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: stop() ends workerd too
