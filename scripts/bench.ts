@@ -27,10 +27,10 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { killGroup } from "../src/cli/lib/process";
+import { ROOT, wranglerEnv } from "../src/cli/lib/project";
 import { cpuPerRefresh } from "./bench/cpu";
 import { DEFAULT_DELAYS, type Delays } from "./bench/worker-delays";
-import { killGroup } from "./lib/process";
-import { ROOT, wranglerEnv } from "./lib/project";
 
 const { values: flags } = parseArgs({
   options: {

@@ -8,13 +8,13 @@ import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { ROOT } from "./lib/project";
+import { ROOT } from "../src/cli/lib/project";
 
 export const CLI_OUTFILE = join(ROOT, "dist", "cli", "admin.js");
 
 export async function buildCli(outfile = CLI_OUTFILE): Promise<string> {
   await build({
-    entryPoints: [join(ROOT, "scripts", "admin", "cli.ts")],
+    entryPoints: [join(ROOT, "src", "cli", "cli.ts")],
     outfile,
     bundle: true,
     platform: "node",

@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { collect } from "./lib/process";
-import { spawnWrangler } from "./lib/project";
+import { collect } from "../src/cli/lib/process";
+import { spawnWrangler } from "../src/cli/lib/project";
 
 export const BUDGET_KIB = 48;
 

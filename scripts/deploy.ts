@@ -3,8 +3,8 @@
  * ids, the placeholder domain, routes without ORIGIN_URL), then `wrangler deploy`.
  */
 
+import { CONFIG_PATH, loadWrangler, spawnWrangler } from "../src/cli/lib/project";
 import { deployProblems } from "./deploy-check";
-import { CONFIG_PATH, loadWrangler, spawnWrangler } from "./lib/project";
 
 interface Config {
   d1_databases: { binding: string; database_id?: string }[];

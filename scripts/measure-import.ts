@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { processIo, runAdmin } from "./admin/main";
+import { CONFIG_PATH } from "../src/cli/lib/project";
+import { processIo, runAdmin } from "../src/cli/main";
 import { generateDjangoDump } from "./lib/django-fixture";
-import { CONFIG_PATH } from "./lib/project";
 
 const users = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), "measure-import-"));

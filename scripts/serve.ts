@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { DEV_VARS_PATH, spawnWrangler, stateDir } from "./lib/project";
+import { DEV_VARS_PATH, spawnWrangler, stateDir } from "../src/cli/lib/project";
 
 function fail(message: string): never {
   process.stderr.write(`serve: ${message}\n`);

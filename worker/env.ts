@@ -5,6 +5,7 @@
  */
 import type { OrgTokenApiOptions, Settings } from "../src/api";
 import type { ConfigInput } from "../src/config";
+import { configInputFromVars, SETTING_VARS, settingsFromVars, VAR_NAMES } from "../src/env-names";
 
 export interface Env {
   DB: D1Database;
@@ -36,22 +37,11 @@ export interface Env {
   SYNC_REVOKE_ON_PASSWORD_CHANGE?: string;
 }
 
-/** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in Env. */
-export const SETTING_VARS = {
-  accessTokenLifetime: "ACCESS_TOKEN_LIFETIME",
-  refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
-  refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
-  corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
-  requestLog: "REQUEST_LOG",
-  loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
-  loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
-  loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
-  githubApiUrl: "GITHUB_API_URL",
-  githubTimeout: "GITHUB_TIMEOUT",
-  syncSecret: "SYNC_SECRET",
-  syncPreviousSecret: "SYNC_PREVIOUS_SECRET",
-  syncRevokeOnPasswordChange: "SYNC_REVOKE_ON_PASSWORD_CHANGE",
-} as const satisfies Required<{ [K in keyof Settings]: keyof Env }>;
+export { SETTING_VARS };
+
+// Every setting's var is a var of this Worker's Env.
+const _settingVarsAreEnvVars: Required<{ [K in keyof Settings]: keyof Env }> = SETTING_VARS;
+void _settingVarsAreEnvVars;
 
 export const workerApiOptions: OrgTokenApiOptions<Env> = {
   bindings: (env) => ({
@@ -60,31 +50,14 @@ export const workerApiOptions: OrgTokenApiOptions<Env> = {
     secret: env.JWT_SECRET_KEY,
     previousSecrets: env.JWT_PREVIOUS_SECRET_KEYS,
   }),
-  settings: (env) => {
-    const settings: Record<string, string | undefined> = {};
-    for (const [key, name] of Object.entries(SETTING_VARS)) settings[key] = env[name];
-    return settings as Settings;
-  },
+  settings: (env) => settingsFromVars(env as unknown as Record<string, unknown>),
   basePath: "/",
   originUrl: (env) => env.ORIGIN_URL,
   originTimeout: (env) => env.ORIGIN_TIMEOUT,
-  names: {
-    db: "DB",
-    kv: "BLACKLIST",
-    secret: "JWT_SECRET_KEY",
-    previousSecrets: "JWT_PREVIOUS_SECRET_KEYS",
-    originUrl: "ORIGIN_URL",
-    originTimeout: "ORIGIN_TIMEOUT",
-    ...SETTING_VARS,
-  },
+  names: { db: "DB", kv: "BLACKLIST", originUrl: "ORIGIN_URL", originTimeout: "ORIGIN_TIMEOUT", ...VAR_NAMES },
 };
 
 /** The configuration input of this Worker's env, for scripts that load its config directly. */
 export function workerConfigInput(env: Partial<Env>): ConfigInput {
-  return {
-    secret: env.JWT_SECRET_KEY,
-    previousSecrets: env.JWT_PREVIOUS_SECRET_KEYS,
-    settings: workerApiOptions.settings!(env as Env),
-    names: workerApiOptions.names ?? {},
-  };
+  return configInputFromVars(env as Record<string, unknown>);
 }

@@ -22,9 +22,9 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { killGroup } from "../../src/cli/lib/process";
 import { seedDatabase, startWorker, wrangler } from "../../test/node/support/local-worker";
 import { DJANGO_PROJECT, type Driver, PYTHON, python, startDriver } from "../lib/django";
-import { killGroup } from "../lib/process";
 
 const { values: flags } = parseArgs({
   options: {

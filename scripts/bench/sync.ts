@@ -14,12 +14,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { applyMigrations } from "../../src/cli/lib/migrations";
+import { CONFIG_PATH, loadWrangler, MIGRATIONS_DIR } from "../../src/cli/lib/project";
+import { processIo, runAdmin } from "../../src/cli/main";
 import { D1SyncStore } from "../../src/storage/d1/sync";
 import { parseDelivery } from "../../src/sync/records";
-import { processIo, runAdmin } from "../admin/main";
 import { generateDjangoDump } from "../lib/django-fixture";
-import { applyMigrations } from "../lib/migrations";
-import { CONFIG_PATH, loadWrangler, MIGRATIONS_DIR } from "../lib/project";
 
 const { values: flags } = parseArgs({
   options: {

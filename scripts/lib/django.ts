@@ -1,8 +1,8 @@
 /** The Django side of the origin sync (integrations/django) as the scripts and tests run it. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { killGroup, runProcess } from "./process";
-import { ROOT } from "./project";
+import { killGroup, runProcess } from "../../src/cli/lib/process";
+import { ROOT } from "../../src/cli/lib/project";
 
 /** Debian's interpreter, the one with python3-django (a pyenv python3 on PATH may lack it). */
 export const PYTHON = process.env.DJANGO_PYTHON ?? "/usr/bin/python3";

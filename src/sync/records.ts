@@ -1,7 +1,7 @@
 /**
  * The origin sync's records (docs/sync.md, "Body"): validation of one record, and the rows
  * at the edge it maps to. Pure functions, shared with the file import
- * (scripts/admin/django-dump.ts): one definition of a row, and of the strings SQLite keeps.
+ * (src/cli/django-dump.ts): one definition of a row, and of the strings SQLite keeps.
  */
 
 export const KINDS = ["user", "organization", "membership", "social_account"] as const;

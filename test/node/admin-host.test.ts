@@ -11,8 +11,8 @@ import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../../scripts/build-cli";
 import { generateDjangoDump } from "../../scripts/lib/django-fixture";
-import { runProcess } from "../../scripts/lib/process";
-import { MIGRATIONS_DIR, NODE, ROOT, WRANGLER_BIN, wranglerEnv } from "../../scripts/lib/project";
+import { runProcess } from "../../src/cli/lib/process";
+import { MIGRATIONS_DIR, NODE, ROOT, WRANGLER_BIN, wranglerEnv } from "../../src/cli/lib/project";
 import { COMMAND_TIMEOUT_MS } from "./support/admin";
 
 let base: string;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DumpRecord, generateDjangoDump } from "../../scripts/lib/django-fixture";
-import { progressBar } from "../../scripts/lib/progress";
+import { progressBar } from "../../src/cli/lib/progress";
 import { MAX_ITERATIONS } from "../../src/passwords/django-format";
 import { type SharedAdmin, sharedAdmin } from "./support/admin";
 

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_PATH, loadWrangler } from "../../scripts/lib/project";
+import { CONFIG_PATH, loadWrangler } from "../../src/cli/lib/project";
 import { runInProcess, type SharedAdmin, sharedAdmin } from "./support/admin";
 
 let shared: SharedAdmin;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { buildCli } from "../../scripts/build-cli";
-import { NODE, ROOT } from "../../scripts/lib/project";
+import { NODE, ROOT } from "../../src/cli/lib/project";
 
 const host = mkdtempSync(join(tmpdir(), "cli-without-wrangler-"));
 afterAll(() => rmSync(host, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DJANGO_APP as APP, DJANGO_PROJECT, PYTHON } from "../../scripts/lib/django";
-import { runProcess } from "../../scripts/lib/process";
+import { runProcess } from "../../src/cli/lib/process";
 
 const scratch = mkdtempSync(join(tmpdir(), "django-test-"));
 

@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { migrationFiles, migrationsTableSql } from "../../scripts/lib/migrations";
-import { MIGRATIONS_DIR, SCHEMA_PATH } from "../../scripts/lib/project";
+import { migrationFiles, migrationsTableSql } from "../../src/cli/lib/migrations";
+import { MIGRATIONS_DIR, SCHEMA_PATH } from "../../src/cli/lib/project";
 
 type Row = Record<string, unknown>;
 

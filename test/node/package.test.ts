@@ -21,8 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, killGroup } from "../../scripts/lib/process";
-import { spawnWrangler, wranglerEnv } from "../../scripts/lib/project";
+import { freePort, killGroup } from "../../src/cli/lib/process";
+import { spawnWrangler, wranglerEnv } from "../../src/cli/lib/project";
 import vectors from "../fixtures/simplejwt.json" with { type: "json" };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

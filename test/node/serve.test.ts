@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openLocal, resolveTarget } from "../../scripts/lib/db";
-import { freePort } from "../../scripts/lib/process";
+import { openLocal, resolveTarget } from "../../src/cli/lib/db";
+import { freePort } from "../../src/cli/lib/process";
 import { runInProcess } from "./support/admin";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -24,9 +24,10 @@ const started: ChildProcess[] = [];
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "serve-test-"));
   for (const file of ["wrangler.toml", "schema.sql", "package.json"]) cpSync(join(ROOT, file), join(project, file));
-  for (const dir of ["scripts", "migrations"]) cpSync(join(ROOT, dir), join(project, dir), { recursive: true }); // scripts locate the project from here
-  symlinkSync(join(ROOT, "src"), join(project, "src"));
-  symlinkSync(join(ROOT, "worker"), join(project, "worker"));
+  // Copied, not linked: the CLI (src/cli) locates the project from where its files are.
+  for (const dir of ["scripts", "migrations", "src", "worker"]) {
+    cpSync(join(ROOT, dir), join(project, dir), { recursive: true });
+  }
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
 });
 
@@ -64,7 +65,7 @@ function tsx(script: string, args: string[], env: Record<string, string | undefi
 /** The copy's admin CLI as a process (its scripts locate the copy), on the state npm start serves. */
 async function admin(args: string[]): Promise<string> {
   // No JWT_SECRET_KEY in the environment: token mint must find the one npm start made.
-  const run = tsx("scripts/admin.ts", ["--persist-to", "state", ...args], { JWT_SECRET_KEY: undefined });
+  const run = tsx("src/cli/npm-admin.ts", ["--persist-to", "state", ...args], { JWT_SECRET_KEY: undefined });
   const { code } = await run.exited;
   expect(run.output(), `admin ${args.join(" ")}`).not.toMatch(/^admin:/m);
   expect(code).toBe(0);

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import type { Io } from "../../../scripts/admin/context";
-import { runAdmin } from "../../../scripts/admin/main";
-import { type Db, openLocal, resolveTarget } from "../../../scripts/lib/db";
-import { readNewPassword } from "../../../scripts/lib/password";
-import { runProcess } from "../../../scripts/lib/process";
-import { CONFIG_PATH, ROOT } from "../../../scripts/lib/project";
+import type { Io } from "../../../src/cli/context";
+import { type Db, openLocal, resolveTarget } from "../../../src/cli/lib/db";
+import { readNewPassword } from "../../../src/cli/lib/password";
+import { runProcess } from "../../../src/cli/lib/process";
+import { CONFIG_PATH, ROOT } from "../../../src/cli/lib/project";
+import { runAdmin } from "../../../src/cli/main";
 
 export const SECRET = "admin-cli-test-secret-that-is-long-enough-0123456789";
 
@@ -46,7 +46,7 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
 
 /** `npm run admin -- <args>` as a child process (`node --import tsx`, without npm's wrapper). */
 export async function spawnAdmin(args: string[], { input, env = {} }: RunOptions = {}): Promise<Result> {
-  const result = await runProcess(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
+  const result = await runProcess(process.execPath, ["--import", "tsx", "src/cli/npm-admin.ts", ...args], {
     cwd: ROOT,
     env: childEnv(env),
     input,

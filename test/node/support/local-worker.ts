@@ -9,8 +9,8 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { freePort, killGroup, runProcess } from "../../../scripts/lib/process";
-import { NODE, ROOT, SCHEMA_PATH, WRANGLER_BIN, wranglerEnv } from "../../../scripts/lib/project";
+import { freePort, killGroup, runProcess } from "../../../src/cli/lib/process";
+import { NODE, ROOT, SCHEMA_PATH, WRANGLER_BIN, wranglerEnv } from "../../../src/cli/lib/project";
 
 export { freePort, ROOT, SCHEMA_PATH };
 

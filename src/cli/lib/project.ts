@@ -10,8 +10,16 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 
-// scripts/lib/ and dist/cli/ (the bundled CLI) are both two levels below the package root.
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The package root: the nearest folder upwards holding this package's package.json (src/cli/lib/ here, dist/cli/ bundled). */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && /"name":\s*"org-token-edge"/.test(readFileSync(manifest, "utf8"))) return dir;
+    if (dirname(dir) === dir) return resolve(from, "../..");
+  }
+}
+
+export const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 export const CONFIG_PATH = join(ROOT, "wrangler.toml");
 export const SCHEMA_PATH = join(ROOT, "schema.sql");
 export const MIGRATIONS_DIR = join(ROOT, "migrations");

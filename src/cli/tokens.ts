@@ -1,7 +1,7 @@
 /** `token mint`: a login pair for an active member, signed as the Worker signs it. */
 import { dirname, join } from "node:path";
-import { loadWrangler, readDevVars } from "../lib/project";
 import { AdminError, type Command, type Context, orgName, out, username } from "./context";
+import { loadWrangler, readDevVars } from "./lib/project";
 
 /**
  * The Worker's configuration as `wrangler dev` would assemble it: the configuration's
@@ -12,8 +12,8 @@ import { AdminError, type Command, type Context, orgName, out, username } from "
 async function workerConfig(ctx: Context) {
   const remote = ctx.flags.remote === true;
   const { configPath } = ctx.target();
-  const { loadConfig, ConfigError } = await import("../../src/config");
-  const { workerConfigInput } = await import("../../worker/env");
+  const { loadConfig, ConfigError } = await import("../config");
+  const { configInputFromVars } = await import("../env-names");
   const vars: Record<string, string> = {};
   const devVars = remote ? {} : readDevVars(join(dirname(configPath), ".dev.vars"));
   for (const source of [loadWrangler().unstable_readConfig({ config: configPath }).vars, devVars]) {
@@ -31,7 +31,7 @@ async function workerConfig(ctx: Context) {
     );
   }
   try {
-    return await loadConfig(workerConfigInput(vars));
+    return await loadConfig(configInputFromVars(vars));
   } catch (error) {
     if (error instanceof ConfigError) throw new AdminError(error.message);
     throw error;
@@ -50,8 +50,8 @@ async function tokenMint(ctx: Context, [name, org]: string[]) {
   const [user, organization] = [username(name!), orgName(org!)];
   const config = await workerConfig(ctx);
   const [{ standingFromRow }, { issueLoginPair, pairBody }] = await Promise.all([
-    import("../../src/storage/d1/members"),
-    import("../../src/tokens/issue"),
+    import("../storage/d1/members"),
+    import("../tokens/issue"),
   ]);
   // The API's standing query, by username instead of the token's user id.
   const [row] = await (await ctx.db()).query<StandingRow>(

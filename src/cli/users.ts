@@ -1,13 +1,14 @@
 /** `user add|set-password|list|activate|deactivate`: user accounts, as Django's users_user. */
-import { PasswordInputError } from "../lib/password";
+
 import { AdminError, type Command, type Context, printDone, printList, userId, username, yesNo } from "./context";
+import { PasswordInputError } from "./lib/password";
 
 type Hasher = (password: string) => Promise<string>;
 
 /** src/passwords, loaded only by the commands that set a password. */
 async function loadHasher(): Promise<Hasher> {
   try {
-    const { hashPassword } = await import("../../src/passwords/index");
+    const { hashPassword } = await import("../passwords/index");
     return hashPassword;
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String(error).includes("passwords")) {

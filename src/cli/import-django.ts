@@ -23,9 +23,6 @@
  * batch of five statements, a transaction: a run that fails anywhere leaves them as they were.
  */
 import { readFileSync } from "node:fs";
-import type { Db, Statement, Value } from "../lib/db";
-import { DbError } from "../lib/db";
-import { progressBar } from "../lib/progress";
 import { AdminError, type Command, type Context, out } from "./context";
 import {
   type Dump,
@@ -36,6 +33,9 @@ import {
   type DumpUser,
   parseDump,
 } from "./django-dump";
+import type { Db, Statement, Value } from "./lib/db";
+import { DbError } from "./lib/db";
+import { progressBar } from "./lib/progress";
 
 /** D1: at most 100 bound parameters per statement. */
 const MAX_PARAMS = 100;

@@ -8,9 +8,9 @@
  * of src/storage/kv/ended-sessions.ts.
  */
 import { dirname, join } from "node:path";
-import { collect } from "../lib/process";
-import { loadWrangler, readDevVars, spawnWrangler, wranglerEnv } from "../lib/project";
 import { AdminError, type Command, type Context, orgName, printDone, UsageError, username } from "./context";
+import { collect } from "./lib/process";
+import { loadWrangler, readDevVars, spawnWrangler, wranglerEnv } from "./lib/project";
 
 const FAMILY = /^[0-9a-f]{32}$/;
 const MIN_TTL = 60; // KV's minimum expiration ahead, seconds

@@ -2,7 +2,7 @@
  * What every admin command is given and shares: the parsed flags, the output, the database
  * (opened on first use), the errors that end a command, and the checks of its arguments.
  */
-import type { Db, DbTarget, Value } from "../lib/db";
+import type { Db, DbTarget, Value } from "./lib/db";
 
 /** A failure the operator caused or can fix: printed as is, exit status 1. */
 export class AdminError extends Error {

@@ -5,7 +5,7 @@
  * the current directory, or of --config, chosen with --binding.
  */
 import * as nodeModule from "node:module";
-import { findConfig } from "../lib/project";
+import { findConfig } from "./lib/project";
 import { processIo, runAdmin } from "./main";
 
 // wrangler is a 15 MB bundle; caching its compiled code saves a good part of every start.

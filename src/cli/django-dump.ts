@@ -12,7 +12,7 @@
  * hashes and the rule for an organization's name. An error names the record: its index in
  * the file, model and pk.
  */
-import { ALGORITHM, MAX_ITERATIONS } from "../../src/passwords/django-format";
+import { ALGORITHM, MAX_ITERATIONS } from "../passwords/django-format";
 import {
   canonicalUuid,
   LONE_SURROGATE,
@@ -25,7 +25,7 @@ import {
   socialAccountRow,
   type UserRow,
   userRow,
-} from "../../src/sync/records";
+} from "../sync/records";
 import { orgNameProblem } from "./context";
 
 /** A row as the sync maps it, and the record of the file it came from. */

@@ -1,15 +1,15 @@
 /**
  * The admin CLI's command line: global options, the command table assembled from the
  * command groups, help, and the mapping of errors to exit statuses. `runAdmin` is the whole
- * program given its arguments and an `Io`; scripts/admin.ts (`npm run admin`) and
- * scripts/admin/cli.ts (the `org-token-admin` bin) only bind it to the process.
+ * program given its arguments and an `Io`; src/cli/npm-admin.ts (`npm run admin`) and
+ * src/cli/cli.ts (the `org-token-admin` bin) only bind it to the process.
  */
 import { parseArgs } from "node:util";
-import { type Db, DbError, type DbTarget, openLocal, openViaWrangler, resolveTarget } from "../lib/db";
-import { readNewPassword } from "../lib/password";
-import { MissingWrangler } from "../lib/project";
 import { AdminError, type Command, type CommandFlag, type Context, type Flags, type Io, UsageError } from "./context";
 import { IMPORT_COMMANDS } from "./import-django";
+import { type Db, DbError, type DbTarget, openLocal, openViaWrangler, resolveTarget } from "./lib/db";
+import { readNewPassword } from "./lib/password";
+import { MissingWrangler } from "./lib/project";
 import { MEMBER_COMMANDS } from "./members";
 import { ORG_COMMANDS } from "./orgs";
 import { SESSION_COMMANDS } from "./sessions";
