@@ -136,11 +136,6 @@ const line = (name: string, ms: number) =>
 for (const [i, c] of cases.entries()) line(c.name, results[i]!);
 
 const at = (name: string) => results[cases.findIndex((c) => c.name.startsWith(name))]!;
-const speedup =
-  at("loop: 500000 iterations after the prefix, portable") /
-  at("loop: 500000 iterations after the prefix, WebAssembly");
-console.log(`\nWebAssembly loop vs portable loop: ${speedup.toFixed(2)}x faster (kept only at 1.5x or more)`);
 console.log(
-  `CPU per login (verify, 600000, right password): ${(at("verifyPassword, 600000 Django hash, right") / baseline).toFixed(2)}x native; ` +
-    `its derivation with WebAssembly iterations: ${(at("alt: native prefix + WebAssembly") / baseline).toFixed(2)}x native`,
+  `\nCPU per login (verify, 600000, right password): ${(at("verifyPassword, 600000 Django hash, right") / baseline).toFixed(2)}x native`,
 );
