@@ -14,14 +14,14 @@ CREATE TABLE IF NOT EXISTS users_user (
   email       TEXT    NOT NULL DEFAULT '',
   last_login  TEXT,
   date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-  sessions_revoked_at INTEGER               -- unix seconds: tokens issued (iat) before it are refused (migration 0005)
+  sessions_revoked_at INTEGER               -- unix ms: tokens issued at or before it are refused (migrations 0005, 0008)
 );
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,
   django_uuid TEXT,                         -- the origin's UUID primary key (migration 0004), NULL if made here
-  sessions_revoked_at INTEGER               -- unix seconds: tokens of this organization issued before it are refused (migration 0005)
+  sessions_revoked_at INTEGER               -- unix ms: tokens of this organization issued at or before it are refused (0005, 0008)
 );
 
 CREATE TABLE IF NOT EXISTS users_membership (
@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS token_family_revocation (
 
 CREATE INDEX IF NOT EXISTS token_ledger_expires_at ON token_ledger (expires_at);
 CREATE INDEX IF NOT EXISTS token_family_revocation_expires_at ON token_family_revocation (expires_at);
+-- A family's logout, found by its family: the access-token checks read it (migration 0008).
+CREATE INDEX IF NOT EXISTS token_ledger_logout_family ON token_ledger (family) WHERE reason = 'logout';
 
 -- Login attempts, counted atomically per HMAC key (src/storage/d1/attempts.ts; migration 0002).
 CREATE TABLE IF NOT EXISTS login_attempts (
@@ -74,6 +76,8 @@ CREATE TABLE IF NOT EXISTS socialaccount_socialaccount (
   UNIQUE (provider, uid)
 );
 CREATE INDEX IF NOT EXISTS socialaccount_socialaccount_login ON socialaccount_socialaccount (provider, login);
+-- A user's social accounts, for the sync's user delete (migration 0008).
+CREATE INDEX IF NOT EXISTS socialaccount_socialaccount_user_id ON socialaccount_socialaccount (user_id);
 
 -- The origin sync (migration 0006, docs/sync.md).
 CREATE UNIQUE INDEX IF NOT EXISTS users_membership_django_uuid ON users_membership (django_uuid);

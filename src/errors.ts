@@ -79,7 +79,7 @@ export type Problem =
   /** A delivery that cannot be applied as sent: nothing written; `record` is its index when one is at fault. */
   | { kind: "sync_malformed"; detail: string; record?: number }
   /** A full run's page or end that is not of the open run. */
-  | { kind: "sync_conflict"; detail: string };
+  | { kind: "sync_conflict"; detail: string; record?: number };
 
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
@@ -348,7 +348,11 @@ const PROBLEMS: { [K in Problem["kind"]]: Entry<K> } = {
   },
   sync_conflict: {
     outcome: "bad_request",
-    render: (problem) => ({ status: 409, body: { detail: problem.detail } }),
+    render: (problem) => ({
+      status: 409,
+      body:
+        problem.record === undefined ? { detail: problem.detail } : { detail: problem.detail, record: problem.record },
+    }),
   },
   internal: {
     outcome: "error",

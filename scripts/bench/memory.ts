@@ -50,7 +50,7 @@ export function memoryStores(): Stores {
       purge: async () => 0,
     },
     probe: { check: async () => ({ d1: true, kv: true }) },
-    socialAccounts: { userByLogin: async () => undefined },
+    socialAccounts: { userByUid: async () => undefined },
     endedSessions: {
       ended: async () => false,
       endFamily: async () => undefined,

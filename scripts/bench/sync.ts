@@ -92,7 +92,7 @@ try {
   const apply = (body: unknown) =>
     store.apply(parseDelivery(JSON.parse(JSON.stringify(body))), {
       id: `bench_${++ids}`,
-      nowSeconds: Math.floor(Date.now() / 1000),
+      nowMs: Date.now(),
       revokeOnPasswordChange: true,
     });
   const seconds = (started: number) => (performance.now() - started) / 1000;

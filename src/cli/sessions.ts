@@ -4,16 +4,16 @@
  * refresh and logout refuse from then on), then the KV blacklist of ended sessions (the
  * edge: membership status and requireOrgToken refuse the access tokens within KV's
  * propagation, about 90 s). Locally, the KV state `wrangler dev` uses (the same
- * --persist-to); with --remote, `wrangler kv key put --remote`. Keys and values are those
- * of src/storage/kv/ended-sessions.ts.
+ * --persist-to); with --remote, `wrangler kv key put --remote`. Keys, values and lifetimes
+ * are the Worker's own (src/storage/kv/ended-keys.ts).
  */
 import { dirname, join } from "node:path";
+import { expirationTtl, familyKey, orgKey, userKey } from "../storage/kv/ended-keys";
 import { AdminError, type Command, type Context, orgName, printDone, UsageError, username } from "./context";
 import { collect } from "./lib/process";
 import { loadWrangler, readDevVars, spawnWrangler, wranglerEnv } from "./lib/project";
 
 const FAMILY = /^[0-9a-f]{32}$/;
-const MIN_TTL = 60; // KV's minimum expiration ahead, seconds
 
 /** The Worker's token lifetimes as `wrangler dev` would see them (vars, .dev.vars unless remote, environment). */
 function lifetimes(ctx: Context): { access: number; refresh: number } {
@@ -39,16 +39,16 @@ function kvBinding(ctx: Context): string {
   return chosen.binding;
 }
 
-/** Write one KV entry where the Worker reads it: the local state, or the deployed namespace. */
-async function kvPut(ctx: Context, key: string, value: string, ttl: number): Promise<void> {
+/** Write one KV entry where the Worker reads it, until `lastExpiresAt` (unix s): the local state, or the deployed namespace. */
+async function kvPut(ctx: Context, key: string, value: string, lastExpiresAt: number, nowMs: number): Promise<void> {
   const target = ctx.target();
   const binding = kvBinding(ctx);
-  const expirationTtl = Math.max(MIN_TTL, Math.ceil(ttl));
-  if (ctx.io.putKv !== undefined) return ctx.io.putKv(target, binding, key, value, expirationTtl);
+  const ttl = expirationTtl(lastExpiresAt, nowMs);
+  if (ctx.io.putKv !== undefined) return ctx.io.putKv(target, binding, key, value, ttl);
   const where = ctx.flags.remote ? ["--remote"] : ["--local", "--persist-to", target.stateDir];
   const args = ["kv", "key", "put", key, value, "--binding", binding, "--config", target.configPath, "--ttl"];
   const { code, stdout, stderr } = await collect(
-    spawnWrangler([...args, String(expirationTtl), ...where], {
+    spawnWrangler([...args, String(ttl), ...where], {
       cwd: dirname(target.configPath),
       stdio: ["ignore", "pipe", "pipe"],
       env: wranglerEnv(),
@@ -61,45 +61,35 @@ async function kvPut(ctx: Context, key: string, value: string, ttl: number): Pro
   }
 }
 
-const nowSeconds = () => Math.ceil(Date.now() / 1000);
-
+// sessions_revoked_at is unix ms, only ever raised: every token issued at or before it is refused.
 async function endUser(ctx: Context, [name]: string[]) {
   const user = username(name!);
-  // Tokens issued in this second or before are ended (iat < revokedAt): ceil, so none slips through.
-  const revokedAt = nowSeconds();
+  const nowMs = Date.now();
   const { access } = lifetimes(ctx);
   const [row] = await (await ctx.db()).query<{ id: number; sessions_revoked_at: number }>(
-    `UPDATE users_user SET sessions_revoked_at = max(coalesce(sessions_revoked_at, 0), ?2)
+    `UPDATE users_user SET sessions_revoked_at = max(coalesce(sessions_revoked_at, -1), ?2)
       WHERE username = ?1 RETURNING id, sessions_revoked_at`,
-    [user, revokedAt],
+    [user, nowMs],
   );
   if (row === undefined) throw new AdminError(`unknown user: ${user}`);
-  await kvPut(
-    ctx,
-    `ended:user:${row.id}`,
-    String(row.sessions_revoked_at),
-    row.sessions_revoked_at + access - revokedAt,
-  );
-  printDone(ctx, row, `Ended every session of ${user} (id ${row.id}) issued before ${iso(row.sessions_revoked_at)}`);
+  const lastExpiresAt = row.sessions_revoked_at / 1000 + access;
+  await kvPut(ctx, userKey(row.id), String(row.sessions_revoked_at), lastExpiresAt, nowMs);
+  printDone(ctx, row, `Ended every session of ${user} (id ${row.id}) issued up to ${iso(row.sessions_revoked_at)}`);
 }
 
 async function endOrg(ctx: Context, [name]: string[]) {
   const org = orgName(name!);
-  const revokedAt = nowSeconds();
+  const nowMs = Date.now();
   const { access } = lifetimes(ctx);
   const [row] = await (await ctx.db()).query<{ id: number; name: string; sessions_revoked_at: number }>(
-    `UPDATE users_orgaccount SET sessions_revoked_at = max(coalesce(sessions_revoked_at, 0), ?2)
+    `UPDATE users_orgaccount SET sessions_revoked_at = max(coalesce(sessions_revoked_at, -1), ?2)
       WHERE name = ?1 RETURNING id, name, sessions_revoked_at`,
-    [org, revokedAt],
+    [org, nowMs],
   );
   if (row === undefined) throw new AdminError(`unknown organization: ${org}`);
-  await kvPut(
-    ctx,
-    `ended:org:${row.name}`,
-    String(row.sessions_revoked_at),
-    row.sessions_revoked_at + access - revokedAt,
-  );
-  printDone(ctx, row, `Ended every session in ${org} issued before ${iso(row.sessions_revoked_at)}`);
+  const lastExpiresAt = row.sessions_revoked_at / 1000 + access;
+  await kvPut(ctx, orgKey(row.name), String(row.sessions_revoked_at), lastExpiresAt, nowMs);
+  printDone(ctx, row, `Ended every session in ${org} issued up to ${iso(row.sessions_revoked_at)}`);
 }
 
 async function endFamily(ctx: Context, [family]: string[]) {
@@ -115,11 +105,11 @@ async function endFamily(ctx: Context, [family]: string[]) {
      ON CONFLICT (family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
     [family!, nowMs, expiresAt],
   );
-  await kvPut(ctx, `ended:family:${family}`, "1", access);
+  await kvPut(ctx, familyKey(family!), "1", Math.ceil(nowMs / 1000 + access), nowMs);
   printDone(ctx, { family, revoked_at: nowMs, expires_at: expiresAt }, `Ended session family ${family}`);
 }
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export const SESSION_COMMANDS: Command[] = [
   {

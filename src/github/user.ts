@@ -1,13 +1,15 @@
 /**
  * GitHub as the GitHub login's one dependency: who a token belongs to, by `GET /user`.
- * Every answer is a value: a login, a refusal of the token (GitHub's 401, or a 403 that is
- * no rate limit), or GitHub unavailable with how long to wait. Nothing here throws, and the
- * token goes nowhere but the Authorization header (never a log line).
+ * Every answer is a value: the account (GitHub's numeric id, and its login now), a refusal
+ * of the token (GitHub's 401, or a 403 that is no rate limit), or GitHub unavailable with
+ * how long to wait. Nothing here throws, and the token goes nowhere but the Authorization
+ * header (never a log line).
  */
 import { log } from "../log";
 
+/** A user's `id` is the account's for good; `login` is its name now, which its owner may change and GitHub then frees. */
 export type GitHubAnswer =
-  | { kind: "user"; login: string }
+  | { kind: "user"; id: number; login: string }
   | { kind: "refused" }
   | { kind: "unavailable"; retryAfter: number };
 
@@ -64,22 +66,26 @@ export async function githubLogin(token: string, options: GitHubOptions): Promis
     const name = error instanceof Error ? error.name : "error";
     return unavailable("github_unreachable", { reason: name });
   }
-  const login = loginOf(text);
-  if (login === undefined) return unavailable("github_bad_answer", { status: 200, reason: "no login" });
-  return { kind: "user", login };
+  const user = userOf(text);
+  if (typeof user === "string") return unavailable("github_bad_answer", { status: 200, reason: user });
+  return { kind: "user", ...user };
 }
 
-function loginOf(text: string): string | undefined {
-  if (text.length > MAX_BODY_BYTES) return undefined;
+/** The account /user names, or why the answer names none. */
+function userOf(text: string): { id: number; login: string } | "no login" | "no id" {
+  if (text.length > MAX_BODY_BYTES) return "no login";
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return undefined;
+    return "no login";
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
-  const login = (body as { login?: unknown }).login;
-  return typeof login === "string" && login !== "" ? login : undefined;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return "no login";
+  const { login, id } = body as { login?: unknown; id?: unknown };
+  if (typeof login !== "string" || login === "") return "no login";
+  // GitHub's ids are positive integers; one past 2^53 could not be told from its neighbour.
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) return "no id";
+  return { id, login };
 }
 
 /** A status other than 200: the token refused, or GitHub not able to say (GitHub's rate-limit docs). */

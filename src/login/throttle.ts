@@ -41,7 +41,8 @@ export function throttleKeys(config: Config, username: string, rawAddress: strin
 
 /**
  * The GitHub login's keys, apart from the password login's: the address is counted before
- * GitHub is asked, the login (case-folded, as GitHub's are) and the pair once GitHub names it.
+ * GitHub is asked, the account (GitHub's numeric id, which a rename keeps) and the pair once
+ * GitHub names it.
  */
 export function githubAddressKeys(config: Config, rawAddress: string | undefined): Pick<ThrottleKeys, "address"> {
   return { address: opaqueId(config.derivation, `github-addr:${throttledAddress(rawAddress)}`) };
@@ -49,13 +50,12 @@ export function githubAddressKeys(config: Config, rawAddress: string | undefined
 
 export function githubLoginKeys(
   config: Config,
-  login: string,
+  githubId: number,
   rawAddress: string | undefined,
 ): Pick<ThrottleKeys, "pair" | "user"> {
-  const folded = login.toLowerCase();
   return {
-    pair: opaqueId(config.derivation, `github-pair:${JSON.stringify([folded, throttledAddress(rawAddress)])}`),
-    user: opaqueId(config.derivation, `github-login:${folded}`),
+    pair: opaqueId(config.derivation, `github-id-pair:${JSON.stringify([githubId, throttledAddress(rawAddress)])}`),
+    user: opaqueId(config.derivation, `github-id:${githubId}`),
   };
 }
 

@@ -8,11 +8,11 @@ import type { Config } from "../config";
 import { fail } from "../errors";
 import type { Stores } from "../storage";
 import type { TokenStanding } from "../storage/members";
-import type { TokenClaims } from "../tokens/claims";
+import { issuedAtMs, type TokenClaims } from "../tokens/claims";
 import type { AppEnv } from "../types";
 
 export function sessionOf(claims: TokenClaims) {
-  return { family: claims.fam, userId: claims.user_id, orgName: claims.org_name, issuedAt: claims.iat };
+  return { family: claims.fam, userId: claims.user_id, orgName: claims.org_name, issuedAtMs: issuedAtMs(claims) };
 }
 
 /** Whether the token's session is on the KV blacklist (an unreadable KV counts as not). */
@@ -31,7 +31,7 @@ export async function liveSessionStanding(
   withStanding = true,
 ): Promise<TokenStanding | undefined> {
   const [standing, ended] = await Promise.all([
-    withStanding ? stores.members.tokenStanding(claims.user_id, orgName, claims.iat) : undefined,
+    withStanding ? stores.members.tokenStanding(claims.user_id, orgName, sessionOf(claims)) : undefined,
     sessionEnded(stores, claims),
   ]);
   // simplejwt's InvalidToken for a blacklisted token, which makes a client log in again
@@ -41,19 +41,23 @@ export async function liveSessionStanding(
   return standing;
 }
 
-/** When the last access token issued before `beforeSeconds` expires (seconds). */
-function accessExpiryBefore(config: Config, beforeSeconds: number): number {
-  return Math.ceil(beforeSeconds + config.accessLifetime);
+/** When the last access token issued at or before `revokedAtMs` expires (seconds). */
+function accessExpiryBefore(config: Config, revokedAtMs: number): number {
+  return Math.ceil(revokedAtMs / 1000 + config.accessLifetime);
 }
 
 /**
- * For the origin sync (src/routes/sync.ts): these users' sessions ended at `revokedBefore`
- * (unix seconds, the value written to users_user.sessions_revoked_at), written to the edge
- * blacklist after the response. D1 first: call it once the column is committed.
+ * For the origin sync (src/routes/sync.ts): these users' sessions ended at `revokedAtMs`
+ * (unix ms, the value in users_user.sessions_revoked_at), written to the edge blacklist
+ * after the response. D1 first: call it once the column is committed.
  */
-export function endUserSessionsAtEdge(c: Context<AppEnv>, userIds: readonly number[], revokedBefore: number): void {
-  if (userIds.length === 0) return;
+export function endUserSessionsAtEdge(c: Context<AppEnv>, ended: readonly { id: number; revokedAtMs: number }[]): void {
   const { config, clock, stores, background } = c.var;
-  const lastExpiresAt = accessExpiryBefore(config, revokedBefore);
-  background(stores.endedSessions.endUsers(userIds, revokedBefore, lastExpiresAt, clock()));
+  // Grouped by time: a user whose end a later write (an admin command) set later keeps that one.
+  const byTime = new Map<number, number[]>();
+  for (const { id, revokedAtMs } of ended) byTime.set(revokedAtMs, [...(byTime.get(revokedAtMs) ?? []), id]);
+  for (const [revokedAtMs, ids] of byTime) {
+    const lastExpiresAt = accessExpiryBefore(config, revokedAtMs);
+    background(stores.endedSessions.endUsers(ids, revokedAtMs, lastExpiresAt, clock()));
+  }
 }

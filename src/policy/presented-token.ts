@@ -5,7 +5,7 @@ import { fail, type Problem } from "../errors";
 import { readFields } from "../http/body";
 import { noteRequest } from "../log";
 import type { PresentedToken } from "../storage/revocations";
-import { familyOf, type TokenClaims } from "../tokens/claims";
+import { familyOf, issuedAtMs, type TokenClaims } from "../tokens/claims";
 import { type SuccessorIds, successorJtis } from "../tokens/issue";
 import { checkToken, type TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
@@ -50,7 +50,7 @@ export async function presentedRefreshToken(
     userId: claims.user_id,
     orgName: claims.org_name,
     expiresAt: claims.exp,
-    issuedAt: claims.iat,
+    issuedAtMs: issuedAtMs(claims),
     successorJti: successor.refresh,
   };
   return { claims, family, token, now, derivation, successor };

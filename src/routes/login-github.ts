@@ -43,16 +43,18 @@ export async function loginGitHub(c: Context<AppEnv>) {
   }
   if (answer.kind === "refused") throw fail({ kind: "no_social_account" }); // the attempt stays counted
 
-  const byLogin = await admit(config, stores.attempts, githubLoginKeys(config, answer.login, address), now);
-  if (!byLogin.allowed) {
-    c.var.background(quietly("attempts_refund", refused(stores.attempts, byAddress, byLogin)));
-    throw fail({ kind: "too_many_attempts", retryAfter: byLogin.retryAfter });
+  const byAccount = await admit(config, stores.attempts, githubLoginKeys(config, answer.id, address), now);
+  if (!byAccount.allowed) {
+    c.var.background(quietly("attempts_refund", refused(stores.attempts, byAddress, byAccount)));
+    throw fail({ kind: "too_many_attempts", retryAfter: byAccount.retryAfter });
   }
-  const account = await stores.socialAccounts.userByLogin("github", answer.login);
-  if (account === undefined) throw fail({ kind: "no_social_account" }); // counted, by address and login
+  // By GitHub's numeric id (allauth's uid), never the login: a renamed account's old login is
+  // GitHub's to give to someone else, while extra_data keeps it until the next social login.
+  const account = await stores.socialAccounts.userByUid("github", String(answer.id));
+  if (account === undefined) throw fail({ kind: "no_social_account" }); // counted, by address and account
 
   try {
-    return await startSession(c, account, orgName, now, [byAddress, byLogin]);
+    return await startSession(c, account, orgName, now, [byAddress, byAccount]);
   } catch (error) {
     if (error instanceof ProblemError && DENIALS.has(error.problem.kind)) {
       throw fail({ kind: "permission_denied", denied: error.problem }, error);

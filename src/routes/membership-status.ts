@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import { bearerToken, verifiedAccessToken } from "../policy/access-token";
-import { sessionEnded } from "../policy/ended-sessions";
+import { sessionEnded, sessionOf } from "../policy/ended-sessions";
 import type { AppEnv } from "../types";
 
 export async function membershipStatus(c: Context<AppEnv>) {
@@ -20,7 +20,7 @@ export async function membershipStatus(c: Context<AppEnv>) {
 
   // D1's standing (sessions_revoked_at beside it) and KV's ended sessions, read at once.
   const [standing, ended] = await Promise.all([
-    stores.members.bearerStanding(claims.user_id, orgName, claims.org_name, claims.iat),
+    stores.members.bearerStanding(claims.user_id, orgName, claims.org_name, sessionOf(claims)),
     sessionEnded(stores, claims),
   ]);
   // As JWTAuthentication would refuse a blacklisted token, before the user is looked at.

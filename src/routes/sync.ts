@@ -50,10 +50,10 @@ export async function sync(c: Context<AppEnv>) {
     throw fail({ kind: signature.reason === "timestamp" ? "sync_stale_timestamp" : "sync_bad_signature" });
   // 415, 400: not JSON, malformed, unknown kind, bad field (the record named).
   const delivery = parse(bytes, c.req.header("Content-Type") ?? "");
-  // 200 duplicate, 409, 400 reference, 503: the store's one batch.
+  // 200 duplicate, 409 run or conflict, 400 reference (the record named), 503: the store's one batch.
   const outcome = await stores.sync.apply(delivery, {
     id: signature.id,
-    nowSeconds,
+    nowMs,
     revokeOnPasswordChange: config.sync.revokeOnPasswordChange,
   });
   switch (outcome.kind) {
@@ -71,9 +71,15 @@ export async function sync(c: Context<AppEnv>) {
       });
     case "missing_reference":
       throw malformed("reference to a row the edge lacks", outcome.record?.index);
+    case "conflict":
+      throw fail(
+        outcome.record === undefined
+          ? { kind: "sync_conflict", detail: outcome.detail }
+          : { kind: "sync_conflict", detail: outcome.detail, record: outcome.record.index },
+      );
     case "applied": {
       // Security events: the users whose sessions this delivery ended, for the KV blacklist.
-      endUserSessionsAtEdge(c, outcome.endedSessions, nowSeconds);
+      endUserSessionsAtEdge(c, outcome.endedSessions);
       log("info", "sync_applied", {
         delivery: signature.id,
         applied: outcome.applied,

@@ -12,17 +12,17 @@ export interface SessionOf {
   family: string | undefined;
   userId: number;
   orgName: string;
-  /** The token's iat (seconds). */
-  issuedAt: number;
+  /** When the token was issued (unix ms, src/tokens/claims.ts issuedAtMs). */
+  issuedAtMs: number;
 }
 
 export interface EndedSessions {
-  /** Whether the token's session ended: its family, or every session of its user or organization before its iat. */
+  /** Whether the token's session ended: its family, or every session of its user or organization at or after its issue. */
   ended(token: SessionOf): Promise<boolean>;
   /** One family (logout, reuse detection), until `lastExpiresAt` (seconds): the last of its tokens' exp. */
   endFamily(family: string, lastExpiresAt: number, nowMs: number): Promise<void>;
-  /** Every session of these users whose tokens were issued before `revokedBefore` (seconds). */
-  endUsers(userIds: readonly number[], revokedBefore: number, lastExpiresAt: number, nowMs: number): Promise<void>;
-  /** Every session of an organization issued before `revokedBefore` (seconds). */
-  endOrganization(orgName: string, revokedBefore: number, lastExpiresAt: number, nowMs: number): Promise<void>;
+  /** Every session of these users whose tokens were issued at or before `revokedAtMs` (unix ms). */
+  endUsers(userIds: readonly number[], revokedAtMs: number, lastExpiresAt: number, nowMs: number): Promise<void>;
+  /** Every session of an organization issued at or before `revokedAtMs` (unix ms). */
+  endOrganization(orgName: string, revokedAtMs: number, lastExpiresAt: number, nowMs: number): Promise<void>;
 }

@@ -1,5 +1,7 @@
 /** Who may hold tokens for which organization: the interface (D1's is in ./d1/members.ts). */
 
+import type { SessionOf } from "./ended-sessions";
+
 /** A user's standing in an organization, in the order the contract checks it. */
 export type Standing =
   | { kind: "no_organization" }
@@ -27,29 +29,36 @@ export interface Credentials {
   userActive: boolean;
 }
 
-/** The standing, and whether a token issued at a given time is older than its sessions' revocation. */
+/** The standing, and whether the token's session ended. */
 export interface TokenStanding {
   standing: Standing;
-  /** The token's iat is earlier than its user's or organization's sessions_revoked_at. */
+  /**
+   * The token was issued at or before its user's or organization's sessions_revoked_at, or
+   * its family ended (reuse detected, logged out, an admin's end): D1's own record, so a KV
+   * outage weakens nothing but the speed of other reads.
+   */
   sessionsRevoked: boolean;
 }
+
+/** What of an access token the session checks read: its family, user, organization and issue time. */
+export type TokenSession = Pick<SessionOf, "family" | "issuedAtMs">;
 
 export interface Members {
   /** Standing of the user with this id (the token's user_id) in the named organization. */
   standing(userId: number, orgName: string): Promise<Standing>;
   /**
    * The bearer's account, the path's organization and the membership between them, in one
-   * read; with sessions_revoked_at of the user and of the token's organization judged
-   * against the token's iat (seconds).
+   * read; with whether the token's session ended (sessions_revoked_at of the user and of the
+   * token's organization, the family's end).
    */
   bearerStanding(
     userId: number,
     orgName: string,
     tokenOrgName: string,
-    issuedAt: number,
+    session: TokenSession,
   ): Promise<BearerStanding & { sessionsRevoked: boolean }>;
-  /** The same read, and sessions_revoked_at judged against a token's iat (seconds). */
-  tokenStanding(userId: number, orgName: string, issuedAt: number): Promise<TokenStanding>;
+  /** The standing, and whether the token's session ended, in one read. */
+  tokenStanding(userId: number, orgName: string, session: TokenSession): Promise<TokenStanding>;
   /** The account a password login names, or undefined when there is none. */
   credentials(userName: string): Promise<Credentials | undefined>;
   /** Replace a user's password hash (the upgrade after a login with an old scheme). */

@@ -12,7 +12,7 @@ export type Revocation =
   | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
   | { kind: "logged_out" }
   | { kind: "family_revoked" } // a consumed token of its family was presented again after its successor's use
-  | { kind: "sessions_revoked" }; // issued before its user's or organization's sessions_revoked_at
+  | { kind: "sessions_revoked" }; // issued at or before its user's or organization's sessions_revoked_at
 
 /** A verified refresh token, as the blacklist knows it. */
 export interface PresentedToken {
@@ -22,8 +22,8 @@ export interface PresentedToken {
   orgName: string;
   /** The token's own exp (seconds): the ledger need not remember it longer. */
   expiresAt: number;
-  /** Its iat (seconds): refused when earlier than the user's or organization's sessions_revoked_at. */
-  issuedAt: number;
+  /** When it was issued (unix ms, claims.ts issuedAtMs): refused at or before its user's or organization's sessions_revoked_at. */
+  issuedAtMs: number;
   /** The jti of the refresh token its rotation signs (deterministic, src/tokens/issue.ts). */
   successorJti: string;
 }

@@ -8,9 +8,9 @@ export interface SocialUser {
 
 export interface SocialAccounts {
   /**
-   * The user of the `provider` account whose login is exactly `login` (case-sensitive, as
-   * ps-web compares extra_data['login']); of several, the one with the highest id (ps-web
-   * keeps the last it iterates). Undefined when none matches.
+   * The user of the `provider` account whose uid is exactly `uid` (allauth's: for GitHub, the
+   * account's numeric id in decimal), at most one (UNIQUE (provider, uid)). Undefined when
+   * none matches. Not by login, as ps-web matches: a login is a name its owner can give up.
    */
-  userByLogin(provider: string, login: string): Promise<SocialUser | undefined>;
+  userByUid(provider: string, uid: string): Promise<SocialUser | undefined>;
 }

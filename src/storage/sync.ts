@@ -12,8 +12,8 @@ export type SyncOutcome =
       kind: "applied";
       applied: number;
       stale: number;
-      /** Users whose sessions this delivery ended (sessions_revoked_at set): for the KV blacklist. */
-      endedSessions: number[];
+      /** Users whose sessions this delivery ended, with their sessions_revoked_at (unix ms) after it: for the KV blacklist. */
+      endedSessions: { id: number; revokedAtMs: number }[];
       /** At a full run's end: what was removed for not being seen by the run. */
       removed?: Removed;
     }
@@ -22,13 +22,15 @@ export type SyncOutcome =
   /** A run's end whose run saw fewer rows of a kind than it says it sent (a page lost): nothing removed. */
   | { kind: "incomplete_run"; rowKind: Kind; seen: number; sent: number }
   /** A membership or social account naming a row the edge lacks after the delivery: nothing written. */
-  | { kind: "missing_reference"; record: SyncRecord | undefined };
+  | { kind: "missing_reference"; record: SyncRecord | undefined }
+  /** Two records of the delivery that would hold one unique value (a username, a name, a GitHub uid): nothing written. */
+  | { kind: "conflict"; record: SyncRecord | undefined; detail: string };
 
 export interface ApplyOptions {
   /** The delivery's webhook-id. */
   id: string;
-  /** Unix seconds, the edge's clock: sessions_revoked_at of ended sessions, the delivery's record. */
-  nowSeconds: number;
+  /** Unix ms, the edge's clock: sessions_revoked_at of ended sessions (at least), the delivery's record. */
+  nowMs: number;
   revokeOnPasswordChange: boolean;
 }
 

@@ -76,6 +76,7 @@ function claimsFor(
     user_name: subject.userName,
   };
   if (family !== undefined) claims.fam = family;
+  claims.iat_ms = Math.floor(nowMs);
   return claims;
 }
 

@@ -4,7 +4,8 @@
  * `admin import-django` from a dumpdata file holding the user, the organization, the
  * membership and the allauth social accounts (a GitHub one, and another provider's, skipped).
  * A GitHub user logs in, refreshes, logs out, and is refused afterwards; a token GitHub no
- * longer knows is refused at login. The admin CLI creates the database (its migrations) as
+ * longer knows is refused at login. The account is matched by GitHub's id (the imported uid),
+ * not the login extra_data holds. The admin CLI creates the database (its migrations) as
  * an operator's first import does.
  */
 import { randomBytes } from "node:crypto";
@@ -21,23 +22,29 @@ const ORG = "GitHubOrg";
 const ORG_UUID = "0b8f5a9e-3c1d-4e2f-9a7b-6c5d4e3f2a1b";
 const USERNAME = "testsocialuser";
 const LOGIN = "devtester-sliderule";
+const GITHUB_ID = 4242; // the social account's uid
 const TOKEN = `gho_${randomBytes(18).toString("hex")}`;
+
+interface GitHubUser {
+  login: string;
+  id: number;
+}
 
 /** GitHub's GET /user for the tokens it knows; every request's headers, kept. */
 function fakeGitHub(
-  known: Map<string, string>,
+  known: Map<string, GitHubUser>,
 ): Promise<{ url: string; asked: IncomingHttpHeaders[]; close(): Promise<void> }> {
   const asked: IncomingHttpHeaders[] = [];
   const server: Server = createServer((request, response) => {
     asked.push(request.headers);
     const token = (request.headers.authorization ?? "").replace(/^token /, "");
-    const login = known.get(token);
+    const user = known.get(token);
     if (request.method !== "GET" || request.url !== "/user") {
       response.writeHead(404, { "Content-Type": "application/json" }).end('{"message":"Not Found"}');
-    } else if (login === undefined) {
+    } else if (user === undefined) {
       response.writeHead(401, { "Content-Type": "application/json" }).end('{"message":"Bad credentials"}');
     } else {
-      response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ login, id: 4242 }));
+      response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ ...user, type: "User" }));
     }
   });
   return new Promise((resolve, reject) => {
@@ -61,7 +68,7 @@ describe("GitHub login under wrangler dev", { timeout: 180_000 }, () => {
   let stateDir: string;
   let worker: LocalWorker | undefined;
   let github: Awaited<ReturnType<typeof fakeGitHub>> | undefined;
-  const known = new Map([[TOKEN, LOGIN]]);
+  const known = new Map<string, GitHubUser>([[TOKEN, { login: LOGIN, id: GITHUB_ID }]]);
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "github-login-"));
@@ -84,10 +91,10 @@ describe("GitHub login under wrangler dev", { timeout: 180_000 }, () => {
           fields: {
             user: 31,
             provider: "github",
-            uid: "4242",
+            uid: String(GITHUB_ID),
             last_login: "2026-11-01T10:00:00Z",
             date_joined: "2026-01-01T10:00:00Z",
-            extra_data: { login: LOGIN, id: 4242, access_token: "gho_stored_by_allauth" },
+            extra_data: { login: LOGIN, id: GITHUB_ID, access_token: "gho_stored_by_allauth" },
           },
         },
         {
@@ -164,5 +171,25 @@ describe("GitHub login under wrangler dev", { timeout: 180_000 }, () => {
     });
     // And the GitHub token is in none of wrangler's output (the Worker's log lines included).
     expect(worker!.output()).not.toContain(TOKEN);
+  });
+
+  it("matches GitHub's id, not the stored login: a freed login name is refused, the renamed account logs in", async () => {
+    const squatter = `gho_${randomBytes(18).toString("hex")}`;
+    const renamed = `gho_${randomBytes(18).toString("hex")}`;
+    known.set(squatter, { login: LOGIN, id: 98765432 }); // extra_data still says LOGIN
+    known.set(renamed, { login: `${LOGIN}-renamed`, id: GITHUB_ID });
+
+    const refused = await post("/api/org_token_github/", { access_token: squatter, org_name: ORG });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({
+      status: "FAILED",
+      error_msg: "Permission Denied: No Social account found that matches login field of given token",
+    });
+
+    const login = await post("/api/org_token_github/", { access_token: renamed, org_name: ORG });
+    expect(login.status).toBe(200);
+    const pair = (await login.json()) as Record<string, string>;
+    const claims = JSON.parse(Buffer.from(pair.refresh!.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ user_id: 31, user_name: USERNAME, org_name: ORG });
   });
 });

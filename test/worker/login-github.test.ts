@@ -48,10 +48,10 @@ function fakeGitHub() {
   return {
     outbound,
     requests,
-    /** A token GitHub knows as `login`. */
-    user(login: string): string {
+    /** A token of GitHub's account `id`, which GitHub now calls `login`. */
+    user(login: string, id: number): string {
       const token = unique("ghp_");
-      answers.set(token, () => Response.json({ login, id: 1, type: "User" }));
+      answers.set(token, () => Response.json({ login, id, type: "User" }));
       return token;
     },
     answer(behaviour: Behaviour): string {
@@ -63,22 +63,34 @@ function fakeGitHub() {
 }
 
 let accountId = 5000;
-async function linkGitHub(userId: number, login: string | null, provider = "github") {
+/**
+ * Links a social account to the user, as allauth stores it: `uid` is GitHub's numeric id as
+ * a decimal string (here the account's own id unless given), `login` extra_data's.
+ * Returns GitHub's id.
+ */
+async function linkGitHub(userId: number, login: string | null, provider = "github", githubId?: number) {
   accountId += 1;
+  const uid = githubId ?? accountId;
   await env.DB.prepare(
     "INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) VALUES (?1, ?2, ?3, ?4, ?5)",
   )
-    .bind(accountId, userId, provider, String(accountId), login)
+    .bind(accountId, userId, provider, String(uid), login)
     .run();
-  return accountId;
+  return uid;
 }
 
-/** A seeded user with a GitHub account of a fresh login. */
-async function githubMember(options: Parameters<typeof seed>[0] = {}): Promise<Seeded & { login: string }> {
+/** A GitHub id no account is linked to. */
+let unlinkedId = 7_000_000;
+const unlinkedGitHubId = () => (unlinkedId += 1);
+
+/** A seeded user with a GitHub account of a fresh login; `githubId` is GitHub's id for it (its uid). */
+async function githubMember(
+  options: Parameters<typeof seed>[0] = {},
+): Promise<Seeded & { login: string; githubId: number }> {
   const s = await seed(options);
   const login = unique("gh-user-");
-  await linkGitHub(s.userId, login);
-  return { ...s, login };
+  const githubId = await linkGitHub(s.userId, login);
+  return { ...s, login, githubId };
 }
 
 function loginGitHub(
@@ -100,7 +112,7 @@ describe("GitHub login: the pair", () => {
     const clock = manualClock();
     const worker = app({ clock, outbound: github.outbound });
     const s = await githubMember();
-    const token = github.user(s.login);
+    const token = github.user(s.login, s.githubId);
     const response = await loginGitHub(worker, { access_token: token, org_name: s.orgName });
     expect(response.status).toBe(200);
     const body = await response.json<Record<string, string>>();
@@ -141,7 +153,7 @@ describe("GitHub login: the pair", () => {
       {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ access_token: github.user(s.login), org_name: s.orgName }).toString(),
+        body: new URLSearchParams({ access_token: github.user(s.login, s.githubId), org_name: s.orgName }).toString(),
       },
       { GITHUB_API_URL: GITHUB },
     );
@@ -153,7 +165,7 @@ describe("GitHub login: the pair", () => {
     const s = await githubMember();
     const response = await loginGitHub(
       app({ outbound: github.outbound }),
-      { access_token: github.user(s.login), org_name: s.orgName },
+      { access_token: github.user(s.login, s.githubId), org_name: s.orgName },
       { ORIGIN_URL: "https://origin.invalid" },
     );
     expect(response.status).toBe(200);
@@ -230,49 +242,78 @@ describe("GitHub login: refusals", () => {
     expect(github.requests.length).toBe(before);
   });
 
-  it("a GitHub login without a github account: 403; another provider's account of that login does not count", async () => {
+  it("a GitHub id without a github account: 403; another provider's account of that uid and login does not count", async () => {
     const s = await seed();
     const login = unique("gh-other-");
-    await linkGitHub(s.userId, login, "gitlab");
-    const response = await loginGitHub(worker, { access_token: github.user(login), org_name: s.orgName });
+    const id = await linkGitHub(s.userId, login, "gitlab");
+    const response = await loginGitHub(worker, { access_token: github.user(login, id), org_name: s.orgName });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual(NO_ACCOUNT);
   });
 
-  it("the login compares exactly, as the origin's ==: another case does not match", async () => {
+  it("issue 23 finding 4: a login name a linked account has in its stored extra_data, answered for another GitHub id, is refused: 403 no social account, nothing issued", async () => {
+    // The account's owner renamed at GitHub; someone registered the freed name. The edge's
+    // copy of extra_data still says the old name until the owner's next social login.
     const s = await githubMember();
     const response = await loginGitHub(worker, {
-      access_token: github.user(s.login.toUpperCase()),
+      access_token: github.user(s.login, unlinkedGitHubId()),
       org_name: s.orgName,
     });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual(NO_ACCOUNT);
+    const body = await response.json<Record<string, unknown>>();
+    expect(body).toEqual(NO_ACCOUNT);
+    expect(body).not.toHaveProperty("refresh");
+    expect(body).not.toHaveProperty("access");
   });
 
-  it("of several accounts with the login, the highest id's user is the one logged in; one without a login never matches", async () => {
-    const first = await seed();
-    const last = await seed();
-    const login = unique("gh-shared-");
-    await linkGitHub(first.userId, login);
-    await linkGitHub(last.userId, login);
-    await linkGitHub(first.userId, null);
-    const response = await loginGitHub(worker, { access_token: github.user(login), org_name: last.orgName });
+  it("a linked account whose login changed at GitHub (new login, same id) still logs in; its stored login is not consulted", async () => {
+    const s = await githubMember();
+    for (const login of [unique("gh-renamed-"), s.login.toUpperCase()]) {
+      const response = await loginGitHub(worker, { access_token: github.user(login, s.githubId), org_name: s.orgName });
+      expect(response.status, login).toBe(200);
+      expect(claimsOf((await response.json<{ refresh: string }>()).refresh)).toMatchObject({
+        user_id: s.userId,
+        user_name: s.userName,
+      });
+    }
+    // An account whose extra_data has no login matches by its uid all the same.
+    const bare = await seed();
+    const id = await linkGitHub(bare.userId, null);
+    const response = await loginGitHub(worker, {
+      access_token: github.user(unique("gh-bare-"), id),
+      org_name: bare.orgName,
+    });
     expect(response.status).toBe(200);
-    expect(claimsOf((await response.json<{ refresh: string }>()).refresh).user_id).toBe(last.userId);
-    // The first user is no member of the last's organization: its account was not the one taken.
-    const other = await loginGitHub(worker, { access_token: github.user(login), org_name: first.orgName });
-    expect(await other.json()).toEqual(denied(`${last.userName} is NOT a member of ${first.orgName}`));
+  });
+
+  it("the uid compares as allauth stores it, the id's decimal digits: another spelling of the number does not match", async () => {
+    const s = await seed();
+    const id = unlinkedGitHubId();
+    for (const uid of [`0${id}`, `${id}.0`, ` ${id}`]) {
+      accountId += 1;
+      await env.DB.prepare(
+        "INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) VALUES (?1, ?2, 'github', ?3, NULL)",
+      )
+        .bind(accountId, s.userId, uid)
+        .run();
+    }
+    const response = await loginGitHub(worker, { access_token: github.user("someone", id), org_name: s.orgName });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual(NO_ACCOUNT);
   });
 
   it("unknown organization, not a member, inactive member, disabled account: the origin's wrapped 403s", async () => {
     const member = await githubMember();
-    const unknown = await loginGitHub(worker, { access_token: github.user(member.login), org_name: "NoSuchOrg" });
+    const unknown = await loginGitHub(worker, {
+      access_token: github.user(member.login, member.githubId),
+      org_name: "NoSuchOrg",
+    });
     expect(unknown.status).toBe(403);
     expect(await unknown.json()).toEqual(denied("NoSuchOrg is NOT a valid organization name"));
 
     const outsider = await githubMember({ membership: null });
     const notMember = await loginGitHub(worker, {
-      access_token: github.user(outsider.login),
+      access_token: github.user(outsider.login, outsider.githubId),
       org_name: member.orgName,
     });
     expect(notMember.status).toBe(403);
@@ -280,7 +321,7 @@ describe("GitHub login: refusals", () => {
 
     const inactive = await githubMember({ membership: "inactive" });
     const notActive = await loginGitHub(worker, {
-      access_token: github.user(inactive.login),
+      access_token: github.user(inactive.login, inactive.githubId),
       org_name: inactive.orgName,
     });
     expect(notActive.status).toBe(403);
@@ -289,7 +330,10 @@ describe("GitHub login: refusals", () => {
     );
 
     const disabled = await githubMember({ userActive: false });
-    const off = await loginGitHub(worker, { access_token: github.user(disabled.login), org_name: disabled.orgName });
+    const off = await loginGitHub(worker, {
+      access_token: github.user(disabled.login, disabled.githubId),
+      org_name: disabled.orgName,
+    });
     expect(off.status).toBe(403);
     expect(await off.json()).toEqual(denied("User is inactive"));
   });
@@ -355,9 +399,15 @@ describe("GitHub login: GitHub unavailable is a 503 with Retry-After, nothing is
   for (const [name, body] of [
     ["not JSON", "<html>hello</html>"],
     ["JSON without a login", JSON.stringify({ id: 1 })],
-    ["a login that is not a string", JSON.stringify({ login: 42 })],
-    ["an empty login", JSON.stringify({ login: "" })],
-    ["an array", JSON.stringify([{ login: "a" }])],
+    ["a login that is not a string", JSON.stringify({ login: 42, id: 1 })],
+    ["an empty login", JSON.stringify({ login: "", id: 1 })],
+    ["an array", JSON.stringify([{ login: "a", id: 1 }])],
+    ["JSON without an id", JSON.stringify({ login: "a" })],
+    ["an id that is a string", JSON.stringify({ login: "a", id: "1" })],
+    ["an id of 0", JSON.stringify({ login: "a", id: 0 })],
+    ["a negative id", JSON.stringify({ login: "a", id: -1 })],
+    ["an id that is no integer", JSON.stringify({ login: "a", id: 1.5 })],
+    ["an id past 2^53", '{"login": "a", "id": 9007199254740993}'],
   ] as const) {
     it(`a 200 that is ${name}: not a 500`, () => expect503(() => new Response(body, { status: 200 }), "30"));
   }
@@ -381,23 +431,37 @@ describe("GitHub login: throttling and secrecy", () => {
     expect((await loginGitHub(worker, { access_token: "ghp_bad", org_name: "O" }, limits)).status).toBe(403);
   });
 
-  it("per GitHub login: a login without an account is throttled past the pair limit, at any case", async () => {
+  it("per GitHub account: an id without an account is throttled past the pair limit, whatever login GitHub names", async () => {
     const github = fakeGitHub();
     const worker = app({ clock: manualClock(), outbound: github.outbound });
     const limits = { LOGIN_PAIR_FAILURE_LIMIT: "2" };
     const login = unique("gh-nobody-");
+    const id = unlinkedGitHubId();
     const address = "203.0.113.8";
-    for (const spelling of [login, login.toUpperCase()]) {
+    for (const name of [login, unique("gh-renamed-")]) {
       const response = await loginGitHub(
         worker,
-        { access_token: github.user(spelling), org_name: "O" },
+        { access_token: github.user(name, id), org_name: "O" },
         limits,
         address,
       );
       expect(response.status).toBe(403);
     }
-    const throttled = await loginGitHub(worker, { access_token: github.user(login), org_name: "O" }, limits, address);
+    const throttled = await loginGitHub(
+      worker,
+      { access_token: github.user(login.toUpperCase(), id), org_name: "O" },
+      limits,
+      address,
+    );
     expect(throttled.status).toBe(429);
+    // Another account that GitHub now calls by that login is counted apart.
+    const other = await loginGitHub(
+      worker,
+      { access_token: github.user(login, unlinkedGitHubId()), org_name: "O" },
+      limits,
+      address,
+    );
+    expect(other.status).toBe(403);
   });
 
   it("GitHub's outages and successes are given back: they never use up the address's attempts", async () => {
@@ -415,7 +479,7 @@ describe("GitHub login: throttling and secrecy", () => {
     for (let i = 0; i < 3; i += 1) {
       const ok = await loginGitHub(
         worker,
-        { access_token: github.user(s.login), org_name: s.orgName },
+        { access_token: github.user(s.login, s.githubId), org_name: s.orgName },
         limits,
         address,
       );
@@ -432,7 +496,7 @@ describe("GitHub login: throttling and secrecy", () => {
     const worker = app({ outbound: github.outbound });
     const s = await githubMember();
     const tokens = [
-      github.user(s.login),
+      github.user(s.login, s.githubId),
       github.answer(() => new Response("nope", { status: 200 })),
       github.answer(() => {
         throw new TypeError("connection refused");
@@ -452,7 +516,7 @@ describe("GitHub login: storage", () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const s = await githubMember();
     const response = await loginGitHub(app({ outbound: github.outbound, stores: faultyStores("replica.read") }), {
-      access_token: github.user(s.login),
+      access_token: github.user(s.login, s.githubId),
       org_name: s.orgName,
     });
     expect(response.status).toBe(503);
@@ -478,7 +542,7 @@ describe("GitHub login: round trips", () => {
       },
     });
     const s = await githubMember();
-    const response = await loginGitHub(target, { access_token: github.user(s.login), org_name: s.orgName });
+    const response = await loginGitHub(target, { access_token: github.user(s.login, s.githubId), org_name: s.orgName });
     expect(response.status).toBe(200);
     // take (address), GitHub, take (login and pair), the social account, then the standing beside the settlement.
     expect(asked).toEqual([1]);

@@ -223,6 +223,7 @@ describe("refresh: the active member's pair", () => {
       org_name: s.orgName,
       user_name: s.userName,
       fam: presented.jti, // ours, as on the refresh token: the edge blacklist keys ended sessions by it
+      iat_ms: clock(), // ours: the issue time to the millisecond, for session ends in the same second
     });
     expect(refresh).toEqual({
       token_type: "refresh",
@@ -233,6 +234,7 @@ describe("refresh: the active member's pair", () => {
       org_name: s.orgName,
       user_name: s.userName,
       fam: presented.jti,
+      iat_ms: clock(),
     });
     expect(new Set([access.jti, refresh.jti, presented.jti]).size).toBe(3);
     expect(`${new Date(access.exp! * 1000).toISOString().slice(0, 19)}UTC`).toBe(body.exp);

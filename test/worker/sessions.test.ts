@@ -183,7 +183,7 @@ describe("KV unreadable", () => {
     const s = await seed();
     const pair = await edgePair(app({ clock }), s, clock);
     await env.DB.prepare("UPDATE users_user SET sessions_revoked_at = ?2 WHERE id = ?1")
-      .bind(s.userId, Math.floor(clock() / 1000) + 1)
+      .bind(s.userId, clock() + 1000)
       .run();
     const broken = app({ clock, stores: faultyStores("kv.get") });
     expect(await status(broken, s, pair.access)).toEqual({ status: 403, body: ACCESS_NOT_VALID });
@@ -199,7 +199,7 @@ describe("KV unreadable", () => {
   });
 });
 
-describe("sessions_revoked_at (migration 0005): tokens issued before it are refused", () => {
+describe("sessions_revoked_at (unix ms): tokens issued at or before it are refused", () => {
   async function revoke(table: "users_user" | "users_orgaccount", id: number, at: number) {
     await env.DB.prepare(`UPDATE ${table} SET sessions_revoked_at = ?2 WHERE id = ?1`).bind(id, at).run();
   }
@@ -213,7 +213,7 @@ describe("sessions_revoked_at (migration 0005): tokens issued before it are refu
       const s = await seed();
       const pair = await edgePair(target, s, clock);
       clock.advance(10);
-      await revoke(table, table === "users_user" ? s.userId : s.orgId, Math.floor(clock() / 1000));
+      await revoke(table, table === "users_user" ? s.userId : s.orgId, clock());
       expect(await (await postJson(target, LOGIN_REFRESH, { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
       expect(
         await env.DB.prepare("SELECT 1 FROM token_ledger WHERE jti = ?1").bind(claimsOf(pair.refresh).jti).first(),
@@ -223,7 +223,9 @@ describe("sessions_revoked_at (migration 0005): tokens issued before it are refu
       expect(await status(target, s, pair.access)).toEqual({ status: 403, body: ACCESS_NOT_VALID });
       expect(await guarded(host, pair.access)).toEqual({ status: 403, body: ACCESS_NOT_VALID });
 
-      // Issued at the revocation's second or later: not earlier, so valid.
+      // Issued after the end: valid. (A Django-style token, whole seconds only, from the end's
+      // own second cannot be told from those before it: this one is from the next second.)
+      clock.advance(1);
       const fresh = await edgePair(target, s, clock);
       expect(await status(target, s, fresh.access)).toEqual({ status: 200, body: { active: true } });
       expect((await postJson(target, LOGIN_REFRESH, { refresh: fresh.refresh })).status).toBe(200);
@@ -235,7 +237,7 @@ describe("sessions_revoked_at (migration 0005): tokens issued before it are refu
     const target = app({ clock });
     const s = await seed();
     const pair = await edgePair(target, s, clock);
-    const revokedAt = Math.floor(clock() / 1000) + 1;
+    const revokedAt = clock() + 1;
     // As a route's context has them (src/routes/sync.ts calls it with its own).
     const work: Promise<unknown>[] = [];
     const config = await loadConfig(workerConfigInput(env));
@@ -245,7 +247,7 @@ describe("sessions_revoked_at (migration 0005): tokens issued before it are refu
       stores: d1Stores(env, () => undefined),
       background: (p: Promise<unknown>) => work.push(p),
     };
-    endUserSessionsAtEdge({ var: vars } as unknown as Context<AppEnv>, [s.userId], revokedAt);
+    endUserSessionsAtEdge({ var: vars } as unknown as Context<AppEnv>, [{ id: s.userId, revokedAtMs: revokedAt }]);
     await Promise.all(work);
     const entry = (await endedEntries()).find((e) => e.name === `ended:user:${s.userId}`);
     expect(entry?.value).toBe(String(revokedAt));

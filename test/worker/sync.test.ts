@@ -612,25 +612,25 @@ describe("sync: full reconciliation", () => {
 
 describe("sync: security events", () => {
   const store = () => new D1SyncStore(env.DB);
-  const at = 1_900_000_000;
+  const at = 1_900_000_000_123;
   const apply = (body: unknown, revokeOnPasswordChange = true) =>
-    store().apply(parseDelivery(body), { id: deliveryId(), nowSeconds: at, revokeOnPasswordChange });
+    store().apply(parseDelivery(body), { id: deliveryId(), nowMs: at, revokeOnPasswordChange });
 
   it("a password change ends the user's sessions at the edge's clock", async () => {
     const w = await world();
     const outcome = await apply({
       records: [userRecord(w.userId, { username: w.userName, password: "new" }, { password_changed: true })],
     });
-    expect(outcome).toMatchObject({ kind: "applied", endedSessions: [w.userId] });
+    expect(outcome).toMatchObject({ kind: "applied", endedSessions: [{ id: w.userId, revokedAtMs: at }] });
     expect(await user(w.userId)).toMatchObject({ sessions_revoked_at: at });
   });
 
-  it("through the route: sessions_revoked_at is the clock's second", async () => {
+  it("through the route: sessions_revoked_at is the clock's millisecond", async () => {
     const w = await world();
     await send({
       records: [userRecord(w.userId, { username: w.userName, password: "new" }, { password_changed: true })],
     });
-    expect(await user(w.userId)).toMatchObject({ sessions_revoked_at: Math.floor(clock() / 1000) });
+    expect(await user(w.userId)).toMatchObject({ sessions_revoked_at: clock() });
   });
 
   it("SYNC_REVOKE_ON_PASSWORD_CHANGE=off: a password change ends nothing", async () => {
@@ -653,7 +653,7 @@ describe("sync: security events", () => {
   it("an active user made inactive ends them; an inactive one again does not", async () => {
     const w = await world();
     expect(await apply({ records: [userRecord(w.userId, { username: w.userName, is_active: false })] })).toMatchObject({
-      endedSessions: [w.userId],
+      endedSessions: [{ id: w.userId, revokedAtMs: at }],
     });
     await env.DB.prepare("UPDATE users_user SET sessions_revoked_at = NULL WHERE id = ?1").bind(w.userId).run();
     expect(await apply({ records: [userRecord(w.userId, { username: w.userName, is_active: false })] })).toMatchObject({
@@ -664,7 +664,9 @@ describe("sync: security events", () => {
 
   it("a deleted active user is returned as ended", async () => {
     const w = await world();
-    expect(await apply({ records: [deleted("user", w.userId)] })).toMatchObject({ endedSessions: [w.userId] });
+    expect(await apply({ records: [deleted("user", w.userId)] })).toMatchObject({
+      endedSessions: [{ id: w.userId, revokedAtMs: at }],
+    });
   });
 
   it("a deactivated membership ends nothing", async () => {

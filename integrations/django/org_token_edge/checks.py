@@ -17,7 +17,12 @@ def configuration(app_configs, **kwargs):
                 id="org_token_edge.W001",
             )
         )
-    for name, model in (("user", conf.user_model()), ("organization", conf.org_model()), ("membership", conf.membership_model())):
+    found = (("user", conf.user_model()), ("organization", conf.org_model()), ("membership", conf.membership_model()))
+    for name, model in found:
         if model is None:
-            problems.append(checks.Warning("org_token_edge: no %s model found; its changes are not recorded" % name, id="org_token_edge.W002"))
+            problems.append(
+                checks.Warning(
+                    "org_token_edge: no %s model found; its changes are not recorded" % name, id="org_token_edge.W002"
+                )
+            )
     return problems

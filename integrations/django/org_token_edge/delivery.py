@@ -1,6 +1,7 @@
 """Delivery of the outbox to the edge (docs/sync.md): signed batches of at most 100 entries
 in version order, one sender at a time (a lease row), retries with backoff, 400/409 answers
-parked as failed. A clock and a transport are passed in, so tests drive time and answers."""
+parked as failed, and so are entries the origin cannot encode (never sent). A clock and a
+transport are passed in, so tests drive time and answers."""
 import base64
 import datetime
 import hashlib
@@ -92,6 +93,28 @@ def wire_record(entry):
     return record
 
 
+def prepare(entry):
+    """(the entry's record as sent, None), or (None, why the origin cannot send it): an entry
+    that cannot be encoded is parked, never retried, so it cannot stall the entries after it."""
+    try:
+        record = wire_record(entry)
+    except (TypeError, ValueError) as error:
+        return None, "its stored record cannot be read (%s)" % error
+    found = records.fault(record)
+    return (None, found) if found else (record, None)
+
+
+def refused_record(answer, sent):
+    """The index of the one record a 400 or 409 answer names (`{"record": i}`, 0 <= i < `sent`),
+    else None (the whole delivery is refused)."""
+    if answer.status not in (400, 409):
+        return None
+    at_fault = (answer.json() or {}).get("record")
+    if isinstance(at_fault, int) and not isinstance(at_fault, bool) and 0 <= at_fault < sent:
+        return at_fault
+    return None
+
+
 def batch_id(entries):
     """The same for a retry of the same entries, different for any other set."""
     ids = ",".join(str(entry.id) for entry in entries).encode("ascii")
@@ -170,33 +193,46 @@ class Sender:
             entries = list(self.pending()[: conf.MAX_BATCH])
             if not entries:
                 return "done"
-            if not self._send(entries, probe and state.failures > 0):
+            batch = []
+            for entry in entries:
+                record, fault = prepare(entry)
+                if fault is None:
+                    batch.append((entry, record))
+                else:
+                    self._park([entry], "not sent: the origin cannot encode it: %s" % fault)
+            if batch and not self._send(batch, probe and state.failures > 0):
                 return "failed"
             self._state().filter(id=1, lease_owner=self.owner).update(lease_until=self.clock.now() + LEASE)
 
-    def _send(self, entries, off_schedule=False):
-        payload = {"records": [wire_record(entry) for entry in entries]}
-        answer = self.post(batch_id(entries), payload)
+    def _park(self, entries, reason):
+        """Marks `entries` failed with `reason`: shown by --status, repaired by --full."""
+        OutboxEntry.objects.using(self.using).filter(id__in=[entry.id for entry in entries]).update(
+            status=OutboxEntry.FAILED, error=reason
+        )
+        log.error("org_token_edge: %d entries parked: %s", len(entries), reason)
+
+    def _send(self, batch, off_schedule=False):
+        """Posts `batch`, (entry, record) pairs, as one delivery; False if it is to be retried."""
+        entries = [entry for entry, _ in batch]
+        answer = self.post(batch_id(entries), {"records": [record for _, record in batch]})
         now = self.clock.now()
         states = self._state().filter(id=1)
         if answer.status is not None and 200 <= answer.status < 300:
             with transaction.atomic(using=self.using):
                 OutboxEntry.objects.using(self.using).filter(id__in=[entry.id for entry in entries]).delete()
                 states.update(failures=0, next_attempt_at=None, last_attempt_at=now, last_success_at=now, last_error="")
-            delivered.send(Sender, versions=[entry.id for entry in entries], created_at=[entry.created_at for entry in entries])
+            delivered.send(
+                Sender, versions=[entry.id for entry in entries], created_at=[entry.created_at for entry in entries]
+            )
             return True
         if answer.status in (400, 409):
-            # The edge will never take these: parked, shown by --status, repaired by --full.
-            at_fault = (answer.json() or {}).get("record")
-            if isinstance(at_fault, int) and not isinstance(at_fault, bool) and 0 <= at_fault < len(entries):
-                parked = [entries[at_fault]]
-            else:
-                parked = entries
-            OutboxEntry.objects.using(self.using).filter(id__in=[entry.id for entry in parked]).update(
-                status=OutboxEntry.FAILED, error=answer.describe()
-            )
+            # The edge will never take these: parked, shown by --status, repaired by --full. A
+            # body naming one record (its index in this delivery) parks that entry alone; the
+            # others go again at once, as a delivery of their own.
+            at_fault = refused_record(answer, len(entries))
+            parked = entries if at_fault is None else [entries[at_fault]]
+            self._park(parked, answer.describe())
             states.update(last_attempt_at=now, last_error=answer.describe())
-            log.error("org_token_edge: the edge refused %d entries (parked): %s", len(parked), answer.describe())
             return True
         if off_schedule:
             # A probe between scheduled retries: it does not push the schedule further out, so

@@ -2,6 +2,7 @@
 each value is written, for the signal path (instances) and --full (value rows) alike."""
 import hashlib
 import json
+import math
 import uuid
 
 from . import conf
@@ -80,6 +81,41 @@ def fields_of(kind, instance):
     return fields_from(kind, type(instance), lambda attname: getattr(instance, attname))
 
 
+def fault(value, at=""):
+    """Why `value` (a record as it would be sent, or a part of it) cannot be put in a delivery,
+    or None: one rule for the outbox and --full alike. A string must be UTF-8 (no lone
+    surrogate, which a JSONField such as allauth's extra_data can hold) and hold no NUL (the
+    edge refuses both: docs/sync.md, "Body"); anything else must be a JSON value."""
+    if isinstance(value, str):
+        if "\0" in value:
+            return "%s holds a NUL character" % (at or "a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "%s holds a lone surrogate" % (at or "a string")
+        return None
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "%s is not a finite number" % (at or "a number")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(name, str):
+                return "%s has a key that is not a string" % (at or "the record")
+            where = "%s.%s" % (at, name) if at else name
+            found = fault(name, "a key of %s" % (at or "the record")) or fault(item, where)
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = fault(item, "%s[%d]" % (at, index))
+            if found:
+                return found
+        return None
+    return "%s is not a JSON value (%s)" % (at or "the record", type(value).__name__)
+
+
 def digest(fields):
     if fields is None:
         return DELETED_DIGEST
@@ -87,4 +123,5 @@ def digest(fields):
 
 
 def secret_digest(password):
-    return hashlib.sha256((password or "").encode("utf-8")).hexdigest()
+    # surrogatepass: the signal runs in the saving transaction and must not fail on any string.
+    return hashlib.sha256((password or "").encode("utf-8", "surrogatepass")).hexdigest()

@@ -5,15 +5,32 @@
  * batch that decides the token (./revocations.ts).
  */
 import { guard } from "../guard";
-import type { BearerStanding, Credentials, Members, Standing, TokenStanding } from "../members";
+import type { BearerStanding, Credentials, Members, Standing, TokenSession, TokenStanding } from "../members";
 
 export interface StandingRow {
   user_id: number | null;
   user_active: number | null;
   member_active: number | null;
-  user_revoked_at?: number | null; // users_user.sessions_revoked_at (unix seconds)
-  org_revoked_at?: number | null; // users_orgaccount.sessions_revoked_at
+  user_revoked_at?: number | null; // users_user.sessions_revoked_at (unix ms)
+  org_revoked_at?: number | null; // users_orgaccount.sessions_revoked_at (unix ms)
 }
+
+/**
+ * Whether a token issued at `issuedAtMs` is ended by its user's or organization's
+ * sessions_revoked_at: issued at or before it. (A token with whole seconds only counts from
+ * the start of its second, so one issued in the same second as the end is refused with it.)
+ */
+export function endedByRevocation(
+  row: { user_revoked_at?: number | null; org_revoked_at?: number | null } | null | undefined,
+  issuedAtMs: number,
+): boolean {
+  return [row?.user_revoked_at, row?.org_revoked_at].some((at) => typeof at === "number" && issuedAtMs <= at);
+}
+
+/** SQL: whether the family bound as `family` ended in D1 (revoked as reuse or by an admin, or logged out). */
+export const familyEnded = (family: string) =>
+  `(EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ${family})
+    OR EXISTS (SELECT 1 FROM token_ledger WHERE family = ${family} AND reason = 'logout'))`;
 
 /** Where the standing is read from, for a user id and an organization name given as these parameters. */
 const standingFrom = (userId: string, orgName: string) => `
@@ -44,6 +61,7 @@ export function standingFromRow(row: StandingRow | null | undefined): Standing {
 }
 
 interface BearerRow {
+  family_ended: number;
   user_name: string | null;
   user_revoked_at: number | null;
   token_org_revoked_at: number | null;
@@ -55,11 +73,19 @@ interface BearerRow {
 // One row always: the user and the organization are looked up independently of each other.
 const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_active, o.id AS org_id,
     m.active AS member_active, u.sessions_revoked_at AS user_revoked_at,
-    (SELECT sessions_revoked_at FROM users_orgaccount WHERE name = ?3) AS token_org_revoked_at
+    (SELECT sessions_revoked_at FROM users_orgaccount WHERE name = ?3) AS token_org_revoked_at,
+    ${familyEnded("?4")} AS family_ended
   FROM (SELECT ?1 AS user_id, ?2 AS org_name) AS p
   LEFT JOIN users_user AS u ON u.id = p.user_id
   LEFT JOIN users_orgaccount AS o ON o.name = p.org_name
   LEFT JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = u.id`;
+
+// One row always (the family's end is read whether or not the organization exists).
+const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
+  FROM (SELECT 1) LEFT JOIN (
+    SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
+      u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
+    ${standingFrom("?1", "?2")}) AS s ON TRUE`;
 
 export function bearerStandingFromRow(row: BearerRow | null): BearerStanding {
   if (row === null || row.user_name === null) return { kind: "no_user" };
@@ -90,20 +116,33 @@ export class D1Members implements Members {
     userId: number,
     orgName: string,
     tokenOrgName: string,
-    issuedAt: number,
+    session: TokenSession,
   ): Promise<BearerStanding & { sessionsRevoked: boolean }> {
     return guard("members.bearerStanding", async () => {
-      const row = await this.reader().prepare(BEARER_STANDING).bind(userId, orgName, tokenOrgName).first<BearerRow>();
-      const revokedAt = Math.max(row?.user_revoked_at ?? 0, row?.token_org_revoked_at ?? 0);
-      return { ...bearerStandingFromRow(row), sessionsRevoked: issuedAt < revokedAt };
+      const row = await this.reader()
+        .prepare(BEARER_STANDING)
+        .bind(userId, orgName, tokenOrgName, session.family ?? null)
+        .first<BearerRow>();
+      const sessionsRevoked =
+        row?.family_ended === 1 ||
+        endedByRevocation(
+          { user_revoked_at: row?.user_revoked_at, org_revoked_at: row?.token_org_revoked_at },
+          session.issuedAtMs,
+        );
+      return { ...bearerStandingFromRow(row), sessionsRevoked };
     });
   }
 
-  tokenStanding(userId: number, orgName: string, issuedAt: number): Promise<TokenStanding> {
+  tokenStanding(userId: number, orgName: string, session: TokenSession): Promise<TokenStanding> {
     return guard("members.standing", async () => {
-      const row = await this.reader().prepare(STANDING).bind(userId, orgName).first<StandingRow>();
-      const revokedAt = Math.max(row?.user_revoked_at ?? 0, row?.org_revoked_at ?? 0);
-      return { standing: standingFromRow(row), sessionsRevoked: issuedAt < revokedAt };
+      const row = await this.reader()
+        .prepare(TOKEN_STANDING)
+        .bind(userId, orgName, session.family ?? null)
+        .first<StandingRow & { org_id: number | null; family_ended: number }>();
+      return {
+        standing: row?.org_id == null ? { kind: "no_organization" } : standingFromRow(row),
+        sessionsRevoked: row?.family_ended === 1 || endedByRevocation(row, session.issuedAtMs),
+      };
     });
   }
 

@@ -20,7 +20,7 @@
  */
 import { guard } from "../guard";
 import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
-import { STANDING, STANDING_SUBQUERY, type StandingRow, standingFromRow } from "./members";
+import { endedByRevocation, STANDING, STANDING_SUBQUERY, type StandingRow, standingFromRow } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
@@ -63,7 +63,7 @@ const REVOKE_IF_REUSED = `
 
 // Consume unless the jti is there already, the family is revoked, the user is not an
 // active member of an existing organization (then the token stays usable), or the token
-// was issued (?7, iat) before its user's or organization's sessions were revoked.
+// was issued (?7, unix ms) at or before its user's or organization's sessions were revoked.
 const CONSUME = `
   INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
   SELECT ?1, ?2, 'rotated', ?3, ?4
@@ -73,7 +73,7 @@ const CONSUME = `
       JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = ?5 AND m.active = 1
       JOIN users_user AS u ON u.id = ?5 AND u.is_active = 1
       WHERE o.name = ?6
-        AND coalesce(u.sessions_revoked_at, 0) <= ?7 AND coalesce(o.sessions_revoked_at, 0) <= ?7)
+        AND coalesce(u.sessions_revoked_at, -1) < ?7 AND coalesce(o.sessions_revoked_at, -1) < ?7)
   ON CONFLICT (jti) DO NOTHING`;
 
 // Logout blacklists whatever the membership.
@@ -85,17 +85,9 @@ const LOG_OUT = `
 
 const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
 
-/** Whether a token issued at `issuedAt` (s) is older than its user's or organization's sessions_revoked_at. */
-function revokedBefore(
-  row: Pick<StandingRow, "user_revoked_at" | "org_revoked_at"> | null | undefined,
-  issuedAt: number,
-): boolean {
-  return issuedAt < Math.max(row?.user_revoked_at ?? 0, row?.org_revoked_at ?? 0);
-}
-
-function revocationOf(row: StateRow | undefined, issuedAt: number): Revocation | undefined {
+function revocationOf(row: StateRow | undefined, issuedAtMs: number): Revocation | undefined {
   if (row?.family_revoked) return { kind: "family_revoked" };
-  if (revokedBefore(row, issuedAt)) return { kind: "sessions_revoked" };
+  if (endedByRevocation(row, issuedAtMs)) return { kind: "sessions_revoked" };
   if (row?.reason === "rotated" && row.used_at !== null) return { kind: "rotated", usedAtMs: row.used_at };
   if (row?.reason === "logout") return { kind: "logged_out" };
   return undefined;
@@ -125,7 +117,7 @@ export class D1Revocations implements Revocations {
               token.expiresAt,
               token.userId,
               token.orgName,
-              token.issuedAt,
+              token.issuedAtMs,
             )
         : db.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
     let results: D1Result[];
@@ -155,7 +147,7 @@ export class D1Revocations implements Revocations {
     const state = read?.results[0] as StateRow | undefined;
     const verdict: Verdict = {
       won: insert?.meta.changes === 1,
-      revocation: revocationOf(state, token.issuedAt),
+      revocation: revocationOf(state, token.issuedAtMs),
       revokedFamily: (revoke?.meta.changes ?? 0) > 0,
       successorUsed: state?.successor_used === 1,
       standing: state === undefined || state.org_id === null ? { kind: "no_organization" } : standingFromRow(state),

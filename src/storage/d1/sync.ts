@@ -53,7 +53,8 @@ const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active)
     is_active = excluded.is_active
   WHERE username IS NOT excluded.username OR password IS NOT excluded.password OR is_active IS NOT excluded.is_active`;
 
-const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = ?1
+// Only ever raised: a later end (an admin command) is never moved back.
+const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = max(coalesce(sessions_revoked_at, -1), ?1)
   WHERE id IN (SELECT CAST(key AS INTEGER) FROM sync_staging WHERE kind = 'user' AND revoke = 1)`;
 
 const DELETED_USERS = `SELECT CAST(key AS INTEGER) FROM (${APPLYING("user", 1)})`;
@@ -126,7 +127,17 @@ const MARK_SEEN = `UPDATE sync_version SET seen_run = ${OPEN_RUN}
   WHERE ${OPEN_RUN} IS NOT NULL AND (kind, key) IN (SELECT kind, key FROM sync_staging WHERE applies = 0)`;
 
 const SUMMARY = "SELECT count(*) AS total, coalesce(sum(applies), 0) AS applied FROM sync_staging";
-const ENDED = "SELECT CAST(key AS INTEGER) AS id FROM sync_staging WHERE revoke = 1 ORDER BY idx";
+// ?1 now (ms): a deleted user's sessions ended now; the others at their column, raised or not.
+const ENDED = `SELECT CAST(s.key AS INTEGER) AS id, coalesce(u.sessions_revoked_at, ?1) AS revoked_at
+  FROM sync_staging AS s LEFT JOIN users_user AS u ON u.id = CAST(s.key AS INTEGER)
+  WHERE s.kind = 'user' AND s.revoke = 1 ORDER BY s.idx`;
+
+// Which of the records (?1: JSON [index, kind, key, version] rows) apply, as DECIDE decides
+// (?2: 1 for a full run's): for naming the record a failed batch refuses.
+const APPLYING_INDEXES = `SELECT json_extract(r.value, '$[0]') AS idx FROM json_each(?1) AS r
+  WHERE NOT EXISTS (SELECT 1 FROM sync_version AS v
+    WHERE v.kind = json_extract(r.value, '$[1]') AND v.key = json_extract(r.value, '$[2]')
+      AND (v.version > json_extract(r.value, '$[3]') OR (?2 = 0 AND v.version = json_extract(r.value, '$[3]'))))`;
 
 /** Keys seen by the run ?1, of one kind. */
 const SEEN = (kind: string) => `SELECT key FROM sync_version WHERE kind = '${kind}' AND seen_run = ?1`;
@@ -221,18 +232,17 @@ export class D1SyncStore implements SyncStore {
     const { full } = delivery;
     const records = distinctRecords(delivery.records);
     const db = this.db;
+    const nowSeconds = Math.floor(options.nowMs / 1000);
     const statements: D1PreparedStatement[] = [
-      db.prepare("INSERT INTO sync_delivery (id, received_at) VALUES (?1, ?2)").bind(options.id, options.nowSeconds),
+      db.prepare("INSERT INTO sync_delivery (id, received_at) VALUES (?1, ?2)").bind(options.id, nowSeconds),
       // Ids older than the origin retries for: a replay that late is stale by its versions anyway.
-      db
-        .prepare("DELETE FROM sync_delivery WHERE received_at < ?1")
-        .bind(options.nowSeconds - DELIVERY_ID_KEPT_SECONDS),
+      db.prepare("DELETE FROM sync_delivery WHERE received_at < ?1").bind(nowSeconds - DELIVERY_ID_KEPT_SECONDS),
     ];
     if (full?.phase === "begin") {
       statements.push(
         db
           .prepare("INSERT OR REPLACE INTO sync_run (singleton, run, started_at) VALUES (1, ?1, ?2)")
-          .bind(full.run, options.nowSeconds),
+          .bind(full.run, nowSeconds),
       );
     } else if (full !== undefined) {
       // A page or end of the open run only.
@@ -249,13 +259,13 @@ export class D1SyncStore implements SyncStore {
           const statement = db.prepare(sql);
           if (name === "DECIDE") return statement.bind(full === undefined ? 0 : 1);
           if (name === "MARK_REVOKED") return statement.bind(options.revokeOnPasswordChange ? 1 : 0);
-          if (name === "END_SESSIONS") return statement.bind(options.nowSeconds);
+          if (name === "END_SESSIONS") return statement.bind(options.nowMs);
           return statement;
         }),
       );
     }
     const summaryAt = statements.length;
-    statements.push(db.prepare(SUMMARY), db.prepare(ENDED), db.prepare("DELETE FROM sync_staging"));
+    statements.push(db.prepare(SUMMARY), db.prepare(ENDED).bind(options.nowMs), db.prepare("DELETE FROM sync_staging"));
     // At a run's end: the kinds its counts name, once the run saw as many rows of each as it sent.
     const removals: { kind: Kind; at: number }[] = [];
     if (full?.phase === "end") {
@@ -304,7 +314,10 @@ export class D1SyncStore implements SyncStore {
       return this.refused(error, delivery, options);
     }
     const summary = results[summaryAt]!.results[0] as { total: number; applied: number };
-    const ended = (results[summaryAt + 1]!.results as { id: number }[]).map((row) => row.id);
+    const ended = (results[summaryAt + 1]!.results as { id: number; revoked_at: number }[]).map((row) => ({
+      id: row.id,
+      revokedAtMs: row.revoked_at,
+    }));
     const outcome: SyncOutcome = {
       kind: "applied",
       applied: summary.applied,
@@ -342,9 +355,17 @@ export class D1SyncStore implements SyncStore {
         const short = await this.incomplete(full.run, full.counts ?? {});
         if (short !== undefined) return short;
       }
-      return { kind: "missing_reference", record: await this.missingReference(delivery) };
+      return { kind: "missing_reference", record: (await this.diagnose(delivery)).missing };
     }
     if (/UNIQUE constraint failed: sync_delivery\.id/.test(message)) return { kind: "duplicate" };
+    if (/UNIQUE constraint failed/.test(message)) {
+      const { conflict } = await this.diagnose(delivery);
+      return {
+        kind: "conflict",
+        record: conflict?.record,
+        detail: conflict?.detail ?? "records of this delivery conflict with each other",
+      };
+    }
     log("error", "storage_error", { operation: "sync.apply", error: message });
     throw fail({ kind: "storage_unavailable", retryAfter: 1 }, error);
   }
@@ -366,42 +387,85 @@ export class D1SyncStore implements SyncStore {
   }
 
   /**
-   * The first membership or social account whose user or organization the edge would lack
-   * after the delivery: the rows here now, with the delivery's upserts added and deletes taken away.
+   * Why a delivery's batch failed, from the records that apply (versions decide, as in the
+   * batch): the first membership or social account whose user or organization the edge
+   * would lack after it, and the first record that would hold a unique value another record
+   * of the delivery holds (a username, an organization's name, a provider's uid).
    */
-  private missingReference(delivery: Delivery): Promise<SyncRecord | undefined> {
-    return guard("sync.references", async () => {
+  private diagnose(delivery: Delivery): Promise<Diagnosis> {
+    return guard("sync.diagnose", async () => {
+      const records = distinctRecords(delivery.records).sort((a, b) => a.index - b.index);
       const users = new Set<number>();
       const orgs = new Set<string>();
-      for (const record of delivery.records) {
+      for (const record of records) {
         if (record.deleted) continue;
         if (record.kind === "membership") {
           users.add(record.row.user_id);
           orgs.add(record.row.org_uuid);
         } else if (record.kind === "social_account") users.add(record.row.user_id);
       }
-      const row = await this.db
-        .prepare(`SELECT
+      const [present, applying] = await this.db.batch([
+        this.db
+          .prepare(`SELECT
             (SELECT json_group_array(id) FROM users_user WHERE id IN (SELECT value FROM json_each(?1))) AS users,
             (SELECT json_group_array(django_uuid) FROM users_orgaccount WHERE django_uuid IN (SELECT value FROM json_each(?2))) AS orgs`)
-        .bind(JSON.stringify([...users]), JSON.stringify([...orgs]))
-        .first<{ users: string; orgs: string }>();
-      const haveUsers = new Set<number>(JSON.parse(row?.users ?? "[]"));
-      const haveOrgs = new Set<string>(JSON.parse(row?.orgs ?? "[]"));
-      const last = new Map<string, SyncRecord>();
-      for (const record of distinctRecords(delivery.records)) last.set(`${record.kind} ${record.key}`, record);
-      for (const record of last.values()) {
-        if (record.kind === "user")
-          record.deleted ? haveUsers.delete(Number(record.key)) : haveUsers.add(Number(record.key));
-        if (record.kind === "organization") record.deleted ? haveOrgs.delete(record.key) : haveOrgs.add(record.key);
-      }
-      return delivery.records.find(
-        (record) =>
-          !record.deleted &&
-          ((record.kind === "membership" &&
-            (!haveUsers.has(record.row.user_id) || !haveOrgs.has(record.row.org_uuid))) ||
-            (record.kind === "social_account" && !haveUsers.has(record.row.user_id))),
+          .bind(JSON.stringify([...users]), JSON.stringify([...orgs])),
+        this.db
+          .prepare(APPLYING_INDEXES)
+          .bind(JSON.stringify(records.map((r) => [r.index, r.kind, r.key, r.version])), delivery.full ? 1 : 0),
+      ]);
+      const row = present?.results[0] as { users: string; orgs: string } | undefined;
+      const applies = new Set(((applying?.results ?? []) as { idx: number }[]).map((r) => r.idx));
+      return diagnosis(
+        records.filter((record) => applies.has(record.index)),
+        new Set<number>(JSON.parse(row?.users ?? "[]")),
+        new Set<string>(JSON.parse(row?.orgs ?? "[]")),
       );
     });
   }
+}
+
+interface Diagnosis {
+  missing: SyncRecord | undefined;
+  conflict: { record: SyncRecord; detail: string } | undefined;
+}
+
+/** The diagnosis over the records that apply (in the delivery's order) and the rows here now. */
+function diagnosis(applying: readonly SyncRecord[], haveUsers: Set<number>, haveOrgs: Set<string>): Diagnosis {
+  for (const record of applying) {
+    if (record.kind === "user")
+      record.deleted ? haveUsers.delete(Number(record.key)) : haveUsers.add(Number(record.key));
+    if (record.kind === "organization") record.deleted ? haveOrgs.delete(record.key) : haveOrgs.add(record.key);
+  }
+  const missing = applying.find(
+    (record) =>
+      !record.deleted &&
+      ((record.kind === "membership" && (!haveUsers.has(record.row.user_id) || !haveOrgs.has(record.row.org_uuid))) ||
+        (record.kind === "social_account" && !haveUsers.has(record.row.user_id))),
+  );
+  const held = new Map<string, SyncRecord>();
+  let conflict: Diagnosis["conflict"];
+  for (const record of applying) {
+    if (record.deleted) continue;
+    const unique =
+      record.kind === "user"
+        ? ["username", record.row.username]
+        : record.kind === "organization"
+          ? ["name", record.row.name]
+          : record.kind === "social_account"
+            ? ["provider and uid", `${record.row.provider}\u0000${record.row.uid}`]
+            : undefined;
+    if (unique === undefined) continue;
+    const id = `${record.kind} ${unique[0]} ${unique[1]}`;
+    const other = held.get(id);
+    if (other !== undefined) {
+      conflict = {
+        record,
+        detail: `${record.kind} ${unique[0]} already held by record ${other.index} of this delivery`,
+      };
+      break;
+    }
+    held.set(id, record);
+  }
+  return { missing, conflict };
 }

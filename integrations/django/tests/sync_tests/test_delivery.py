@@ -1,15 +1,20 @@
 """Delivery: the signature, batches in version order, retries with backoff on a fake clock,
-400/409 parked, one sender at a time, a clear refusal of a weak secret, --full, --status."""
+400/409 parked, entries the origin cannot encode parked unsent, one sender at a time, a clear
+refusal of a weak secret, --full (with changes committed while it runs), --status."""
 import base64
 import hashlib
 import hmac
 import io
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 
+from allauth.socialaccount.models import SocialAccount
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
 
 from org_token_edge import delivery, full
@@ -18,7 +23,7 @@ from org_token_edge.delivery import Sender, sign
 from org_token_edge.models import OutboxEntry, RowVersion, SyncState
 from users.models import Membership, OrgAccount, User
 
-from .support import FakeClock, FakeTransport
+from .support import FakeClock, FakeEdge, FakeTransport
 
 SECRET = "delivery-test-secret-that-is-long-enough-42"
 SETTINGS = {"URL": "https://edge.example", "SECRET": SECRET, "DELIVER_ON_COMMIT": False}
@@ -114,17 +119,64 @@ class DeliveryTests(TestCase):
         self.clock.advance(0.5)
         self.assertEqual(self.sender.deliver(probe=True), "waiting")  # probed under a second ago
 
-    def test_a_400_naming_a_record_parks_that_entry_and_the_rest_are_delivered(self):
-        self.make_users(3)
-        bad = OutboxEntry.objects.order_by("id")[1]
-        self.transport.script = [(400, '{"detail":"bad field username","record":1}')]
+    def test_a_400_or_409_naming_a_record_parks_that_entry_and_the_rest_are_delivered_at_once(self):
+        for status in (400, 409):
+            with self.subTest(status=status):
+                self.transport.requests.clear()
+                bad = User.objects.create_user("bad%d" % status, password=None)
+                other = User.objects.create_user("other%d" % status, password="first-password")
+                other.set_password("a-new-password")
+                other.save()  # another user's password change, in the same batch after the refused one
+                bad_entry = OutboxEntry.objects.get(key=str(bad.pk))
+                self.transport.script = [(status, '{"detail":"username refused","record":0}')]
+                self.assertEqual(self.sender.deliver(), "done")  # no backoff, no second call
+                self.assertEqual(len(self.transport.requests), 2)
+                first, rest = self.transport.records(0), self.transport.records(1)
+                self.assertEqual(first[0]["version"], bad_entry.id)
+                self.assertEqual([r["version"] for r in rest], [r["version"] for r in first[1:]])
+                self.assertEqual(rest[-1], dict(rest[-1], key=other.pk, password_changed=True))
+                ids = [request["headers"]["webhook-id"] for request in self.transport.requests]
+                self.assertNotEqual(ids[0], ids[1])
+                parked = OutboxEntry.objects.get()
+                self.assertEqual((parked.id, parked.status), (bad_entry.id, OutboxEntry.FAILED))
+                self.assertIn("username", parked.error)
+                state = self.sender.state()
+                self.assertEqual((state.failures, state.next_attempt_at, self.clock.slept), (0, None, []))
+                parked.delete()
+
+    def test_an_entry_the_origin_cannot_encode_is_parked_with_its_reason_and_the_entries_after_it_go(self):
+        ana, bob = self.make_users(2)
+        self.sender.deliver()
+        # A lone surrogate in allauth's extra_data (its JSON text keeps it as \ud800), a NUL
+        # in a username (SQLite keeps it): the origin saves both, the edge can take neither.
+        account = SocialAccount.objects.create(
+            user=ana, provider="github", uid="7", extra_data={"login": "oct\ud800cat"}
+        )
+        nul = User.objects.create_user("nul\x00name", password=None)
+        bob.set_password("a-new-password")
+        bob.save()
         self.assertEqual(self.sender.deliver(), "done")
-        self.assertEqual(len(self.transport.requests), 2)
-        self.assertEqual([r["version"] for r in self.transport.records(1)], [e for e in [r["version"] for r in self.transport.records(0)] if e != bad.id])
-        parked = OutboxEntry.objects.get()
-        self.assertEqual((parked.id, parked.status), (bad.id, OutboxEntry.FAILED))
-        self.assertIn("bad field username", parked.error)
-        self.assertEqual(self.sender.state().failures, 0)
+        self.assertEqual([(r["key"], r["password_changed"]) for r in self.transport.records()], [(bob.pk, True)])
+        self.assertFalse(OutboxEntry.objects.filter(status=OutboxEntry.PENDING).exists())
+        failed = OutboxEntry.objects.filter(status=OutboxEntry.FAILED)
+        parked = {(entry.kind, entry.key): entry.error for entry in failed}
+        reason = "not sent: the origin cannot encode it: "
+        self.assertEqual(
+            parked,
+            {
+                ("social_account", str(account.pk)): reason + "fields.login holds a lone surrogate",
+                ("user", str(nul.pk)): reason + "fields.username holds a NUL character",
+            },
+        )
+        sent = len(self.transport.requests)
+        self.clock.advance(3600)
+        self.assertEqual(self.sender.deliver(), "done")  # never retried
+        self.assertEqual(len(self.transport.requests), sent)
+        out = io.StringIO()
+        call_command("org_token_edge_sync", "--status", "--json", stdout=out)
+        report = json.loads(out.getvalue())
+        self.assertEqual((report["pending"], report["failed"]), (0, 2))
+        self.assertEqual({entry["answer"] for entry in report["recent_failed"]}, set(parked.values()))
 
     def test_a_400_or_409_without_a_record_parks_the_whole_batch(self):
         self.make_users(2)
@@ -134,7 +186,7 @@ class DeliveryTests(TestCase):
         self.make_users(0)
         User.objects.create_user("after", password=None)
         self.sender.deliver()
-        self.assertEqual([r["json"]["records"][0]["fields"]["username"] for r in self.transport.requests[-1:]], ["after"])
+        self.assertEqual(self.transport.records()[0]["fields"]["username"], "after")
 
     def test_one_sender_at_a_time_and_a_crashed_senders_lease_expires(self):
         self.make_users(1)
@@ -159,7 +211,8 @@ class DeliveryTests(TestCase):
 
     def test_a_weak_or_missing_secret_refuses_to_deliver_with_a_clear_error_and_keeps_the_entries(self):
         self.make_users(1)
-        for options in ({"URL": "https://edge.example", "SECRET": "short"}, {"URL": "https://edge.example"}, {"SECRET": SECRET}):
+        weak = ({"URL": "https://edge.example", "SECRET": "short"}, {"URL": "https://edge.example"}, {"SECRET": SECRET})
+        for options in weak:
             with override_settings(ORG_TOKEN_EDGE=dict(options, DELIVER_ON_COMMIT=False)):
                 with self.assertRaisesRegex(ImproperlyConfigured, r"ORG_TOKEN_EDGE\['(SECRET|URL)'\]"):
                     self.sender.deliver()
@@ -172,10 +225,18 @@ class FullTests(TestCase):
     def test_a_full_run_sends_begin_pages_and_end_with_each_rows_last_version(self):
         users = [User.objects.create_user("u%03d" % i, password=None) for i in range(150)]
         org = OrgAccount.objects.create(name="Org", owner=users[0])
-        members = [Membership.objects.create(user=user, org=org, active=i % 2 == 0) for i, user in enumerate(users[:60])]
+        members = [
+            Membership.objects.create(user=user, org=org, active=i % 2 == 0) for i, user in enumerate(users[:60])
+        ]
         Membership.objects.filter(pk=members[0].pk).update(user=None)  # gone at the edge: not sent
         RowVersion.objects.filter(kind="user", key=str(users[5].pk)).delete()  # predates the app: version 0
-        transport = FakeTransport(default=(200, lambda body: json.dumps({"applied": 1, "stale": 0, "duplicate": False, "removed": {"user": 2}} if body.get("full", {}).get("phase") == "end" else {"applied": 1})))
+
+        def answer(body):
+            if body.get("full", {}).get("phase") == "end":
+                return json.dumps({"applied": 1, "stale": 0, "duplicate": False, "removed": {"user": 2}})
+            return json.dumps({"applied": 1})
+
+        transport = FakeTransport(default=(200, answer))
         summary = full.run(Sender(clock=FakeClock(), transport=transport))
         phases = [request["json"]["full"]["phase"] for request in transport.requests]
         self.assertEqual(phases[0], "begin")
@@ -187,10 +248,13 @@ class FullTests(TestCase):
         self.assertEqual([r["kind"] for r in records], ["user"] * 150 + ["organization"] + ["membership"] * 59)
         by_key = {(r["kind"], str(r["key"])): r for r in records}
         self.assertEqual(by_key[("user", str(users[5].pk))]["version"], 0)
-        self.assertEqual(by_key[("user", str(users[6].pk))]["version"], RowVersion.objects.get(kind="user", key=str(users[6].pk)).version)
+        kept = RowVersion.objects.get(kind="user", key=str(users[6].pk)).version
+        self.assertEqual(by_key[("user", str(users[6].pk))]["version"], kept)
         self.assertNotIn(("membership", str(members[0].pk)), by_key)
-        self.assertEqual(by_key[("membership", str(members[1].pk))]["fields"], {"user": users[1].pk, "org": str(org.pk), "active": False})
-        self.assertEqual(transport.requests[-1]["json"]["full"]["counts"], {"user": 150, "organization": 1, "membership": 59, "social_account": 0})
+        member = by_key[("membership", str(members[1].pk))]
+        self.assertEqual(member["fields"], {"user": users[1].pk, "org": str(org.pk), "active": False})
+        counts = transport.requests[-1]["json"]["full"]["counts"]
+        self.assertEqual(counts, {"user": 150, "organization": 1, "membership": 59, "social_account": 0})
         self.assertEqual(summary["removed"], {"user": 2})
         self.assertTrue(all(verify(request) for request in transport.requests))
 
@@ -203,6 +267,37 @@ class FullTests(TestCase):
         self.assertEqual([r["key"] for r in mended["json"]["records"]], [users[0].pk, users[2].pk])
         self.assertEqual(transport.requests[-1]["json"]["full"]["counts"]["user"], 2)
         self.assertEqual([(r["kind"], r["key"]) for r in summary["refused"]], [("user", users[1].pk)])
+
+    def test_a_409_naming_a_record_leaves_it_out_like_a_400(self):
+        users = [User.objects.create_user("c%d" % i, password=None) for i in range(3)]
+        refusal = '{"detail":"username taken twice in this delivery","record":2}'
+        transport = FakeTransport(script=[(200, "{}"), (409, refusal)])
+        summary = full.run(Sender(clock=FakeClock(), transport=transport))
+        first, mended = transport.requests[1], transport.requests[2]
+        self.assertEqual(first["headers"]["webhook-id"], mended["headers"]["webhook-id"])
+        self.assertEqual([r["key"] for r in mended["json"]["records"]], [users[0].pk, users[1].pk])
+        self.assertEqual(transport.requests[-1]["json"]["full"]["counts"]["user"], 2)
+        self.assertEqual([(r["kind"], r["key"]) for r in summary["refused"]], [("user", users[2].pk)])
+        self.assertIn("username taken twice", summary["refused"][0]["answer"])
+
+    def test_a_row_the_origin_cannot_encode_is_left_out_and_listed_as_refused(self):
+        ana = User.objects.create_user("ana", password=None)
+        nul = User.objects.create_user("nul\x00name", password=None)
+        account = SocialAccount.objects.create(
+            user=ana, provider="github", uid="7", extra_data={"login": "oct\ud800cat"}
+        )
+        transport = FakeTransport()
+        out, err = io.StringIO(), io.StringIO()
+        with mock.patch("org_token_edge.delivery.UrllibTransport", lambda: transport):
+            call_command("org_token_edge_sync", "--full", stdout=out, stderr=err)
+        sent = [(r["kind"], r["key"]) for request in transport.requests for r in request["json"].get("records", [])]
+        self.assertEqual(sent, [("user", ana.pk)])
+        counts = transport.requests[-1]["json"]["full"]["counts"]
+        self.assertEqual(counts, {"user": 1, "organization": 0, "membership": 0, "social_account": 0})
+        reason = "not sent: the origin cannot encode it: "
+        self.assertIn("user %d: %sfields.username holds a NUL character" % (nul.pk, reason), err.getvalue())
+        self.assertIn("social_account %d: %sfields.login holds a lone surrogate" % (account.pk, reason), err.getvalue())
+        self.assertIn("full reconciliation", out.getvalue())
 
     @override_settings(ORG_TOKEN_EDGE=dict(SETTINGS, SOCIAL_ACCOUNT_MODEL=None))
     def test_the_counts_name_only_the_kinds_this_origin_carries(self):
@@ -227,7 +322,55 @@ class FullTests(TestCase):
         self.assertEqual(clock.slept, [1, 2])
         self.assertEqual(len({r["headers"]["webhook-id"] for r in transport.requests[1:4]}), 1)
         with self.assertRaisesRegex(full.FullRunError, "409"):
-            full.run(Sender(clock=clock, transport=FakeTransport(script=[(200, "{}"), (409, '{"detail":"not the open run"}')])))
+            refusal = FakeTransport(script=[(200, "{}"), (409, '{"detail":"not the open run"}')])
+            full.run(Sender(clock=clock, transport=refusal))
+
+
+@contextmanager
+def snapshot_like_postgresql():
+    """The test backend's transactions begin IMMEDIATE (the write lock: no other connection
+    commits while --full runs). A deferred BEGIN instead: in WAL mode a transaction's reads
+    keep the snapshot of its first read while other connections commit, as REPEATABLE READ
+    does on ps-web's PostgreSQL."""
+    deferred = lambda: connection.cursor().execute("BEGIN")  # noqa: E731
+    with mock.patch.object(connection, "_start_transaction_under_autocommit", deferred):
+        yield
+
+
+@override_settings(ORG_TOKEN_EDGE=SETTINGS)
+class FullWhileChangesCommitTests(TransactionTestCase):
+    def test_a_row_created_and_delivered_at_any_step_of_a_run_survives_its_end(self):
+        clock = FakeClock()
+        edge = FakeEdge()
+        User.objects.create_user("before", password=None)
+        Sender(clock=clock, transport=edge).deliver()
+        made = []
+
+        def meanwhile(payload):
+            """Before the edge takes each delivery of the run: another process commits a new
+            user and delivers it (its change delivery gets here too, and passes)."""
+            phase = (payload.get("full") or {}).get("phase")
+            if phase is None:
+                return
+
+            def other_process():
+                try:
+                    made.append((phase, User.objects.create_user("made-at-%s" % phase, password=None).pk))
+                    Sender(clock=clock, transport=edge, owner="other").deliver()
+                finally:
+                    connection.close()
+
+            thread = threading.Thread(target=other_process)
+            thread.start()
+            thread.join()
+
+        edge.before = meanwhile
+        with snapshot_like_postgresql():
+            summary = full.run(Sender(clock=clock, transport=edge))
+        self.assertEqual([phase for phase, _ in made], ["begin", "page", "end"])
+        self.assertEqual(summary["removed"], {})
+        self.assertEqual(edge.keys("user"), {str(pk) for pk in User.objects.values_list("pk", flat=True)})
+        self.assertEqual(len(edge.keys("user")), 4)
 
 
 @override_settings(ORG_TOKEN_EDGE=SETTINGS)
@@ -237,7 +380,8 @@ class StatusTests(TestCase):
         User.objects.create_user("one", password=None)
         User.objects.create_user("two", password=None)
         OutboxEntry.objects.update(created_at=clock.now())
-        OutboxEntry.objects.filter(id=OutboxEntry.objects.order_by("id")[0].id).update(status=OutboxEntry.FAILED, error='400 {"detail":"bad"}')
+        first = OutboxEntry.objects.order_by("id")[0].id
+        OutboxEntry.objects.filter(id=first).update(status=OutboxEntry.FAILED, error='400 {"detail":"bad"}')
         Sender(clock=clock, transport=FakeTransport(script=[(None, "refused")])).deliver()
         out = io.StringIO()
         call_command("org_token_edge_sync", "--status", "--json", stdout=out)

@@ -158,7 +158,9 @@ class OutboxTests(TestCase):
 
     def test_social_accounts_carry_user_provider_uid_and_login(self):
         user, _, _ = self.make_member()
-        account = SocialAccount.objects.create(user=user, provider="github", uid="583231", extra_data={"login": "octocat", "id": 583231})
+        account = SocialAccount.objects.create(
+            user=user, provider="github", uid="583231", extra_data={"login": "octocat", "id": 583231}
+        )
         self.assertEqual(last()["fields"], {"user": user.pk, "provider": "github", "uid": "583231", "login": "octocat"})
         account.extra_data = {"login": "octocat", "id": 583231, "bio": "changed"}
         account.save()

@@ -1,4 +1,3 @@
-import datetime
 import json
 import time
 
@@ -20,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--watch", action="store_true", help="run until stopped, polling and backing off")
-        mode.add_argument("--full", action="store_true", help="send the whole origin; the edge removes what the origin lacks")
+        mode.add_argument(
+            "--full", action="store_true", help="send the whole origin; the edge removes what the origin lacks"
+        )
         mode.add_argument("--status", action="store_true", help="backlog, oldest pending age, failures, last delivery")
         parser.add_argument("--interval", type=float, default=1.0, help="--watch: seconds between polls (default 1)")
         parser.add_argument("--json", action="store_true", help="--status as JSON")
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         if outcome == "busy":
             self.stdout.write("another sender holds the lease; it is delivering (%d pending)" % left)
         else:
-            self.stdout.write("delivered; %d pending, %d failed" % (left, OutboxEntry.objects.using(sender.using).filter(status=OutboxEntry.FAILED).count()))
+            failed = OutboxEntry.objects.using(sender.using).filter(status=OutboxEntry.FAILED).count()
+            self.stdout.write("delivered; %d pending, %d failed" % (left, failed))
 
     def full(self, sender):
         started = time.monotonic()
@@ -58,7 +60,8 @@ class Command(BaseCommand):
         except full.FullRunError as error:
             raise CommandError(str(error))
         self.stdout.write(
-            "full reconciliation %s: sent %s in %d pages; the edge removed %s; %d failed entries repaired and cleared (%.1f s)"
+            "full reconciliation %s: sent %s in %d pages; the edge removed %s;"
+            " %d failed entries repaired and cleared (%.1f s)"
             % (
                 summary["run"],
                 json.dumps(summary["counts"]),
@@ -69,7 +72,8 @@ class Command(BaseCommand):
             )
         )
         for record in summary["refused"]:
-            self.stderr.write("refused by the edge, so removed there: %(kind)s %(key)s: %(answer)s" % record)
+            # The edge's answer, or why the origin could not send the row: removed at the edge either way.
+            self.stderr.write("refused, so removed at the edge: %(kind)s %(key)s: %(answer)s" % record)
 
     def status(self, sender, as_json):
         state = sender.state()
@@ -95,11 +99,15 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2))
             return
         self.stdout.write("pending:              %d" % report["pending"])
-        self.stdout.write("oldest pending:       %s" % ("%s s" % report["oldest_pending_age_seconds"] if oldest else "-"))
+        age = "%s s" % report["oldest_pending_age_seconds"] if oldest else "-"
+        self.stdout.write("oldest pending:       %s" % age)
         self.stdout.write("failed (parked):      %d" % report["failed"])
-        self.stdout.write("consecutive failures: %d%s" % (state.failures, " (next attempt %s)" % report["next_attempt_at"] if state.next_attempt_at else ""))
+        retry = " (next attempt %s)" % report["next_attempt_at"] if state.next_attempt_at else ""
+        self.stdout.write("consecutive failures: %d%s" % (state.failures, retry))
         self.stdout.write("last error:           %s" % (report["last_error"] or "-"))
         self.stdout.write("last delivery:        %s" % (report["last_success_at"] or "never"))
         self.stdout.write("last full run:        %s" % (report["last_full_at"] or "never"))
         for entry in report["recent_failed"]:
-            self.stdout.write("  failed %s %s (version %d): %s" % (entry["kind"], entry["key"], entry["version"], entry["answer"]))
+            self.stdout.write(
+                "  failed %s %s (version %d): %s" % (entry["kind"], entry["key"], entry["version"], entry["answer"])
+            )
