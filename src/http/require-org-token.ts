@@ -12,11 +12,11 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import { fail, ProblemError } from "../errors";
 import { verifiedAccessToken } from "../policy/access-token";
-import { liveSessionStanding } from "../policy/ended-sessions";
 import { requireMember } from "../policy/membership";
 import type { Stores } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
 import { problemResponse } from "./problem";
+import { liveSessionStanding } from "./session-ends";
 
 export interface RequireOrgTokenOptions<E extends object> {
   /** The organization the token must be for: a name, or read from the request (a path parameter). */
