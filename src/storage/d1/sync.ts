@@ -6,10 +6,9 @@
  * every later statement touches only the records that apply. A reference the edge lacks
  * makes a row in sync_check, whose CHECK fails the batch: nothing is written.
  */
-import { fail } from "../../errors";
-import { log } from "../../log";
 import type { Delivery, Kind, SyncRecord } from "../../sync/records";
 import { distinctRecords } from "../../sync/records";
+import { unavailable } from "../errors";
 import { guard } from "../guard";
 import type { ApplyOptions, Removed, SyncOutcome, SyncStore } from "../sync";
 
@@ -342,7 +341,7 @@ export class D1SyncStore implements SyncStore {
     });
   }
 
-  /** Why a batch failed: a check of ours (answered as such) or D1 itself (503). */
+  /** Why a batch failed: a check of ours (answered as such) or D1 itself (StorageUnavailable). */
   private async refused(error: unknown, delivery: Delivery, options: ApplyOptions): Promise<SyncOutcome> {
     const message = String(error);
     if (/CHECK constraint failed: failed = ''/i.test(message) || /sync_check/.test(message)) {
@@ -366,8 +365,7 @@ export class D1SyncStore implements SyncStore {
         detail: conflict?.detail ?? "records of this delivery conflict with each other",
       };
     }
-    log("error", "storage_error", { operation: "sync.apply", error: message });
-    throw fail({ kind: "storage_unavailable", retryAfter: 1 }, error);
+    throw unavailable("sync.apply", error);
   }
 
   /** The first kind of which the run saw fewer rows than it sent, if any. */
