@@ -142,7 +142,10 @@ if (GRAPH) {
     for (const member of group) depth.set(member, d);
     return d;
   };
-  const ordered = [...units].sort((a, b) => depthOf(a) - depthOf(b) || a.localeCompare(b));
+  const groupOf = (unit: string) => (cycleOf.get(unit) ?? [unit]).join(" ");
+  const ordered = [...units].sort(
+    (a, b) => depthOf(a) - depthOf(b) || groupOf(a).localeCompare(groupOf(b)) || a.localeCompare(b),
+  );
   const width = Math.max(...units.map((unit) => unit.length));
   console.log(`src/ by unit, bottom layers first (${units.length} units, ${files.length} modules):`);
   for (const unit of ordered) {
