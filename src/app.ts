@@ -7,11 +7,11 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { type Clock, systemClock } from "./clock";
 import { type Config, ConfigError, loadConfig, type SettingNames, type Settings } from "./config";
-import { fail, ProblemError } from "./errors";
+import { fail } from "./errors";
 import { cors } from "./http/cors";
 import { forwardUnowned, type OriginTarget } from "./http/forward";
 import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
-import { problemResponse } from "./http/problem";
+import { problemOf, problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
 import { pathOwner, REFUSED_ROUTE } from "./http/route-match";
@@ -272,7 +272,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {
-    if (error instanceof ProblemError) return problemResponse(c, error.problem);
+    const problem = problemOf(error);
+    if (problem !== undefined) return problemResponse(c, problem);
     log("error", "unhandled_error", { error: String(error) });
     return problemResponse(c, { kind: "internal" });
   });

@@ -95,11 +95,6 @@ export function fail(problem: Problem, cause?: unknown): ProblemError {
   return new ProblemError(problem, cause === undefined ? undefined : { cause });
 }
 
-/** A storage call that failed: D1 or KV unreachable, timed out or erroring. */
-export function storageUnavailable(cause: unknown): ProblemError {
-  return fail({ kind: "storage_unavailable", retryAfter: 1 }, cause);
-}
-
 interface Rendered {
   status: number;
   body: unknown;

@@ -1,5 +1,20 @@
 import type { Context } from "hono";
-import { type Problem, render } from "../errors";
+import { type Problem, ProblemError, render } from "../errors";
+import { StorageUnavailable } from "../storage/errors";
+
+/** How long a client waits before retrying once storage failed (the 503's Retry-After, seconds). */
+const STORAGE_RETRY_AFTER = 1;
+
+/**
+ * The contract's problem for an error thrown while answering, the one place errors become
+ * answers: a ProblemError's own; storage's own failure (StorageUnavailable, already logged
+ * as storage_error) the 503 storage_unavailable; anything else undefined (a bug: the 500).
+ */
+export function problemOf(error: unknown): Problem | undefined {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof StorageUnavailable) return { kind: "storage_unavailable", retryAfter: STORAGE_RETRY_AFTER };
+  return undefined;
+}
 
 /** A Problem as the contract's response: the API's error handler and requireOrgToken() answer with it. */
 export function problemResponse(c: Context, problem: Problem): Response {

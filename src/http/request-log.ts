@@ -3,9 +3,10 @@
  * it is answered. Paths are logged as route patterns, never with their query string.
  */
 import type { MiddlewareHandler } from "hono";
-import { outcomeOf, ProblemError } from "../errors";
+import { outcomeOf } from "../errors";
 import { log, type RequestNote } from "../log";
 import type { AppEnv } from "../types";
+import { problemOf } from "./problem";
 
 /**
  * Middleware, first of all: after the request is answered, one `request` line, named by the
@@ -19,10 +20,11 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     await next(); // errors are answered inside (the app's onError) and left on c.error
     const status = c.res.status;
     const error = c.error;
+    const problem = problemOf(error);
     const outcome =
       note.outcome ??
-      (error instanceof ProblemError
-        ? outcomeOf(error.problem)
+      (problem !== undefined
+        ? outcomeOf(problem)
         : status === 404
           ? "not_found"
           : error !== undefined || status >= 400

@@ -10,13 +10,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
-import { fail, ProblemError } from "../errors";
+import { fail } from "../errors";
 import { verifiedAccessToken } from "../policy/access-token";
-import { liveSessionStanding } from "../policy/ended-sessions";
 import { requireMember } from "../policy/membership";
 import type { Stores } from "../storage";
 import type { TokenClaims } from "../tokens/claims";
-import { problemResponse } from "./problem";
+import { problemOf, problemResponse } from "./problem";
+import { liveSessionStanding } from "./session-ends";
 
 export interface RequireOrgTokenOptions<E extends object> {
   /** The organization the token must be for: a name, or read from the request (a path parameter). */
@@ -69,7 +69,8 @@ export function orgTokenGuard<E extends object>(
     try {
       token = await verified(c);
     } catch (error) {
-      if (error instanceof ProblemError) return problemResponse(c, error.problem);
+      const problem = problemOf(error);
+      if (problem !== undefined) return problemResponse(c, problem);
       throw error;
     }
     c.set("orgToken", token);

@@ -1,17 +1,14 @@
 /**
- * What a refresh token found on the blacklist gets: the one place that decides between the
- * retry grace (the same successor pair again), a replay while its successor is unused (a
- * lost response or a lost race: refused, family kept, however late) and reuse detection
- * once the chain moved on (refused, family revoked: RFC 9700 4.14.2). docs/exactly-once.md
- * has the table.
+ * What a refresh token found on the blacklist gets, as rules over values: the retry grace
+ * (the same successor pair again), a replay while its successor is unused (a lost response
+ * or a lost race: refused, family kept, however late) and reuse detection once the chain
+ * moved on (refused, family revoked: RFC 9700 4.14.2). The refusal itself, and the family's
+ * end at the edge, are the request's (src/http/session-ends.ts). docs/exactly-once.md has
+ * the table.
  */
-import type { Context } from "hono";
 import type { Config } from "../config";
-import { fail, type Problem } from "../errors";
-import { log, noteRequest } from "../log";
-import type { Revocation, Verdict } from "../storage/revocations";
+import type { Revocation } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";
-import type { AppEnv } from "../types";
 
 /**
  * When a rotated token presented again revokes its family. At refresh, only once its
@@ -37,35 +34,4 @@ export function familyExpiresAt(claims: TokenClaims, nowMs: number, config: Conf
 export function retriedRotation(revocation: Revocation, nowMs: number, config: Config): number | undefined {
   if (revocation.kind !== "rotated" || config.reuseInterval <= 0) return undefined;
   return nowMs - revocation.usedAtMs < config.reuseInterval * 1000 ? revocation.usedAtMs : undefined;
-}
-
-/**
- * The contract's blacklisted 403 (or the route's `refusal`); the family was revoked in the
- * same batch if this was reuse, and then its access tokens are refused at the edge too
- * (written to KV after the response).
- */
-export function refuseBlacklisted(
-  c: Context<AppEnv>,
-  verdict: Verdict,
-  claims: TokenClaims,
-  family: string,
-  refusal: Problem = { kind: "token_blacklisted" },
-): never {
-  if (verdict.revokedFamily) {
-    log("warn", "refresh_token_reuse", { family, user_id: claims.user_id, org_name: claims.org_name });
-    noteRequest(c, { outcome: "reuse_detected" });
-    endFamilyAtEdge(c, family);
-  }
-  throw fail(refusal);
-}
-
-/** After the response: the family's access tokens refused by membership status and the guard. */
-export function endFamilyAtEdge(c: Context<AppEnv>, family: string): void {
-  const { config, clock, stores, background } = c.var;
-  background(stores.endedSessions.endFamily(family, lastAccessExpiry(config, clock()), clock()));
-}
-
-/** When the last access token issued up to `nowMs` expires (seconds). */
-export function lastAccessExpiry(config: Config, nowMs: number): number {
-  return Math.ceil(nowMs / 1000 + config.accessLifetime);
 }

@@ -5,9 +5,10 @@
  */
 import type { Context } from "hono";
 import type { Problem } from "../errors";
+import { presentedRefreshToken } from "../http/presented-token";
+import { endFamilyAtEdge, refuseBlacklisted } from "../http/session-ends";
 import { noteRequest } from "../log";
-import { endFamilyAtEdge, familyExpiresAt, refuseBlacklisted, reuseRule } from "../policy/blacklisted";
-import { presentedRefreshToken } from "../policy/presented-token";
+import { familyExpiresAt, reuseRule } from "../policy/blacklisted";
 import type { TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
 

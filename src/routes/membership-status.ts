@@ -6,9 +6,10 @@
  */
 import type { Context } from "hono";
 import { fail } from "../errors";
+import { sessionEnded } from "../http/session-ends";
 import { noteRequest } from "../log";
 import { bearerToken, verifiedAccessToken } from "../policy/access-token";
-import { sessionEnded, sessionOf } from "../policy/ended-sessions";
+import { sessionOf } from "../policy/ended-sessions";
 import type { AppEnv } from "../types";
 
 export async function membershipStatus(c: Context<AppEnv>) {

@@ -1,9 +1,10 @@
 /** POST /api/org_token/refresh/: the contract's refresh table, top to bottom. */
 import type { Context } from "hono";
+import { presentedRefreshToken } from "../http/presented-token";
+import { refuseBlacklisted } from "../http/session-ends";
 import { noteRequest } from "../log";
-import { familyExpiresAt, refuseBlacklisted, retriedRotation, reuseRule } from "../policy/blacklisted";
+import { familyExpiresAt, retriedRotation, reuseRule } from "../policy/blacklisted";
 import { requireMember } from "../policy/membership";
-import { presentedRefreshToken } from "../policy/presented-token";
 import { issueSuccessorPair, pairBody } from "../tokens/issue";
 import type { AppEnv } from "../types";
 

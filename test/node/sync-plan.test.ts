@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_PATH } from "../../src/cli/lib/project";
-import { RECORD_STATEMENTS } from "../../src/storage/d1/sync";
+import { RECORD_STATEMENTS } from "../../src/storage/d1/sync-sql";
 
 const BIG = ["users_user", "users_orgaccount", "users_membership", "sync_version"];
 

@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from "vitest";
 import { buildApi } from "../../src/app";
 import type { Clock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
-import { endUserSessionsAtEdge } from "../../src/policy/ended-sessions";
+import { endUserSessionsAtEdge } from "../../src/http/session-ends";
 import { PROBE_KEY } from "../../src/storage/probe";
 import type { AppEnv } from "../../src/types";
 import { d1Stores } from "../../worker/app";

@@ -1,14 +1,14 @@
-/** The first rows of the refresh and logout tables: the body's refresh token, verified. */
+/** The first rows of the refresh and logout tables: the body's refresh token, read from the request and verified. */
 import type { Context } from "hono";
 import type { HmacPads } from "../crypto/hmac-sha256";
 import { fail, type Problem } from "../errors";
-import { readFields } from "../http/body";
 import { noteRequest } from "../log";
 import type { PresentedToken } from "../storage/revocations";
 import { familyOf, issuedAtMs, type TokenClaims } from "../tokens/claims";
 import { type SuccessorIds, successorJtis } from "../tokens/issue";
 import { checkToken, type TokenRejection } from "../tokens/verify";
 import type { AppEnv } from "../types";
+import { readFields } from "./body";
 
 export interface PresentedRefresh {
   claims: TokenClaims;
