@@ -1,29 +1,23 @@
 /**
- * The env var names of this package's own Worker (worker/env.ts) and of the admin CLI's
- * `token mint`, which signs as that Worker signs: one table, so the two cannot drift.
- * A host names its own in `orgTokenApi({ settings, names })`.
+ * The env var names of this package's own Worker (worker/env.ts) and of the admin CLI, which
+ * signs as that Worker signs: each setting's `env` in the table (src/settings.ts), so the two
+ * cannot drift. A host names its own in `orgTokenApi({ settings, names })`.
  */
-import type { ConfigInput, SettingNames, Settings } from "./config";
+import type { ConfigInput, SettingNames } from "./config";
+import { SETTINGS, SETTINGS_KEYS, type SettingKey, type Settings, type SettingsKey } from "./settings";
 
-/** Each setting's env var. A new setting: its field in Settings (src/config.ts), its var here and in worker/env.ts. */
-export const SETTING_VARS = {
-  accessTokenLifetime: "ACCESS_TOKEN_LIFETIME",
-  refreshTokenLifetime: "REFRESH_TOKEN_LIFETIME",
-  refreshReuseInterval: "REFRESH_REUSE_INTERVAL",
-  corsAllowedOrigins: "CORS_ALLOWED_ORIGINS",
-  requestLog: "REQUEST_LOG",
-  loginPairFailureLimit: "LOGIN_PAIR_FAILURE_LIMIT",
-  loginUserFailureLimit: "LOGIN_USER_FAILURE_LIMIT",
-  loginAddressFailureLimit: "LOGIN_ADDRESS_FAILURE_LIMIT",
-  githubApiUrl: "GITHUB_API_URL",
-  githubTimeout: "GITHUB_TIMEOUT",
-  syncSecret: "SYNC_SECRET",
-  syncPreviousSecret: "SYNC_PREVIOUS_SECRET",
-  syncRevokeOnPasswordChange: "SYNC_REVOKE_ON_PASSWORD_CHANGE",
-} as const satisfies Required<Record<keyof Settings, string>>;
+/** Every env var of the table (secrets, settings, the origin's), in its order. */
+export type SettingVar = (typeof SETTINGS)[SettingKey]["env"];
 
-export const SECRET_VAR = "JWT_SECRET_KEY";
-export const PREVIOUS_SECRETS_VAR = "JWT_PREVIOUS_SECRET_KEYS";
+/** Each setting's env var (the settings a host passes as `settings`). */
+export const SETTING_VARS = Object.fromEntries(SETTINGS_KEYS.map((key) => [key, SETTINGS[key].env])) as {
+  readonly [K in SettingsKey]: (typeof SETTINGS)[K]["env"];
+};
+
+export const SECRET_VAR = SETTINGS.secret.env;
+export const PREVIOUS_SECRETS_VAR = SETTINGS.previousSecrets.env;
+export const ORIGIN_URL_VAR = SETTINGS.originUrl.env;
+export const ORIGIN_TIMEOUT_VAR = SETTINGS.originTimeout.env;
 
 /** How 500s' log lines name the secret and the settings under these names. */
 export const VAR_NAMES: SettingNames = { secret: SECRET_VAR, previousSecrets: PREVIOUS_SECRETS_VAR, ...SETTING_VARS };

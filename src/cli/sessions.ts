@@ -7,26 +7,23 @@
  * --persist-to); with --remote, `wrangler kv key put --remote`. Keys, values and lifetimes
  * are the Worker's own (src/storage/kv/ended-keys.ts).
  */
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { expirationTtl, familyKey, orgKey, userKey } from "../storage/kv/ended-keys";
 import { AdminError, type Command, type Context, orgName, printDone, UsageError, username } from "./context";
 import { collect } from "./lib/process";
-import { loadWrangler, readDevVars, spawnWrangler, wranglerEnv } from "./lib/project";
+import { loadWrangler, spawnWrangler, wranglerEnv } from "./lib/project";
+import { workerSetting, workerVars } from "./lib/worker-vars";
 
 const FAMILY = /^[0-9a-f]{32}$/;
 
 /** The Worker's token lifetimes as `wrangler dev` would see them (vars, .dev.vars unless remote, environment). */
 function lifetimes(ctx: Context): { access: number; refresh: number } {
-  const { configPath } = ctx.target();
-  const vars: Record<string, unknown> = { ...loadWrangler().unstable_readConfig({ config: configPath }).vars };
-  if (!ctx.flags.remote) Object.assign(vars, readDevVars(join(dirname(configPath), ".dev.vars")));
-  const read = (name: string, fallback: number) => {
-    const raw = ctx.io.env[name] ?? vars[name];
-    const value = raw === undefined || raw === "" ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new AdminError(`${name} is not a number of seconds: ${raw}`);
-    return value;
+  const vars = workerVars(ctx.target().configPath, ctx.flags.remote === true, ctx.io.env);
+  const asError = (message: string) => new AdminError(message);
+  return {
+    access: workerSetting(vars, "accessTokenLifetime", asError),
+    refresh: workerSetting(vars, "refreshTokenLifetime", asError),
   };
-  return { access: read("ACCESS_TOKEN_LIFETIME", 86400), refresh: read("REFRESH_TOKEN_LIFETIME", 2592000) };
 }
 
 /** The configuration's KV namespace binding: BLACKLIST, or its only one. */

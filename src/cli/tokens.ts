@@ -1,33 +1,18 @@
 /** `token mint`: a login pair for an active member, signed as the Worker signs it. */
-import { dirname, join } from "node:path";
 import { AdminError, type Command, type Context, orgName, out, username } from "./context";
-import { loadWrangler, readDevVars } from "./lib/project";
+import { workerVars } from "./lib/worker-vars";
 
-/**
- * The Worker's configuration as `wrangler dev` would assemble it: the configuration's
- * [vars], then the .dev.vars beside it, then the environment for any of those names or the
- * secret's. For --remote, .dev.vars (the local secret) does not count: the deployed Worker
- * only accepts its own secret.
- */
+/** The Worker's configuration as `wrangler dev` would assemble it (src/cli/lib/worker-vars.ts), its secret required. */
 async function workerConfig(ctx: Context) {
   const remote = ctx.flags.remote === true;
-  const { configPath } = ctx.target();
   const { loadConfig, ConfigError } = await import("../config");
-  const { configInputFromVars } = await import("../env-names");
-  const vars: Record<string, string> = {};
-  const devVars = remote ? {} : readDevVars(join(dirname(configPath), ".dev.vars"));
-  for (const source of [loadWrangler().unstable_readConfig({ config: configPath }).vars, devVars]) {
-    for (const [name, value] of Object.entries(source)) if (typeof value === "string") vars[name] = value;
-  }
-  for (const name of [...Object.keys(vars), "JWT_SECRET_KEY"]) {
-    const value = ctx.io.env[name];
-    if (value !== undefined) vars[name] = value;
-  }
-  if (!vars.JWT_SECRET_KEY) {
+  const { configInputFromVars, SECRET_VAR } = await import("../env-names");
+  const vars = workerVars(ctx.target().configPath, remote, ctx.io.env);
+  if (!vars[SECRET_VAR]) {
     throw new AdminError(
       remote
-        ? "--remote token mint needs the deployed Worker's secret in the JWT_SECRET_KEY environment variable"
-        : "no JWT_SECRET_KEY: set it in the environment, or run `npm start` once to create .dev.vars",
+        ? `--remote token mint needs the deployed Worker's secret in the ${SECRET_VAR} environment variable`
+        : `no ${SECRET_VAR}: set it in the environment, or run \`npm start\` once to create .dev.vars`,
     );
   }
   try {

@@ -11,6 +11,7 @@ import type { MiddlewareHandler } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import type { AppEnv } from "../types";
+import { parseUrl } from "../url";
 
 /** Marks a request this Worker forwarded; seeing it come back in means ORIGIN_URL points here. */
 export const VIA = "1.1 org-token-edge";
@@ -101,12 +102,8 @@ export function forwardedRequest(request: Request, origin: URL, signal?: AbortSi
 
 /** A Location or Content-Location naming the internal origin, said with the public origin instead. */
 function publicLocation(value: string, origin: URL, publicOrigin: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return value; // relative: already the client's
-  }
+  const url = parseUrl(value);
+  if (!(url instanceof URL)) return value; // relative: already the client's
   if (url.origin !== origin.origin) return value;
   return publicOrigin + value.slice(url.origin.length);
 }

@@ -3,7 +3,7 @@
  * and verify (all), and each one's derivation key for opaque ids (successor ids, login
  * throttle keys) as HMAC pad states (src/crypto/hmac-sha256.ts).
  */
-import { type HmacPads, hmacPads } from "../crypto/hmac-sha256";
+import { type HmacPads, hmacPads } from "./hmac-sha256";
 
 export interface TokenKeys {
   signingKey: CryptoKey;
