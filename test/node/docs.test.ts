@@ -1,0 +1,25 @@
+/** What the docs say the code does, checked against the code where that is cheap. */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { orgTokenApi } from "../../src/api";
+import { ROUTES } from "../../src/routes/table";
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+describe("docs/mounting.md", () => {
+  // The bullet on tokens.middleware, up to "under `basePath`": its backquoted paths.
+  const bullet = /- \*\*`tokens\.middleware`\*\*[\s\S]*?under `basePath`/.exec(read("docs/mounting.md"))?.[0] ?? "";
+  const listed = [...bullet.matchAll(/`(\/[^`]*)`/g)].map(([, path]) => path!);
+
+  it("the middleware's paths are the route table's, and the OpenAPI document's", () => {
+    const owned = [...ROUTES.map((route) => route.path.replace(/\{\w+\}/g, "<org>")), "/api/schema/"];
+    expect([...listed].sort()).toEqual([...owned].sort());
+  });
+
+  it("the API owns each of them, and not a path beside them", () => {
+    const api = orgTokenApi({ bindings: () => ({ db: undefined, kv: undefined, secret: undefined }) });
+    const owns = (path: string) => api.handles(new Request(`https://host.example${path.replace("<org>", "Org")}`));
+    expect(listed.filter((path) => !owns(path))).toEqual([]);
+    expect(owns("/api/org_token/other/")).toBe(false);
+  });
+});
