@@ -23,3 +23,16 @@ describe("docs/mounting.md", () => {
     expect(owns("/api/org_token/other/")).toBe(false);
   });
 });
+
+describe("docs/admin.md", () => {
+  it("lists the admin CLI's commands, every one and no other", async () => {
+    const { COMMANDS } = await import("../../src/cli/main");
+    const intro = read("docs/admin.md").split("\n\n\n")[1] ?? "";
+    const lines = /lists the commands: ([\s\S]*?)\.\n/.exec(intro)?.[1] ?? "";
+    const listed = [...lines.matchAll(/`([^`]+)`/g)].flatMap(([, group]) => {
+      const [first, ...rest] = group!.replace(/ <[^>]+>/g, "").split(" ");
+      return rest.length === 0 ? [first!] : rest.join(" ").split("|").map((word) => `${first} ${word}`);
+    });
+    expect(listed.sort()).toEqual(COMMANDS.map((command) => command.words.join(" ")).sort());
+  });
+});
