@@ -1,5 +1,5 @@
 /** What the docs say the code does, checked against the code where that is cheap. */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { orgTokenApi } from "../../src/api";
 import { ROUTES } from "../../src/routes/table";
@@ -31,8 +31,43 @@ describe("docs/admin.md", () => {
     const lines = /lists the commands: ([\s\S]*?)\.\n/.exec(intro)?.[1] ?? "";
     const listed = [...lines.matchAll(/`([^`]+)`/g)].flatMap(([, group]) => {
       const [first, ...rest] = group!.replace(/ <[^>]+>/g, "").split(" ");
-      return rest.length === 0 ? [first!] : rest.join(" ").split("|").map((word) => `${first} ${word}`);
+      return rest.length === 0
+        ? [first!]
+        : rest
+            .join(" ")
+            .split("|")
+            .map((word) => `${first} ${word}`);
     });
     expect(listed.sort()).toEqual(COMMANDS.map((command) => command.words.join(" ")).sort());
+  });
+});
+
+describe("what the docs and wrangler.toml point at exists", () => {
+  const files = [
+    "README.md",
+    "wrangler.toml",
+    ...readdirSync(new URL("../../docs/", import.meta.url)).map((name) => `docs/${name}`),
+  ];
+  const scripts = Object.keys((JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts);
+
+  it.each(files)("%s: every `npm run <script>` is a script of package.json, every scripts/ file is there", (file) => {
+    const text = read(file);
+    const named = [...text.matchAll(/npm run ([\w:-]+)/g)].map(([, name]) => name!);
+    expect(named.filter((name) => !scripts.includes(name))).toEqual([]);
+    const paths = [...text.matchAll(/\bscripts\/[\w./-]+\.ts\b/g)].map(([path]) => path);
+    expect(paths.filter((path) => !existsSync(new URL(`../../${path}`, import.meta.url)))).toEqual([]);
+  });
+
+  it('wrangler.toml\'s README "<section>" and docs/<file> "<section>" name headings that exist', () => {
+    const text = read("wrangler.toml");
+    const refs = [...text.matchAll(/(README|docs\/[\w-]+\.md) "([^"]+)"/g)].map(([, file, heading]) => ({
+      file: file === "README" ? "README.md" : file!,
+      heading: heading!,
+    }));
+    expect(refs.length).toBeGreaterThan(0);
+    for (const { file, heading } of refs)
+      expect(read(file), `${file} "${heading}"`).toMatch(
+        new RegExp(`^#+ ${heading.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"),
+      );
   });
 });
