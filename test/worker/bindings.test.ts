@@ -1,9 +1,11 @@
 /** Missing bindings are a misconfiguration: a 500 whose log line names the binding, not a "transient" 503. */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { workerApiOptions } from "../../worker/env";
 import { app, env, mintToken, postJson, seed } from "../support/harness";
 
 const worker = app();
 const PATH = "/api/org_token/refresh/";
+const JSON_TYPE = { "Content-Type": "application/json" };
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -41,6 +43,49 @@ describe("missing bindings", () => {
 });
 
 describe("the env, read once per env object", () => {
+  it("one env object, request after request: bindings, settings and the origin read once; a change in place unseen", async () => {
+    const { orgTokenApi } = await import("../../src/api");
+    const reads = { bindings: 0, settings: 0, originUrl: 0 };
+    const api = orgTokenApi<typeof env>({
+      ...workerApiOptions,
+      bindings: (e) => {
+        reads.bindings++;
+        return workerApiOptions.bindings(e);
+      },
+      settings: (e) => {
+        reads.settings++;
+        return workerApiOptions.settings!(e);
+      },
+      originUrl: (e) => {
+        reads.originUrl++;
+        return workerApiOptions.originUrl!(e);
+      },
+    });
+    // As a Worker's isolate gets it: the same object on every request.
+    const hostEnv = { ...env, ACCESS_TOKEN_LIFETIME: "60", ORIGIN_URL: undefined };
+    const s = await seed();
+    const refreshOnce = async (on: typeof env) => {
+      const body = JSON.stringify({ refresh: await mintToken(s) });
+      const request = new Request(`https://api.example${PATH}`, { method: "POST", body, headers: JSON_TYPE });
+      const response = await api.fetch(request, on);
+      expect(response.status).toBe(200);
+      return (await response.json<Record<string, string>>()).access_lifetime;
+    };
+    expect(await refreshOnce(hostEnv)).toBe("60.0");
+    expect(await refreshOnce(hostEnv)).toBe("60.0");
+    // A path the API does not own asks where the origin is (none here: the contract's 404).
+    expect((await api.fetch(new Request("https://api.example/elsewhere/"), hostEnv)).status).toBe(404);
+    expect((await api.fetch(new Request("https://api.example/elsewhere/"), hostEnv)).status).toBe(404);
+    expect(reads).toEqual({ bindings: 1, settings: 1, originUrl: 1 });
+    // Changed in place, the same object is not read again (docs/mounting.md: a host passes a new one)...
+    hostEnv.ACCESS_TOKEN_LIFETIME = "120";
+    expect(await refreshOnce(hostEnv)).toBe("60.0");
+    expect(reads).toEqual({ bindings: 1, settings: 1, originUrl: 1 });
+    // ...a new object is.
+    expect(await refreshOnce({ ...hostEnv })).toBe("120.0");
+    expect(reads).toEqual({ bindings: 2, settings: 2, originUrl: 1 });
+  });
+
   it("a host whose bindings ignore env works without one, request after request", async () => {
     const { orgTokenApi } = await import("../../src/api");
     const api = orgTokenApi<object>({

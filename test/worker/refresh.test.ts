@@ -331,6 +331,44 @@ describe("refresh: the active member's pair", () => {
 });
 
 describe("refresh: consumed means answered", () => {
+  // The last date a JavaScript Date holds (8.64e15 ms): a token verified a second before it
+  // has an access token whose expiry no Date can render, so the pair fails while it is being
+  // made, after the token verified and before the consuming write.
+  const LAST_DATE_MS = 8.64e15;
+
+  it("a pair that cannot be rendered (its expiry past the last Date): a 500, and the token is not consumed", async () => {
+    const s = await seed();
+    const clock = manualClock(LAST_DATE_MS - 1000);
+    const token = await mintToken(s, { nowMs: LAST_DATE_MS - 60_000 });
+    const jti = claimsOf(token).jti!;
+    const errors = vi.spyOn(console, "error");
+    try {
+      const response = await postJson(app({ clock }), PATH, { refresh: token });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ detail: "A server error occurred." });
+      const logged = errors.mock.calls.map((args) => JSON.parse(String(args[0])) as Record<string, string>);
+      expect(logged).toContainEqual({
+        level: "error",
+        event: "unhandled_error",
+        error: expect.stringMatching(/^RangeError/),
+      });
+    } finally {
+      errors.mockRestore();
+    }
+    expect(await ledgerRow(jti)).toBeNull();
+    // The same token at the same instant, with an access lifetime whose expiry is a Date and no
+    // reuse interval (a consumed token would be blacklisted, not retried): it rotates.
+    const again = await postJson(
+      app({ clock }),
+      PATH,
+      { refresh: token },
+      { ACCESS_TOKEN_LIFETIME: "1", REFRESH_REUSE_INTERVAL: "0" },
+    );
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ access: expect.any(String), refresh: expect.any(String) });
+    expect(await ledgerRow(jti)).not.toBeNull();
+  });
+
   it("ACCESS_TOKEN_LIFETIME=1e13: a 500 naming the variable, and the token is not consumed", async () => {
     const s = await seed();
     const token = await mintToken(s);
