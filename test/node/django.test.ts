@@ -1,8 +1,12 @@
 /**
  * The Django side of the origin sync (integrations/django): its own tests under Django's test
  * runner, on Debian's python3-django (`.ci/run` installs it), against the test project with
- * ps-web's model shapes; and the package installs with pip as the README says.
+ * ps-web's model shapes; the package installs with pip as the README says; and its Python is
+ * flake8-clean (Debian's python3-flake8, integrations/django/.flake8). Where CI is set
+ * (CI=true, as CI runs `.ci/run`) a missing flake8 is a failure; elsewhere it is skipped with a
+ * warning.
  */
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +16,28 @@ import { runProcess } from "../../src/cli/lib/process";
 
 const scratch = mkdtempSync(join(tmpdir(), "django-test-"));
 
+/** CI says flake8 is there: `.ci/run` installs python3-flake8 and fails if it cannot. */
+const FLAKE8_REQUIRED = (process.env.CI ?? "") !== "" && !["0", "false"].includes(process.env.CI!.toLowerCase());
+const HAVE_FLAKE8 = spawnSync(PYTHON, ["-m", "flake8", "--version"], { stdio: "ignore", timeout: 30_000 }).status === 0;
+const NO_FLAKE8 = `${PYTHON} -m flake8 is not available (apt-get install python3-flake8)`;
+if (!HAVE_FLAKE8 && !FLAKE8_REQUIRED)
+  console.warn(`django: flake8 check skipped, ${NO_FLAKE8}; required where CI=true`);
+
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+it.skipIf(!HAVE_FLAKE8 && !FLAKE8_REQUIRED)("integrations/django is flake8-clean", async () => {
+  if (!HAVE_FLAKE8) expect.fail(`${NO_FLAKE8}, and CI=${process.env.CI} requires it (.ci/run installs it)`);
+  // integrations/django/.flake8: max-line-length 120, nothing excluded but build output.
+  const { code, stdout, stderr, timedOut } = await runProcess(PYTHON, ["-m", "flake8"], {
+    cwd: APP,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+    timeoutMs: 90_000,
+  });
+  const output = stdout + stderr;
+  expect(timedOut, output).toBe(false);
+  expect(output).toBe("");
+  expect(code).toBe(0);
+});
 
 describe("integrations/django", () => {
   it("passes its tests under Django's test runner", async () => {

@@ -1,6 +1,7 @@
 """The one setting, ORG_TOKEN_EDGE, read and validated in one place."""
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -12,11 +13,28 @@ MIN_SECRET_BYTES = 32
 MAX_BATCH = 100
 
 
-def _options():
+def _options(strict=True):
+    """The setting; one that is not a dict is ImproperlyConfigured for delivering (`strict`),
+    and no options (the defaults) for recording, which never stops for the setting."""
     options = getattr(settings, "ORG_TOKEN_EDGE", None) or {}
     if not isinstance(options, dict):
-        raise ImproperlyConfigured("ORG_TOKEN_EDGE must be a dict")
+        if strict:
+            raise ImproperlyConfigured("ORG_TOKEN_EDGE must be a dict")
+        return {}
     return options
+
+
+def _timeout(options):
+    value = options.get("TIMEOUT", 10)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise ImproperlyConfigured(
+            "ORG_TOKEN_EDGE['TIMEOUT'] must be a positive number of seconds, not %r; deliveries not started" % (value,)
+        )
+    return seconds
 
 
 def secret_key(secret: str) -> bytes:
@@ -56,16 +74,16 @@ def delivery() -> Delivery:
         )
     base = url.rstrip("/")
     receiver = base if base.endswith("/api/org_token/sync") else base + "/api/org_token/sync/"
-    return Delivery(url=receiver, key=key, timeout=float(options.get("TIMEOUT", 10)))
+    return Delivery(url=receiver, key=key, timeout=_timeout(options))
 
 
 def deliver_on_commit() -> bool:
     """Whether a commit starts a prompt delivery attempt in a background thread."""
-    return bool(_options().get("DELIVER_ON_COMMIT", True))
+    return bool(_options(strict=False).get("DELIVER_ON_COMMIT", True))
 
 
 def _model(label: Optional[str]):
-    if not label:
+    if not label or not isinstance(label, str):
         return None
     try:
         return apps.get_model(label)
@@ -74,19 +92,19 @@ def _model(label: Optional[str]):
 
 
 def user_model():
-    return _model(_options().get("USER_MODEL", settings.AUTH_USER_MODEL))
+    return _model(_options(strict=False).get("USER_MODEL", settings.AUTH_USER_MODEL))
 
 
 def org_model():
-    return _model(_options().get("ORG_MODEL", "users.OrgAccount"))
+    return _model(_options(strict=False).get("ORG_MODEL", "users.OrgAccount"))
 
 
 def membership_model():
-    return _model(_options().get("MEMBERSHIP_MODEL", "users.Membership"))
+    return _model(_options(strict=False).get("MEMBERSHIP_MODEL", "users.Membership"))
 
 
 def social_account_model():
-    options = _options()
+    options = _options(strict=False)
     if "SOCIAL_ACCOUNT_MODEL" in options:
         return _model(options["SOCIAL_ACCOUNT_MODEL"])
     if apps.is_installed("allauth.socialaccount"):

@@ -21,6 +21,7 @@ class OutboxEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "id"], name="ote_outbox_status_id")]
+        verbose_name_plural = "outbox entries"
 
 
 class RowVersion(models.Model):

@@ -5,9 +5,14 @@ SECRET_KEY = "test-project-only"
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["*"]
+# The admin and what it needs (sessions, messages): org_token_edge's admin page for parked
+# entries is tested with a logged-in superuser (sync_tests/test_admin.py).
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
     "django.contrib.sites",
     "allauth",
     "allauth.account",
@@ -16,6 +21,27 @@ INSTALLED_APPS = [
     "org_token_edge",
 ]
 SITE_ID = 1
+STATIC_URL = "/static/"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 AUTH_USER_MODEL = "users.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ROOT_URLCONF = "testproject.urls"

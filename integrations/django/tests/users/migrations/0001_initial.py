@@ -24,16 +24,55 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('password', models.CharField(max_length=128, verbose_name='password')),
                 ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
+                ('is_superuser', models.BooleanField(
+                    default=False,
+                    help_text='Designates that this user has all permissions without explicitly assigning them.',
+                    verbose_name='superuser status',
+                )),
+                ('username', models.CharField(
+                    error_messages={'unique': 'A user with that username already exists.'},
+                    help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.',
+                    max_length=150,
+                    unique=True,
+                    validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                    verbose_name='username',
+                )),
                 ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
                 ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
+                ('is_staff', models.BooleanField(
+                    default=False,
+                    help_text='Designates whether the user can log into this admin site.',
+                    verbose_name='staff status',
+                )),
+                ('is_active', models.BooleanField(
+                    default=True,
+                    help_text=(
+                        'Designates whether this user should be treated as active. Unselect this instead of '
+                        'deleting accounts.'
+                    ),
+                    verbose_name='active',
+                )),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.Group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.Permission', verbose_name='user permissions')),
+                ('groups', models.ManyToManyField(
+                    blank=True,
+                    help_text=(
+                        'The groups this user belongs to. A user will get all permissions granted to each of their '
+                        'groups.'
+                    ),
+                    related_name='user_set',
+                    related_query_name='user',
+                    to='auth.Group',
+                    verbose_name='groups',
+                )),
+                ('user_permissions', models.ManyToManyField(
+                    blank=True,
+                    help_text='Specific permissions for this user.',
+                    related_name='user_set',
+                    related_query_name='user',
+                    to='auth.Permission',
+                    verbose_name='user permissions',
+                )),
             ],
             options={
                 'verbose_name': 'user',
@@ -47,21 +86,49 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='OrgAccount',
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, unique=True)),
+                ('id', models.UUIDField(
+                    default=uuid.uuid4,
+                    editable=False,
+                    primary_key=True,
+                    serialize=False,
+                    unique=True,
+                )),
                 ('name', models.CharField(default='uninitialized', max_length=200, unique=True)),
                 ('balance', models.DecimalField(decimal_places=2, default=0, max_digits=8)),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ('owner', models.ForeignKey(
+                    null=True,
+                    on_delete=django.db.models.deletion.CASCADE,
+                    to=settings.AUTH_USER_MODEL,
+                )),
             ],
         ),
         migrations.CreateModel(
             name='Membership',
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, unique=True)),
+                ('id', models.UUIDField(
+                    default=uuid.uuid4,
+                    editable=False,
+                    primary_key=True,
+                    serialize=False,
+                    unique=True,
+                )),
                 ('active', models.BooleanField(default=False)),
                 ('modified_date', models.DateTimeField(auto_now=True)),
                 ('delete_requested', models.BooleanField(default=False)),
-                ('org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='fk_org', to='users.orgaccount')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='fk_user', to=settings.AUTH_USER_MODEL)),
+                ('org', models.ForeignKey(
+                    blank=True,
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name='fk_org',
+                    to='users.orgaccount',
+                )),
+                ('user', models.ForeignKey(
+                    blank=True,
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name='fk_user',
+                    to=settings.AUTH_USER_MODEL,
+                )),
             ],
         ),
     ]
