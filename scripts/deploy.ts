@@ -24,7 +24,9 @@ if (problems.length > 0) {
   process.stderr.write(
     `deploy: not deploying, wrangler.toml is not ready:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`,
   );
-  process.stderr.write("See README, Deploy, and docs/deploy.md. (`wrangler deploy --dry-run` works without any of this.)\n");
+  process.stderr.write(
+    "See README, Deploy, and docs/deploy.md. (`wrangler deploy --dry-run` works without any of this.)\n",
+  );
   process.exit(1);
 }
 const child = spawnWrangler(["deploy", ...process.argv.slice(2)], { stdio: "inherit" });
