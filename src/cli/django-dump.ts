@@ -160,7 +160,7 @@ export function parseDump(text: string): Dump {
         const sameName = usersByName.get(user.username);
         if (sameName)
           throw new DumpError(
-            `${at}: username ${JSON.stringify(user.username)} appears twice (also record ${sameName.index})`,
+            `${at}: username ${JSON.stringify(user.username)} appears twice (also record ${sameName.index}, pk ${sameName.id})`,
           );
         usersById.set(user.id, user);
         usersByName.set(user.username, user);
@@ -178,7 +178,7 @@ export function parseDump(text: string): Dump {
         const sameName = orgsByName.get(org.name);
         if (sameName)
           throw new DumpError(
-            `${at}: organization name ${JSON.stringify(org.name)} appears twice (also record ${sameName.index})`,
+            `${at}: organization name ${JSON.stringify(org.name)} appears twice (also record ${sameName.index}, pk ${JSON.stringify(sameName.django_uuid)})`,
           );
         orgsByUuid.set(org.django_uuid, org);
         orgsByName.set(org.name, org);
@@ -238,7 +238,7 @@ export function parseDump(text: string): Dump {
         const sameUid = socialByUid.get(key);
         if (sameUid)
           throw new DumpError(
-            `${at}: ${account.provider} uid ${JSON.stringify(account.uid)} appears twice (also record ${sameUid.index})`,
+            `${at}: ${account.provider} uid ${JSON.stringify(account.uid)} appears twice (also record ${sameUid.index}, pk ${sameUid.id})`,
           );
         socialById.set(account.id, account);
         socialByUid.set(key, account);
@@ -260,7 +260,7 @@ export function parseDump(text: string): Dump {
     const same = pairs.get(key);
     if (same)
       throw new DumpError(
-        `${at}: user ${membership.user_id} is a member of org ${membership.org_uuid} twice (also record ${same.index})`,
+        `${at}: user ${membership.user_id} is a member of org ${membership.org_uuid} twice (also record ${same.index}, pk ${JSON.stringify(same.django_uuid)})`,
       );
     pairs.set(key, membership);
   }

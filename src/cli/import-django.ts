@@ -8,21 +8,32 @@
  *   users_orgaccount.django_uuid (migration 0004) and matched on, so a rerun or a rename at
  *   the origin updates the same row. An organization made here with the same name (and no
  *   UUID yet) is adopted.
- * - Memberships are matched on (user, organization), which is unique here as at the origin;
- *   their UUIDs are not needed. A membership whose user or org is null is skipped, with why.
+ * - Memberships are matched on (user, organization), unique here as at the origin, and keep
+ *   the origin's UUID in users_membership.django_uuid (migration 0006), as the sync does; one
+ *   whose UUID is on another pair here was moved at the origin and leaves that pair. A
+ *   membership whose user or org is null is skipped, with why.
  * - Social accounts keep Django's ids and are matched on them; `login` is extra_data's. Other
- *   providers than GitHub are skipped, with why; a (provider, uid) held by another id refuses.
+ *   providers than GitHub are skipped, with why.
+ *
+ * Rows are mapped by the sync's rules (src/sync/records.ts, through parseDump), and names
+ * clash by them too. The file is the origin's whole snapshot, where a username, an
+ * organization's name and a (provider, uid) are unique: two records of the file holding one
+ * are malformed input, refused naming both (parseDump). One that a row here holds while the
+ * file gives it to another row means the row here is stale: as the sync, it is displaced
+ * (a user or organization renamed to NUL + `displaced:<id>`, a social account removed), and
+ * the summary lists it. A row the file also renames (two names swapped) is not displaced.
  *
  * The whole file is checked, and the database read, before the first write: a malformed
- * record or a clash with the database's rows (a username or organization name held by
- * another row) writes nothing. Only rows that differ are written, so a second run writes
- * nothing and reports everything unchanged. The rows are staged in tables of the run's own,
- * in batches within D1's limits (at most 100 bound parameters and well under 100 KB of SQL
- * per statement, a bounded number of statements per batch: one D1 batch locally, one
- * `wrangler d1 execute --file` through wrangler), then swapped into the real tables by one
- * batch of five statements, a transaction: a run that fails anywhere leaves them as they were.
+ * record, or a social account whose user is nowhere, writes nothing. Only rows that differ
+ * are written, so a second run writes nothing and reports everything unchanged. The rows
+ * are staged in tables of the run's own, in batches within D1's limits (at most 100 bound
+ * parameters and well under 100 KB of SQL per statement, a bounded number of statements per
+ * batch: one D1 batch locally, one `wrangler d1 execute --file` through wrangler), then
+ * moved into the real tables by one batch of nine statements, a transaction: a run that
+ * fails anywhere leaves them as they were.
  */
 import { readFileSync } from "node:fs";
+import { DISPLACED_NAME_SQL } from "../sync/records";
 import { AdminError, type Command, type Context, out } from "./context";
 import {
   type Dump,
@@ -79,153 +90,199 @@ async function readAll<T extends { id: number }>(db: Db, sql: (where: string) =>
   }
 }
 
-interface Plan {
-  users: Counts;
-  orgs: Counts;
-  memberships: Counts;
-  socialAccounts: Counts;
-  userRows: DumpUser[];
-  orgCreates: DumpOrg[];
-  orgUpdates: { id: number; org: DumpOrg }[];
-  /** Memberships to write; their organization's id is known once the organizations are written. */
-  membershipRows: DumpMembership[];
-  socialRows: DumpSocialAccount[];
+/** A row of the file against the edge's row it was matched to, if any. */
+interface Write<F, R extends object> {
+  row: F;
+  edge: R | undefined;
 }
 
-/** What the import would change, from the dump and the database's current rows; throws on a clash. */
-async function plan(db: Db, dump: Dump): Promise<Plan> {
-  const result: Plan = {
-    users: counts(),
-    orgs: counts(),
-    memberships: counts(),
-    socialAccounts: counts(),
-    userRows: [],
-    orgCreates: [],
-    orgUpdates: [],
-    membershipRows: [],
-    socialRows: [],
-  };
-  const clash = (index: number, model: string, pk: string | number, message: string) =>
-    new AdminError(`record ${index} (${model}, pk ${JSON.stringify(pk)}): ${message}; nothing was written`);
+/** One table's changes: how many rows are created, updated and unchanged, and those to write. */
+interface Diff<F, R extends object> {
+  counts: Counts;
+  writes: Write<F, R>[];
+}
 
-  const users = await readAll<{ id: number; username: string; password: string | null; is_active: number }>(
+/**
+ * The file's rows of one table against the edge's: each matched to an edge row by `edgeOf`
+ * (none: created), unchanged when every one of `columns` agrees, else updated.
+ */
+function diff<F, R extends object>(
+  rows: readonly F[],
+  edgeOf: (row: F) => R | undefined,
+  columns: readonly (keyof F & keyof R)[],
+) {
+  const result: Diff<F, R> = { counts: counts(), writes: [] };
+  for (const row of rows) {
+    const edge = edgeOf(row);
+    if (edge === undefined) result.counts.created++;
+    else if (columns.every((column) => (edge[column] as unknown) === row[column])) {
+      result.counts.unchanged++;
+      continue;
+    } else result.counts.updated++;
+    result.writes.push({ row, edge });
+  }
+  return result;
+}
+
+interface EdgeUser {
+  id: number;
+  username: string;
+  password: string | null;
+  is_active: number;
+}
+interface EdgeOrg {
+  id: number;
+  name: string;
+  django_uuid: string | null;
+}
+interface EdgeMembership {
+  id: number;
+  user_id: number;
+  org_id: number;
+  active: number;
+  django_uuid: string | null;
+}
+interface EdgeSocialAccount {
+  id: number;
+  user_id: number;
+  provider: string;
+  uid: string;
+  login: string | null;
+}
+/** A membership of the file with its organization's id here, when the organization is here already. */
+type PlannedMembership = DumpMembership & { org_id: number | undefined };
+
+/**
+ * A row here whose unique value (a username, an organization's name, a GitHub uid) the file
+ * gives to another row that the file does not also move it from: the edge row is stale. As
+ * the sync does, a user or organization is renamed (NUL + `displaced:<id>`) and a social
+ * account removed, in the same transaction as the rest.
+ */
+export interface Displaced {
+  model: string;
+  id: number;
+  field: "username" | "name" | "uid";
+  value: string;
+  /** The file's record that holds the value now. */
+  record: number;
+}
+
+interface Plan {
+  users: Diff<DumpUser, EdgeUser>;
+  orgs: Diff<DumpOrg, EdgeOrg>;
+  memberships: Diff<PlannedMembership, EdgeMembership>;
+  socialAccounts: Diff<DumpSocialAccount, EdgeSocialAccount>;
+  displaced: Displaced[];
+}
+
+/**
+ * What the import would change, from the dump and the database's current rows. The file is
+ * the origin's whole snapshot, where names are unique (parseDump refuses a file where they
+ * are not): a name here that the file gives another row is a stale row here, displaced.
+ */
+async function plan(db: Db, dump: Dump): Promise<Plan> {
+  const displaced: Displaced[] = [];
+
+  const users = await readAll<EdgeUser>(
     db,
     (where) => `SELECT id, username, password, is_active FROM users_user WHERE ${where}`,
   );
   const userById = new Map(users.map((row) => [row.id, row]));
-  const userIdByName = new Map(users.map((row) => [row.username, row.id]));
+  const userByName = new Map(users.map((row) => [row.username, row]));
+  const fileUsers = new Set(dump.users.map((user) => user.id));
   for (const user of dump.users) {
-    const holder = userIdByName.get(user.username);
-    if (holder !== undefined && holder !== user.id) {
-      throw clash(
-        user.index,
-        "users.user",
-        user.id,
-        `username ${JSON.stringify(user.username)} belongs to user id ${holder} in the database`,
-      );
-    }
-    const row = userById.get(user.id);
-    if (row === undefined) result.users.created++;
-    else if (row.username === user.username && row.password === user.password && row.is_active === user.is_active) {
-      result.users.unchanged++;
-      continue;
-    } else result.users.updated++;
-    result.userRows.push(user);
+    const holder = userByName.get(user.username);
+    if (holder !== undefined && holder.id !== user.id && !fileUsers.has(holder.id))
+      displaced.push({
+        model: "users.user",
+        id: holder.id,
+        field: "username",
+        value: user.username,
+        record: user.index,
+      });
   }
 
-  const orgs = await readAll<{ id: number; name: string; django_uuid: string | null }>(
+  const orgs = await readAll<EdgeOrg>(
     db,
     (where) => `SELECT id, name, django_uuid FROM users_orgaccount WHERE ${where}`,
   );
   const orgByUuid = new Map(orgs.filter((row) => row.django_uuid !== null).map((row) => [row.django_uuid!, row]));
   const orgByName = new Map(orgs.map((row) => [row.name, row]));
+  const fileOrgs = new Set(dump.orgs.map((org) => org.django_uuid));
+  // Matched on the UUID; an organization made here under the same name (no UUID yet) is adopted.
+  const edgeOrg = (org: DumpOrg) => {
+    const named = orgByName.get(org.name);
+    return orgByUuid.get(org.django_uuid) ?? (named?.django_uuid === null ? named : undefined);
+  };
   const orgIdByUuid = new Map<string, number>();
   for (const org of dump.orgs) {
+    const row = edgeOrg(org);
+    if (row !== undefined) orgIdByUuid.set(org.django_uuid, row.id);
     const holder = orgByName.get(org.name);
-    const row = orgByUuid.get(org.django_uuid) ?? (holder?.django_uuid === null ? holder : undefined);
-    if (holder !== undefined && holder.id !== row?.id) {
-      throw clash(
-        org.index,
-        "users.orgaccount",
-        org.django_uuid,
-        `organization name ${JSON.stringify(org.name)} belongs to organization id ${holder.id} (origin ${holder.django_uuid}) in the database`,
-      );
-    }
-    if (row === undefined) {
-      result.orgs.created++;
-      result.orgCreates.push(org);
-      continue;
-    }
-    orgIdByUuid.set(org.django_uuid, row.id);
-    if (row.name === org.name && row.django_uuid === org.django_uuid) result.orgs.unchanged++;
-    else {
-      result.orgs.updated++;
-      result.orgUpdates.push({ id: row.id, org });
-    }
+    if (
+      holder !== undefined &&
+      holder.id !== row?.id &&
+      !(holder.django_uuid !== null && fileOrgs.has(holder.django_uuid))
+    )
+      displaced.push({ model: "users.orgaccount", id: holder.id, field: "name", value: org.name, record: org.index });
   }
 
-  // Memberships of organizations new here are all new: no need to read them (a first import).
-  const memberships =
-    orgIdByUuid.size === 0
-      ? []
-      : await readAll<{ id: number; user_id: number; org_id: number; active: number }>(
-          db,
-          (where) => `SELECT id, user_id, org_id, active FROM users_membership WHERE ${where}`,
-        );
-  const activeByPair = new Map(memberships.map((row) => [`${row.user_id} ${row.org_id}`, row.active]));
-  for (const membership of dump.memberships) {
-    const orgId = orgIdByUuid.get(membership.org_uuid);
-    const active = orgId === undefined ? undefined : activeByPair.get(`${membership.user_id} ${orgId}`);
-    if (active === undefined) result.memberships.created++;
-    else if (active === membership.active) {
-      result.memberships.unchanged++;
-      continue;
-    } else result.memberships.updated++;
-    result.membershipRows.push(membership);
-  }
+  // Matched on (user, organization), or else on the origin's UUID: a membership moved at the
+  // origin to another user or organization (its old pair goes, as the sync's MOVE_MEMBERSHIPS).
+  const memberships = await readAll<EdgeMembership>(
+    db,
+    (where) => `SELECT id, user_id, org_id, active, django_uuid FROM users_membership WHERE ${where}`,
+  );
+  const membershipByPair = new Map(memberships.map((row) => [`${row.user_id} ${row.org_id}`, row]));
+  const membershipByUuid = new Map(
+    memberships.filter((row) => row.django_uuid !== null).map((row) => [row.django_uuid!, row]),
+  );
+  const plannedMemberships = dump.memberships.map((m) => ({ ...m, org_id: orgIdByUuid.get(m.org_uuid) }));
 
+  let accounts: EdgeSocialAccount[] = [];
   if (dump.socialAccounts.length > 0) {
-    const fileUsers = new Set(dump.users.map((user) => user.id));
-    const accounts = await readAll<{
-      id: number;
-      user_id: number;
-      provider: string;
-      uid: string;
-      login: string | null;
-    }>(db, (where) => `SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount WHERE ${where}`);
-    const accountById = new Map(accounts.map((row) => [row.id, row]));
-    const idByUid = new Map(accounts.map((row) => [`${row.provider} ${row.uid}`, row.id]));
+    accounts = await readAll<EdgeSocialAccount>(
+      db,
+      (where) => `SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount WHERE ${where}`,
+    );
+    const accountByUid = new Map(accounts.map((row) => [`${row.provider} ${row.uid}`, row]));
+    const fileAccounts = new Set(dump.socialAccounts.map((account) => account.id));
     for (const account of dump.socialAccounts) {
       if (!fileUsers.has(account.user_id) && !userById.has(account.user_id))
-        throw clash(
-          account.index,
-          "socialaccount.socialaccount",
-          account.id,
-          `user ${account.user_id} is neither among the file's users nor in the database`,
+        throw new AdminError(
+          `record ${account.index} (socialaccount.socialaccount, pk ${account.id}): user ${account.user_id} is neither among the file's users nor in the database; nothing was written`,
         );
-      const holder = idByUid.get(`${account.provider} ${account.uid}`);
-      if (holder !== undefined && holder !== account.id)
-        throw clash(
-          account.index,
-          "socialaccount.socialaccount",
-          account.id,
-          `${account.provider} uid ${JSON.stringify(account.uid)} belongs to social account id ${holder} in the database`,
-        );
-      const row = accountById.get(account.id);
-      if (row === undefined) result.socialAccounts.created++;
-      else if (
-        row.user_id === account.user_id &&
-        row.provider === account.provider &&
-        row.uid === account.uid &&
-        row.login === account.login
-      ) {
-        result.socialAccounts.unchanged++;
-        continue;
-      } else result.socialAccounts.updated++;
-      result.socialRows.push(account);
+      const holder = accountByUid.get(`${account.provider} ${account.uid}`);
+      if (holder !== undefined && holder.id !== account.id && !fileAccounts.has(holder.id))
+        displaced.push({
+          model: "socialaccount.socialaccount",
+          id: holder.id,
+          field: "uid",
+          value: `${account.provider} ${account.uid}`,
+          record: account.index,
+        });
     }
   }
-  return result;
+  const accountById = new Map(accounts.map((row) => [row.id, row]));
+
+  return {
+    users: diff(dump.users, (user) => userById.get(user.id), ["username", "password", "is_active"]),
+    orgs: diff(dump.orgs, edgeOrg, ["name", "django_uuid"]),
+    memberships: diff(
+      plannedMemberships,
+      (m) =>
+        (m.org_id === undefined ? undefined : membershipByPair.get(`${m.user_id} ${m.org_id}`)) ??
+        membershipByUuid.get(m.django_uuid),
+      ["user_id", "org_id", "active", "django_uuid"],
+    ),
+    socialAccounts: diff(dump.socialAccounts, (account) => accountById.get(account.id), [
+      "user_id",
+      "provider",
+      "uid",
+      "login",
+    ]),
+    displaced: displaced.sort((a, b) => a.record - b.record),
+  };
 }
 
 /** Statements per batch while staging: a D1 batch over the local binding, or one SQL file through wrangler. */
@@ -250,7 +307,7 @@ function createStaging(t: Staging): Statement[] {
     `CREATE TABLE ${t.users} (id INTEGER PRIMARY KEY, username TEXT NOT NULL, password TEXT, is_active INTEGER NOT NULL)`,
     `CREATE TABLE ${t.orgUpdates} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, django_uuid TEXT NOT NULL)`,
     `CREATE TABLE ${t.orgCreates} (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, django_uuid TEXT NOT NULL)`,
-    `CREATE TABLE ${t.memberships} (user_id INTEGER NOT NULL, org_uuid TEXT NOT NULL, active INTEGER NOT NULL)`,
+    `CREATE TABLE ${t.memberships} (django_uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, org_uuid TEXT NOT NULL, active INTEGER NOT NULL)`,
     `CREATE TABLE ${t.social} (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, provider TEXT NOT NULL, uid TEXT NOT NULL, login TEXT)`,
   ].map((sql) => ({ sql, params: [] }));
 }
@@ -261,50 +318,66 @@ function dropStaging(t: Staging): Statement[] {
 
 /** The plan's rows into the staging tables: nothing the API reads is touched yet. */
 function stagingStatements(planned: Plan, t: Staging): { statement: Statement; rows: number }[] {
+  const orgs = planned.orgs.writes;
   return [
     ...rowStatements(
       `INSERT INTO ${t.users} (id, username, password, is_active)`,
       "",
-      planned.userRows.map((user) => [user.id, user.username, user.password, user.is_active]),
+      planned.users.writes.map(({ row }) => [row.id, row.username, row.password, row.is_active]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.orgUpdates} (id, name, django_uuid)`,
       "",
-      planned.orgUpdates.map(({ id, org }) => [id, org.name, org.django_uuid]),
+      orgs.flatMap(({ row, edge }) => (edge === undefined ? [] : [[edge.id, row.name, row.django_uuid]])),
     ),
     ...rowStatements(
       `INSERT INTO ${t.orgCreates} (seq, name, django_uuid)`,
       "",
-      planned.orgCreates.map((org, seq) => [seq, org.name, org.django_uuid]),
+      orgs.filter(({ edge }) => edge === undefined).map(({ row }, seq) => [seq, row.name, row.django_uuid]),
     ),
     ...rowStatements(
-      `INSERT INTO ${t.memberships} (user_id, org_uuid, active)`,
+      `INSERT INTO ${t.memberships} (django_uuid, user_id, org_uuid, active)`,
       "",
-      planned.membershipRows.map((membership) => [membership.user_id, membership.org_uuid, membership.active]),
+      planned.memberships.writes.map(({ row }) => [row.django_uuid, row.user_id, row.org_uuid, row.active]),
     ),
     ...rowStatements(
       `INSERT INTO ${t.social} (id, user_id, provider, uid, login)`,
       "",
-      planned.socialRows.map((account) => [account.id, account.user_id, account.provider, account.uid, account.login]),
+      planned.socialAccounts.writes.map(({ row }) => [row.id, row.user_id, row.provider, row.uid, row.login]),
     ),
   ];
 }
 
 /**
  * The staged rows into the real tables: a handful of statements, one batch (one transaction
- * locally), users and organizations before the memberships that refer to them. A
- * membership finds its organization's id by UUID here: organizations created in the same
+ * locally), users and organizations before the memberships that refer to them. The sync's
+ * rules (src/storage/d1/sync.ts): a username, organization name or GitHub uid that a staged
+ * row takes is first taken from whichever other row holds it here (renamed to
+ * DISPLACED_NAME_SQL; a social account removed), which also lets two rows swap names; a
+ * membership keeps the origin's UUID, and one whose UUID is on another pair here leaves it.
+ * A membership finds its organization's id by UUID here: organizations created in the same
  * batch have no id the plan could know. ("WHERE true": SQLite's rule for an upsert's SELECT.)
  */
 function swapStatements(t: Staging): Statement[] {
   return [
+    `UPDATE users_user SET username = ${DISPLACED_NAME_SQL} WHERE id IN (
+       SELECT u.id FROM ${t.users} AS s JOIN users_user AS u ON u.username = s.username WHERE u.id <> s.id)`,
     `INSERT INTO users_user (id, username, password, is_active) SELECT id, username, password, is_active FROM ${t.users} WHERE true
        ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password, is_active = excluded.is_active`,
+    `UPDATE users_orgaccount SET name = ${DISPLACED_NAME_SQL} WHERE id IN (
+       SELECT o.id FROM (SELECT id, name FROM ${t.orgUpdates} UNION ALL SELECT NULL, name FROM ${t.orgCreates}) AS s
+       JOIN users_orgaccount AS o ON o.name = s.name WHERE o.id IS NOT s.id)`,
     `UPDATE users_orgaccount SET name = s.name, django_uuid = s.django_uuid FROM ${t.orgUpdates} AS s WHERE users_orgaccount.id = s.id`,
     `INSERT INTO users_orgaccount (name, django_uuid) SELECT name, django_uuid FROM ${t.orgCreates} ORDER BY seq`,
-    `INSERT INTO users_membership (user_id, org_id, active)
-       SELECT s.user_id, o.id, s.active FROM ${t.memberships} AS s JOIN users_orgaccount AS o ON o.django_uuid = s.org_uuid WHERE true
-       ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active`,
+    `DELETE FROM users_membership WHERE id IN (
+       SELECT m.id FROM ${t.memberships} AS s JOIN users_membership AS m ON m.django_uuid = s.django_uuid
+       LEFT JOIN users_orgaccount AS o ON o.django_uuid = s.org_uuid WHERE m.user_id <> s.user_id OR o.id IS NOT m.org_id)`,
+    `INSERT INTO users_membership (user_id, org_id, active, django_uuid)
+       SELECT s.user_id, o.id, s.active, s.django_uuid FROM ${t.memberships} AS s JOIN users_orgaccount AS o ON o.django_uuid = s.org_uuid WHERE true
+       ON CONFLICT (user_id, org_id) DO UPDATE SET active = excluded.active, django_uuid = excluded.django_uuid`,
+    `DELETE FROM socialaccount_socialaccount WHERE id IN (
+       SELECT a.id FROM ${t.social} AS s JOIN socialaccount_socialaccount AS a ON a.provider = s.provider AND a.uid = s.uid
+       WHERE a.id <> s.id)`,
     `INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) SELECT id, user_id, provider, uid, login FROM ${t.social} WHERE true
        ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, uid = excluded.uid, login = excluded.login`,
   ].map((sql) => ({ sql, params: [] }));
@@ -368,19 +441,30 @@ async function importDjango(ctx: Context, [file]: string[]) {
   if (!dryRun) await execute(ctx, db, planned);
 
   const summary = {
-    users: planned.users,
-    organizations: planned.orgs,
-    memberships: planned.memberships,
-    socialAccounts: planned.socialAccounts,
+    users: planned.users.counts,
+    organizations: planned.orgs.counts,
+    memberships: planned.memberships.counts,
+    socialAccounts: planned.socialAccounts.counts,
+    displaced: planned.displaced,
     skipped: dump.skipped,
     dryRun,
   };
   if (ctx.flags.json) return out(ctx, JSON.stringify(summary));
   out(ctx, `${dryRun ? "Would import" : "Imported"} ${file}:`);
-  out(ctx, `  ${line("users", planned.users)}`);
-  out(ctx, `  ${line("organizations", planned.orgs)}`);
-  out(ctx, `  ${line("memberships", planned.memberships)}`);
-  out(ctx, `  ${line("social accounts", planned.socialAccounts)}`);
+  out(ctx, `  ${line("users", summary.users)}`);
+  out(ctx, `  ${line("organizations", summary.organizations)}`);
+  out(ctx, `  ${line("memberships", summary.memberships)}`);
+  out(ctx, `  ${line("social accounts", summary.socialAccounts)}`);
+  if (planned.displaced.length > 0) {
+    out(
+      ctx,
+      `  displaced: ${planned.displaced.length} (rows here whose name the file gives another row, as the sync does)`,
+    );
+    for (const d of planned.displaced) {
+      const fate = d.model === "socialaccount.socialaccount" ? "removed" : "renamed";
+      out(ctx, `    ${d.model} id ${d.id}: ${d.field} ${JSON.stringify(d.value)} is record ${d.record}'s; ${fate}`);
+    }
+  }
   out(ctx, `  skipped: ${dump.skipped.length}`);
   for (const skip of dump.skipped)
     out(ctx, `    record ${skip.index} (${skip.model}, pk "${skip.pk}"): ${skip.reason}`);

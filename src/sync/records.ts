@@ -134,6 +134,14 @@ function keyOf(kind: Kind, key: unknown): string {
   return kind === "user" || kind === "social_account" ? String(positiveId(key, "key")) : canonicalUuid(key, "key");
 }
 
+/**
+ * What a row at the edge is renamed to when the origin gives its username or organization
+ * name to another row (the sync's DISPLACE_USERS and DISPLACE_ORGS, import-django's swap):
+ * NUL, which no record passes, then `displaced:<id>`, unique per table. The row keeps it
+ * until its own change arrives. As SQL over the row's `id` column.
+ */
+export const DISPLACED_NAME_SQL = "char(0) || 'displaced:' || id";
+
 /** A user's row from the origin's fields. */
 export function userRow(id: number, fields: Obj): UserRow {
   return {

@@ -47,7 +47,9 @@ async function snapshot() {
     users: await db.query("SELECT id, username, password, is_active FROM users_user ORDER BY id"),
     social: await db.query("SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount ORDER BY id"),
     orgs: await db.query("SELECT id, name, django_uuid FROM users_orgaccount ORDER BY id"),
-    memberships: await db.query("SELECT user_id, org_id, active FROM users_membership ORDER BY user_id, org_id"),
+    memberships: await db.query(
+      "SELECT user_id, org_id, active, django_uuid FROM users_membership ORDER BY user_id, org_id",
+    ),
   };
 }
 
@@ -74,6 +76,7 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       organizations: { created: orgs.length, updated: 0, unchanged: 0 },
       memberships: { created: memberships.length, updated: 0, unchanged: 0 },
       socialAccounts: { created: 0, updated: 0, unchanged: 0 },
+      displaced: [],
       skipped: [
         { index: records.length - 3, model: "users.membership", pk: records.at(-3)!.pk, reason: "user is null" },
         { index: records.length - 2, model: "users.membership", pk: records.at(-2)!.pk, reason: "org is null" },
@@ -93,7 +96,13 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const orgId = new Map(after.orgs.map((row) => [row.django_uuid, row.id]));
     expect([...orgId.keys()].sort()).toEqual(orgs.map((o) => o.pk).sort());
     const expectedMemberships = memberships
-      .map((m) => ({ user_id: m.fields.user, org_id: orgId.get(m.fields.org), active: m.fields.active ? 1 : 0 }))
+      .map((m) => ({
+        user_id: m.fields.user,
+        org_id: orgId.get(m.fields.org),
+        active: m.fields.active ? 1 : 0,
+        // The origin's membership UUID, as the sync writes it (membershipRow).
+        django_uuid: m.pk,
+      }))
       .sort((a, b) => (a.user_id as number) - (b.user_id as number) || (a.org_id as number) - (b.org_id as number));
     expect(after.memberships).toEqual(expectedMemberships);
 
@@ -165,7 +174,114 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     expect((await snapshot()).orgs).toEqual([
       { id, name: "Org1-here", django_uuid: "0b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b" },
     ]);
-    expect((await snapshot()).memberships).toEqual([{ user_id: 3, org_id: id, active: 1 }]);
+    expect((await snapshot()).memberships).toEqual([
+      { user_id: 3, org_id: id, active: 1, django_uuid: "1b7f3c1e-4a5d-4e8f-9a0b-1c2d3e4f5a6b" },
+    ]);
+  });
+
+  it("displaces, as the sync does, a row here whose name the file gives another row: the file's row gets it, and names can swap", async () => {
+    const records = generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
+    await importJson(file(records));
+    const stale = "ffffffff-0000-4000-a000-000000000001";
+    // Rows the origin no longer has under these names (deleted or renamed there, not synced yet).
+    await shared.db.batch([
+      { sql: "INSERT INTO users_user (id, username) VALUES (500, 'taken')", params: [] },
+      { sql: "INSERT INTO users_orgaccount (name, django_uuid) VALUES ('Taken here', ?1)", params: [stale] },
+      {
+        sql: "INSERT INTO socialaccount_socialaccount (id, user_id, provider, uid, login) VALUES (50, 500, 'github', '101', 'old')",
+        params: [],
+      },
+    ]);
+    const [{ id: staleOrg }] = (await shared.db.query<{ id: number }>(
+      "SELECT id FROM users_orgaccount WHERE django_uuid = ?1",
+      [stale],
+    )) as [{ id: number }];
+    const [user1, user2, user3] = records as [DumpRecord, DumpRecord, DumpRecord];
+    [user1.fields.username, user2.fields.username] = [user2.fields.username, user1.fields.username];
+    user3.fields.username = "taken";
+    const org = records.find((r) => r.model === "users.orgaccount")!;
+    org.fields.name = "Taken here";
+    records.push({
+      model: "socialaccount.socialaccount",
+      pk: 7,
+      fields: { user: 1, provider: "github", uid: "101", extra_data: { login: "octo" } },
+    });
+    const path = file(records);
+    const displaced = [
+      { model: "users.user", id: 500, field: "username", value: "taken", record: 2 },
+      { model: "users.orgaccount", id: staleOrg, field: "name", value: "Taken here", record: records.indexOf(org) },
+      { model: "socialaccount.socialaccount", id: 50, field: "uid", value: "github 101", record: records.length - 1 },
+    ];
+
+    const before = await snapshot();
+    const dry = await shared.admin(["import-django", path, "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(
+      [
+        "  displaced: 3 (rows here whose name the file gives another row, as the sync does)",
+        `    users.user id 500: username "taken" is record 2's; renamed`,
+        `    users.orgaccount id ${staleOrg}: name "Taken here" is record ${records.indexOf(org)}'s; renamed`,
+        `    socialaccount.socialaccount id 50: uid "github 101" is record ${records.length - 1}'s; removed`,
+      ].join("\n"),
+    );
+    expect(await snapshot()).toEqual(before);
+
+    const summary = await importJson(path);
+    expect(summary.displaced).toEqual(displaced);
+    expect(summary.users).toEqual({ created: 0, updated: 3, unchanged: 37 });
+    expect(summary.organizations).toEqual({ created: 0, updated: 1, unchanged: 2 });
+    expect(summary.socialAccounts).toEqual({ created: 1, updated: 0, unchanged: 0 });
+    const users = await shared.db.query("SELECT id, username FROM users_user WHERE id IN (1, 2, 3, 500) ORDER BY id");
+    expect(users).toEqual([
+      { id: 1, username: user1.fields.username },
+      { id: 2, username: user2.fields.username },
+      { id: 3, username: "taken" },
+      { id: 500, username: "\0displaced:500" },
+    ]);
+    const orgs = await shared.db.query("SELECT id, name FROM users_orgaccount WHERE id = ?1 OR django_uuid = ?2", [
+      staleOrg,
+      org.pk,
+    ]);
+    expect(orgs).toContainEqual({ id: staleOrg, name: `\0displaced:${staleOrg}` });
+    expect(orgs).toContainEqual({ id: expect.any(Number), name: "Taken here" });
+    expect((await snapshot()).social).toEqual([{ id: 7, user_id: 1, provider: "github", uid: "101", login: "octo" }]);
+
+    // The displaced rows keep their new names until their own change comes; a rerun changes nothing.
+    const again = await importJson(path);
+    expect([again.users.updated, again.organizations.updated, again.displaced]).toEqual([0, 0, []]);
+  });
+
+  it("keeps the origin's membership UUID (users_membership.django_uuid, as the sync): adopts a pair made here, moves one the origin moved", async () => {
+    const records = generateDjangoDump({ users: 10, orgs: 3, seed: 4 });
+    await importJson(file(records));
+    const memberships = records.filter((r) => r.model === "users.membership");
+    const moved = memberships.find((m) => m.fields.user === 1)!;
+    const other = records.find((r) => r.model === "users.orgaccount" && r.pk !== moved.fields.org)!;
+    const [{ id: fromOrg }] = (await shared.db.query<{ id: number }>(
+      "SELECT id FROM users_orgaccount WHERE django_uuid = ?1",
+      [moved.fields.org as string],
+    )) as [{ id: number }];
+    // A pair made here (no UUID) that the origin also has: it takes the origin's UUID.
+    const adopted = memberships.find((m) => m.fields.user === 2)!;
+    await shared.db.batch([
+      { sql: "UPDATE users_membership SET django_uuid = NULL WHERE django_uuid = ?1", params: [adopted.pk] },
+    ]);
+    moved.fields.org = other.pk;
+    const summary = await importJson(file(records));
+    expect(summary.memberships.updated).toBe(2);
+    const rows = await shared.db.query<{ user_id: number; org_id: number; django_uuid: string }>(
+      "SELECT m.user_id, m.org_id, m.django_uuid, o.django_uuid AS org FROM users_membership AS m JOIN users_orgaccount AS o ON o.id = m.org_id WHERE m.django_uuid IN (?1, ?2) ORDER BY m.user_id",
+      [moved.pk, adopted.pk],
+    );
+    expect(rows).toEqual([
+      { user_id: 1, org_id: expect.any(Number), django_uuid: moved.pk, org: other.pk },
+      { user_id: 2, org_id: expect.any(Number), django_uuid: adopted.pk, org: adopted.fields.org },
+    ]);
+    // The moved membership left its old pair.
+    expect(
+      await shared.db.query("SELECT 1 FROM users_membership WHERE user_id = 1 AND org_id = ?1", [fromOrg]),
+    ).toEqual([]);
+    expect((await importJson(file(records))).memberships.updated).toBe(0);
   });
 
   it("writes the same rows through `wrangler d1 execute --file` (the --remote code path)", async () => {
@@ -261,17 +377,28 @@ describe("admin import-django", { timeout: 120_000 }, () => {
       });
     }
 
-    it("a username held by another user id in the database", async () => {
-      await shared.db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (500, 'taken')", params: [] }]);
-      const before = await snapshot();
+    // Inside the file, names are the origin's and unique: a clash there is malformed input.
+    it("a username twice in the file, naming both records", async () => {
       const records = valid();
-      records[20]!.fields.username = "taken";
+      records[20]!.fields.username = records[3]!.fields.username;
       const result = await shared.admin(["import-django", file(records)]);
       expect([result.code, result.stdout]).toEqual([1, ""]);
       expect(result.stderr).toMatch(
-        /record 20 \(users\.user, pk 21\): username "taken" belongs to user id 500 in the database; nothing was written/,
+        /record 20 \(users\.user, pk 21\): username "[^"]+" appears twice \(also record 3, pk 4\); nothing was written/,
       );
-      expect(await snapshot()).toEqual(before);
+      expect((await snapshot()).users).toEqual([]);
+    });
+
+    it("an organization name twice in the file, naming both records", async () => {
+      const records = valid();
+      const [first, second] = records.filter((r) => r.model === "users.orgaccount");
+      second!.fields.name = first!.fields.name;
+      const result = await shared.admin(["import-django", file(records)]);
+      expect([result.code, result.stdout]).toEqual([1, ""]);
+      expect(result.stderr).toContain(
+        `record ${records.indexOf(second!)} (users.orgaccount, pk "${second!.pk}"): organization name ${JSON.stringify(first!.fields.name)} appears twice (also record ${records.indexOf(first!)}, pk "${first!.pk}"); nothing was written`,
+      );
+      expect((await snapshot()).orgs).toEqual([]);
     });
 
     it("two usernames that differ only by a lone surrogate (SQLite would store both as U+FFFD)", async () => {
