@@ -6,7 +6,7 @@
  * every later statement touches only the records that apply. A reference the edge lacks
  * makes a row in sync_check, whose CHECK fails the batch: nothing is written.
  */
-import type { Kind, SyncRecord } from "../../sync/records";
+import { DISPLACED_NAME_SQL, type Kind, type SyncRecord } from "../../sync/records";
 
 export const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
     is_active, name, user_id, org_key, active, provider, uid, login)
@@ -38,7 +38,7 @@ const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
 // Upserts write only what differs: a full run over an unchanged edge rewrites no row.
 // A name the origin gave to another row is taken from whoever holds it here (a swap in one
 // delivery, or the holder's own change still on its way): NUL never passes validation.
-const DISPLACE_USERS = `UPDATE users_user SET username = char(0) || 'displaced:' || id
+const DISPLACE_USERS = `UPDATE users_user SET username = ${DISPLACED_NAME_SQL}
   WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.username = s.username
     WHERE u.id <> CAST(s.key AS INTEGER))`;
 
@@ -62,7 +62,7 @@ const ADOPT_ORGS = `UPDATE users_orgaccount SET django_uuid = (
     SELECT s.name FROM (${APPLYING("organization", 0)}) AS s
     WHERE NOT EXISTS (SELECT 1 FROM users_orgaccount AS o WHERE o.django_uuid = s.key))`;
 
-const DISPLACE_ORGS = `UPDATE users_orgaccount SET name = char(0) || 'displaced:' || id
+const DISPLACE_ORGS = `UPDATE users_orgaccount SET name = ${DISPLACED_NAME_SQL}
   WHERE id IN (SELECT o.id FROM (${APPLYING("organization", 0)}) AS s JOIN users_orgaccount AS o ON o.name = s.name
     WHERE o.django_uuid IS NOT s.key)`;
 
