@@ -71,7 +71,7 @@ interface BearerRow {
 }
 
 // One row always: the user and the organization are looked up independently of each other.
-const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_active, o.id AS org_id,
+export const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_active, o.id AS org_id,
     m.active AS member_active, u.sessions_revoked_at AS user_revoked_at,
     (SELECT sessions_revoked_at FROM users_orgaccount WHERE name = ?3) AS token_org_revoked_at,
     ${familyEnded("?4")} AS family_ended
@@ -81,7 +81,7 @@ const BEARER_STANDING = `SELECT u.username AS user_name, u.is_active AS user_act
   LEFT JOIN users_membership AS m ON m.org_id = o.id AND m.user_id = u.id`;
 
 // One row always (the family's end is read whether or not the organization exists).
-const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
+export const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
   FROM (SELECT 1) LEFT JOIN (
     SELECT o.id AS org_id, u.id AS user_id, u.is_active AS user_active, m.active AS member_active,
       u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
