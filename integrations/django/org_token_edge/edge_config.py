@@ -262,8 +262,9 @@ def _literal(pattern, leaf):
             if not regex.endswith("$") or regex.endswith("\\$"):
                 return None
             regex = regex[:-1]
-        text = re.sub(r"\\([/.\-_~])", r"\1", regex)
-        return None if re.search(r"[\\^$.*+?{}\[\]|()]", text) else text
+        if re.search(r"[\\^$.*+?{}\[\]|()]", re.sub(r"\\[/.\-_~]", "", regex)):
+            return None  # a regular expression, not one path
+        return re.sub(r"\\([/.\-_~])", r"\1", regex)
     return None  # a language prefix (i18n_patterns) or a pattern class of its own
 
 
