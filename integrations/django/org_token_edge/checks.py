@@ -53,7 +53,10 @@ def edge_settings(app_configs, **kwargs):
     )
     try:
         now = edge_config.read().fingerprint()
-    except edge_config.Refused as refused:
+    except Exception as error:  # an URLconf that does not import: the check reports, never crashes
+        if not isinstance(error, edge_config.Refused):
+            error = edge_config.Refused(["reading it failed: %s: %s" % (type(error).__name__, error)])
+        refused = error
         return [
             checks.Warning(
                 "org_token_edge: the edge cannot serve this origin's simplejwt settings any more: %s"
