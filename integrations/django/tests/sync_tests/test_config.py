@@ -518,6 +518,8 @@ class DriftCheckTests(SimpleTestCase):
             printed = run("--fingerprint")[0][0]
         with override_settings(ORG_TOKEN_EDGE=dict(EDGE, EDGE_CONFIG=printed)):
             self.assertEqual(self.w003(), [])
+        with override_settings(ORG_TOKEN_EDGE=dict(EDGE, EDGE_CONFIG=printed[len("sha256:"):].upper())):
+            self.assertEqual(self.w003(), [])  # the bare hex digest, in either case
 
     def test_a_change_is_w003_naming_the_command(self):
         with override_settings(ORG_TOKEN_EDGE=EDGE):
