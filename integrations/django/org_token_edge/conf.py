@@ -95,6 +95,18 @@ def user_model():
     return _model(_options(strict=False).get("USER_MODEL", settings.AUTH_USER_MODEL))
 
 
+def configured(name: str) -> bool:
+    """Whether ORG_TOKEN_EDGE names this option itself (ORG_MODEL, MEMBERSHIP_MODEL...)."""
+    return name in _options(strict=False)
+
+
+def edge_config() -> Optional[str]:
+    """ORG_TOKEN_EDGE["EDGE_CONFIG"]: the fingerprint org_token_edge_config printed when the
+    edge was configured, or None (not compared)."""
+    value = _options(strict=False).get("EDGE_CONFIG")
+    return value if value else None
+
+
 def org_model():
     return _model(_options(strict=False).get("ORG_MODEL", "users.OrgAccount"))
 

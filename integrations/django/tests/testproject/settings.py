@@ -20,6 +20,13 @@ INSTALLED_APPS = [
     "users",
     "org_token_edge",
 ]
+try:  # Debian's python3-djangorestframework-simplejwt: org_token_edge_config's tests need it
+    import rest_framework_simplejwt  # noqa: F401
+except ImportError:  # those tests are skipped, the rest run
+    SIMPLEJWT = False
+else:
+    SIMPLEJWT = True
+    INSTALLED_APPS[-2:-2] = ["rest_framework", "rest_framework_simplejwt", "rest_framework_simplejwt.token_blacklist"]
 SITE_ID = 1
 STATIC_URL = "/static/"
 MIDDLEWARE = [

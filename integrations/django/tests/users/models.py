@@ -2,7 +2,7 @@
 decide what a delete does): users.User, OrgAccount keyed by UUID, Membership with SET_NULL."""
 import uuid
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.db import models
 
 
@@ -24,3 +24,13 @@ class Membership(models.Model):
     active = models.BooleanField(default=False)
     modified_date = models.DateTimeField(auto_now=True)
     delete_requested = models.BooleanField(default=False)
+
+
+class EmailUser(AbstractBaseUser):
+    """A custom user signing in by email (USERNAME_FIELD = "email"), integer-keyed: the sync's
+    user record carries its email as `username` (sync_tests/test_stock.py)."""
+
+    email = models.EmailField(unique=True)
+    is_active = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "email"

@@ -1,0 +1,488 @@
+"""The edge's settings that make a fresh edge answer simplejwt's stock views as this origin does,
+read from the origin's SIMPLE_JWT (through simplejwt's own `api_settings`, so its defaults
+apply), its AUTH_USER_MODEL and its URLconf; and what the edge cannot serve, refused, one line
+each. `manage.py org_token_edge_config` prints it; the system check (W003) compares its
+fingerprint with ORG_TOKEN_EDGE["EDGE_CONFIG"]."""
+import datetime
+import hashlib
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from . import conf
+
+# The edge's settings, in the order they are printed (the fingerprint depends on it).
+KEYS = (
+    "SIMPLE_JWT_VERSION",
+    "TOKEN_OBTAIN_PAIR_PATH",
+    "TOKEN_REFRESH_PATH",
+    "TOKEN_VERIFY_PATH",
+    "TOKEN_BLACKLIST_PATH",
+    "ACCESS_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_LIFETIME",
+    "ROTATE_REFRESH_TOKENS",
+    "BLACKLIST_AFTER_ROTATION",
+    "ALGORITHM",
+    "USER_ID_FIELD",
+    "USER_ID_CLAIM",
+    "TOKEN_TYPE_CLAIM",
+    "JTI_CLAIM",
+    "AUTH_HEADER_TYPES",
+    "AUTH_HEADER_NAME",
+    "LEEWAY",
+    "AUDIENCE",
+    "ISSUER",
+    "USERNAME_FIELD",
+)
+SECRET_KEYS = ("JWT_SECRET_KEY", "SYNC_SECRET")
+# simplejwt's stock views (rest_framework_simplejwt.views) and the edge's setting for each path.
+VIEWS = (
+    ("TokenObtainPairView", "TOKEN_OBTAIN_PAIR_PATH"),
+    ("TokenRefreshView", "TOKEN_REFRESH_PATH"),
+    ("TokenVerifyView", "TOKEN_VERIFY_PATH"),
+    ("TokenBlacklistView", "TOKEN_BLACKLIST_PATH"),
+)
+SERVED_ALGORITHMS = ("HS256", "HS384", "HS512")
+SERVED_VERSIONS = ((5, 2), (5, 5))  # 5.2.x to 5.5.x
+MIN_SIGNING_KEY_BYTES = 32
+BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
+STOCK_BACKENDS = (
+    "django.contrib.auth.backends.ModelBackend",
+    # It lets an inactive user authenticate, but simplejwt's rule refuses that user anyway.
+    "django.contrib.auth.backends.AllowAllUsersModelBackend",
+)
+INTEGER_FIELDS = (
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+)
+# Settings the edge serves (printed above, or carried by a secret), and those that have no
+# effect in the stock views unless another setting turns them on.
+SERVED = {
+    "ACCESS_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_LIFETIME",
+    "ROTATE_REFRESH_TOKENS",
+    "BLACKLIST_AFTER_ROTATION",
+    "ALGORITHM",
+    "SIGNING_KEY",
+    "AUDIENCE",
+    "ISSUER",
+    "LEEWAY",
+    "AUTH_HEADER_TYPES",
+    "AUTH_HEADER_NAME",
+    "USER_ID_FIELD",
+    "USER_ID_CLAIM",
+    "TOKEN_TYPE_CLAIM",
+    "JTI_CLAIM",
+    "REVOKE_TOKEN_CLAIM",  # 5.3+: written and checked only with CHECK_REVOKE_TOKEN (refused below)
+}
+# Why the edge does not serve a setting at a value other than simplejwt's default.
+NOT_SERVED = {
+    "UPDATE_LAST_LOGIN": "the edge does not write the origin's last_login",
+    "VERIFYING_KEY": "the edge signs and verifies with the signing key only (HS256, HS384, HS512)",
+    "JWK_URL": "the edge fetches no JWKS; it verifies with the signing key only",
+    "JSON_ENCODER": "the edge writes claims with its own JSON encoding, not a custom encoder",
+    "USER_AUTHENTICATION_RULE": "the edge applies simplejwt's default rule (an active user) only",
+    "AUTH_TOKEN_CLASSES": "the edge serves simplejwt's AccessToken only",
+    "TOKEN_USER_CLASS": "custom token user classes are not served",
+    "TOKEN_OBTAIN_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
+    "TOKEN_REFRESH_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
+    "TOKEN_VERIFY_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
+    "TOKEN_BLACKLIST_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
+    "SLIDING_TOKEN_OBTAIN_SERIALIZER": "sliding tokens are not served",
+    "SLIDING_TOKEN_REFRESH_SERIALIZER": "sliding tokens are not served",
+    "SLIDING_TOKEN_LIFETIME": "sliding tokens are not served",
+    "SLIDING_TOKEN_REFRESH_LIFETIME": "sliding tokens are not served",
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM": "sliding tokens are not served",
+    "CHECK_REVOKE_TOKEN": "revoking tokens by the password hash claim is not served yet",
+    "CHECK_USER_IS_ACTIVE": "the edge refuses an inactive user, as simplejwt's default does",
+}
+
+
+class Refused(Exception):
+    """What the edge cannot serve: `lines`, one per cause."""
+
+    def __init__(self, lines):
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+
+@dataclass
+class EdgeConfig:
+    values: List[Tuple[str, str]]  # (edge setting, value), KEYS' order
+    secrets: List[Tuple[str, str]] = field(default_factory=list)  # with_secrets only
+    notes: List[str] = field(default_factory=list)  # printed as comments
+
+    def fingerprint(self):
+        return fingerprint(self.values)
+
+
+def fingerprint(values):
+    """sha256 of the non-secret KEY=value lines, unquoted, one a line: the same for both
+    formats, so ORG_TOKEN_EDGE["EDGE_CONFIG"] can be compared with what the origin reads now."""
+    text = "".join("%s=%s\n" % (key, value) for key, value in values)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _simplejwt():
+    try:
+        module = importlib.import_module("rest_framework_simplejwt.settings")
+    except ImportError as error:
+        raise Refused(["rest_framework_simplejwt cannot be imported (%s): the edge serves simplejwt's views" % error])
+    return module
+
+
+def installed_version():
+    try:
+        from importlib import metadata
+
+        return metadata.version("djangorestframework-simplejwt")
+    except Exception:
+        pass
+    try:
+        return getattr(importlib.import_module("rest_framework_simplejwt"), "__version__", None)
+    except ImportError:
+        return None
+
+
+def _version(refused):
+    version = installed_version()
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version or "")
+    if match is None or not (SERVED_VERSIONS[0] <= (int(match[1]), int(match[2])) <= SERVED_VERSIONS[1]):
+        refused.append(
+            "rest_framework_simplejwt %s is not served by the edge: it answers as simplejwt 5.2.x to 5.5.x"
+            % (version or "(version unknown)")
+        )
+        return ""
+    return version
+
+
+def _name(value):
+    """A setting's value as written, classes and functions by their dotted path."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_name(item) for item in value)
+    if hasattr(value, "__module__") and hasattr(value, "__qualname__") and not isinstance(value, str):
+        return "%s.%s" % (value.__module__, value.__qualname__)
+    return value
+
+
+def _seconds(name, value, refused, least):
+    if isinstance(value, datetime.timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        refused.append("SIMPLE_JWT[%r] = %r is not served by the edge: it is not a duration" % (name, value))
+        return ""
+    if seconds != int(seconds) or seconds < least:
+        refused.append(
+            "SIMPLE_JWT[%r] = %r is not served by the edge: it takes whole seconds%s"
+            % (name, value, ", at least %d" % least if least else "")
+        )
+        return ""
+    return str(int(seconds))
+
+
+def _text(name, value, refused, blank=False):
+    """A string setting; None is blank where simplejwt allows it (AUDIENCE, ISSUER)."""
+    if value is None and blank:
+        return ""
+    if not isinstance(value, str) or (not value and not blank) or "\n" in value or "\r" in value:
+        refused.append("SIMPLE_JWT[%r] = %r is not served by the edge: it takes one non-empty string" % (name, value))
+        return ""
+    return value
+
+
+def _header_types(value, refused):
+    types = value if isinstance(value, (list, tuple)) else (value,)
+    if not types or not all(isinstance(item, str) and re.fullmatch(r"[!-+\--~]+", item) for item in types):
+        refused.append(
+            "SIMPLE_JWT['AUTH_HEADER_TYPES'] = %r is not served by the edge: it takes one or more words"
+            " without spaces or commas" % (value,)
+        )
+        return ""
+    return ",".join(types)
+
+
+def _user_id_field(name, refused):
+    User = get_user_model()
+    label = User._meta.label
+    pk = User._meta.pk
+    if not isinstance(name, str) or not name:
+        refused.append("SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: it names no field" % (name,))
+        return ""
+    try:
+        found = pk if name == "pk" else User._meta.get_field(name)
+    except Exception:
+        refused.append(
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s has no such field" % (name, label)
+        )
+        return ""
+    target = found.target_field if getattr(found, "is_relation", False) and found.concrete else found
+    kind = target.get_internal_type() if hasattr(target, "get_internal_type") else type(found).__name__
+    if kind not in INTEGER_FIELDS:
+        refused.append(
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served yet by the edge: %s.%s is a %s, and the edge keys"
+            " users by an integer primary key in this version" % (name, label, found.name, kind)
+        )
+        return ""
+    if found is not pk:
+        refused.append(
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served yet by the edge: %s.%s is not the primary key (%s),"
+            " which the edge keys users by" % (name, label, found.name, pk.name)
+        )
+        return ""
+    return name
+
+
+# The URLconf.
+
+
+def _literal(pattern, leaf):
+    """The path a pattern matches (no leading slash), or None when it is not one fixed path."""
+    from django.urls.resolvers import RegexPattern, RoutePattern
+
+    if isinstance(pattern, RoutePattern):
+        return None if pattern.converters else str(pattern._route)
+    if isinstance(pattern, RegexPattern):
+        regex = pattern._regex
+        regex = regex[1:] if regex.startswith("^") else regex
+        if leaf:
+            if not regex.endswith("$") or regex.endswith("\\$"):
+                return None
+            regex = regex[:-1]
+        if re.search(r"[\\^$.*+?{}\[\]|()]", re.sub(r"\\[/.\-_~]", "", regex)):
+            return None  # a regular expression, not one path
+        return re.sub(r"\\([/.\-_~])", r"\1", regex)
+    return None  # a language prefix (i18n_patterns) or a pattern class of its own
+
+
+def _walk(patterns, known, shown, found):
+    """(view class, path or None, where it is shown, as_view's kwargs) of each class-based view;
+    `known` is the literal prefix so far (None once a pattern is not literal)."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            part = _literal(entry.pattern, leaf=False)
+            inner = None if known is None or part is None else known + part
+            _walk(entry.url_patterns, inner, shown + str(entry.pattern), found)
+        elif isinstance(entry, URLPattern):
+            view = getattr(entry.callback, "cls", None) or getattr(entry.callback, "view_class", None)
+            if not isinstance(view, type):
+                continue
+            part = None if known is None else _literal(entry.pattern, leaf=True)
+            path = None if part is None else known + part
+            where = path if path is not None else shown + str(entry.pattern)
+            found.append((view, path, where, getattr(entry.callback, "initkwargs", None) or {}))
+
+
+def _paths(refused, notes):
+    from rest_framework_simplejwt import views as stock
+
+    classes = {getattr(stock, name): key for name, key in VIEWS if hasattr(stock, name)}
+    base = getattr(stock, "TokenViewBase", None)
+    found = []
+    _walk(get_resolver().url_patterns, "/", "/", found)
+    paths = {key: [] for _, key in VIEWS}
+    for view, path, where, initkwargs in found:
+        dotted = "%s.%s" % (view.__module__, view.__qualname__)
+        key = classes.get(view)
+        if key is None:
+            stock_parent = next((cls for cls in classes if issubclass(view, cls)), None)
+            if stock_parent is not None:
+                refused.append(
+                    "%s at %s is not served by the edge: a subclass of %s is a custom view; mount %s itself,"
+                    " or keep that path at the origin" % (dotted, where, stock_parent.__name__, stock_parent.__name__)
+                )
+            elif base is not None and issubclass(view, base):
+                notes.append("%s at %s is not served by the edge (the origin keeps answering it)" % (dotted, where))
+            continue
+        if initkwargs:
+            refused.append(
+                "%s at %s is not served by the edge: as_view(%s) customizes it"
+                % (view.__name__, where, ", ".join(sorted(initkwargs)))
+            )
+            continue
+        if path is None:
+            refused.append(
+                "%s at %s is not served by the edge: its path has converters or regular expression groups;"
+                " the edge serves a view at one fixed path" % (view.__name__, where)
+            )
+            continue
+        paths[key].append(path)
+    values = {}
+    for name, key in VIEWS:
+        mounted = sorted(set(paths[key]))
+        if len(mounted) > 1:
+            refused.append(
+                "%s is mounted at %s: the edge serves it at one path" % (name, " and ".join(mounted))
+            )
+            values[key] = ""
+        else:
+            values[key] = mounted[0] if mounted else ""
+    return values
+
+
+def _blacklist_app_installed():
+    from django.apps import apps
+
+    return apps.is_installed(BLACKLIST_APP)
+
+
+def read(with_secrets=False):
+    """The EdgeConfig, or Refused listing every cause at once."""
+    module = _simplejwt()
+    api = module.api_settings  # replaced by simplejwt when SIMPLE_JWT changes: read it now
+    defaults = module.DEFAULTS
+    user_settings = getattr(settings, "SIMPLE_JWT", None) or {}
+    refused, notes = [], []
+    if not isinstance(user_settings, dict):
+        raise Refused(["SIMPLE_JWT must be a dict"])
+
+    def get(name):
+        try:
+            return getattr(api, name)
+        except Exception as error:  # an import string that does not import, a removed setting
+            refused.append("SIMPLE_JWT[%r] cannot be read: %s" % (name, error))
+            return defaults.get(name)
+
+    for name in sorted(user_settings):
+        value = user_settings[name]
+        if name in SERVED:
+            continue
+        if name not in defaults:
+            notes.append(
+                "SIMPLE_JWT[%r] is not a setting of simplejwt %s: ignored by the origin, and by the edge"
+                % (name, installed_version())
+            )
+            continue
+        if _name(value) == _name(defaults[name]) or (
+            isinstance(value, (list, tuple)) and tuple(_name(value)) == tuple(_name(defaults[name]))
+        ):
+            continue
+        reason = NOT_SERVED.get(name, "the edge serves simplejwt's default for it only")
+        refused.append("SIMPLE_JWT[%r] = %r is not served by the edge: %s" % (name, value, reason))
+
+    values = {"SIMPLE_JWT_VERSION": _version(refused)}
+    values.update(_paths(refused, notes))
+    values["ACCESS_TOKEN_LIFETIME"] = _seconds("ACCESS_TOKEN_LIFETIME", get("ACCESS_TOKEN_LIFETIME"), refused, 1)
+    values["REFRESH_TOKEN_LIFETIME"] = _seconds("REFRESH_TOKEN_LIFETIME", get("REFRESH_TOKEN_LIFETIME"), refused, 1)
+    rotate, blacklist = bool(get("ROTATE_REFRESH_TOKENS")), bool(get("BLACKLIST_AFTER_ROTATION"))
+    values["ROTATE_REFRESH_TOKENS"] = "true" if rotate else "false"
+    values["BLACKLIST_AFTER_ROTATION"] = "true" if blacklist else "false"
+    if not _blacklist_app_installed():
+        # Without the app simplejwt blacklists nothing (its blacklist() is missing and the
+        # AttributeError is swallowed); the edge would blacklist.
+        if blacklist:
+            refused.append(
+                "SIMPLE_JWT['BLACKLIST_AFTER_ROTATION'] = True is not served by the edge without %r in"
+                " INSTALLED_APPS: the origin then blacklists nothing, the edge would" % BLACKLIST_APP
+            )
+        if values["TOKEN_BLACKLIST_PATH"]:
+            refused.append(
+                "TokenBlacklistView at %s is not served by the edge without %r in INSTALLED_APPS: the origin then"
+                " answers 200 and blacklists nothing, the edge would blacklist"
+                % (values["TOKEN_BLACKLIST_PATH"], BLACKLIST_APP)
+            )
+    algorithm = get("ALGORITHM")
+    if algorithm not in SERVED_ALGORITHMS:
+        refused.append(
+            "SIMPLE_JWT['ALGORITHM'] = %r is not served yet by the edge: it signs with %s"
+            % (algorithm, ", ".join(SERVED_ALGORITHMS))
+        )
+        algorithm = ""
+    values["ALGORITHM"] = algorithm
+    values["USER_ID_FIELD"] = _user_id_field(get("USER_ID_FIELD"), refused)
+    for name in ("USER_ID_CLAIM", "TOKEN_TYPE_CLAIM", "JTI_CLAIM", "AUTH_HEADER_NAME"):
+        values[name] = _text(name, get(name), refused)
+    values["AUTH_HEADER_TYPES"] = _header_types(get("AUTH_HEADER_TYPES"), refused)
+    values["LEEWAY"] = _seconds("LEEWAY", get("LEEWAY"), refused, 0)
+    values["AUDIENCE"] = _text("AUDIENCE", get("AUDIENCE"), refused, blank=True)
+    values["ISSUER"] = _text("ISSUER", get("ISSUER"), refused, blank=True)
+    User = get_user_model()
+    values["USERNAME_FIELD"] = User.USERNAME_FIELD
+
+    # The users the edge has are the sync's: they must be the users simplejwt authenticates.
+    synced = conf.user_model()
+    if synced is not User:
+        refused.append(
+            "ORG_TOKEN_EDGE['USER_MODEL'] is %s, but simplejwt authenticates AUTH_USER_MODEL (%s): the edge's users"
+            " would not be simplejwt's" % (synced._meta.label if synced else "not found", User._meta.label)
+        )
+    if values["TOKEN_OBTAIN_PAIR_PATH"]:
+        backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", STOCK_BACKENDS[:1]))
+        for backend in backends:
+            if backend not in STOCK_BACKENDS:
+                refused.append(
+                    "AUTHENTICATION_BACKENDS includes %r, which TokenObtainPairView authenticates through: not served"
+                    " by the edge, which checks %s and the password as ModelBackend does"
+                    % (backend, User.USERNAME_FIELD)
+                )
+
+    secrets = []
+    if with_secrets:
+        key = user_settings.get("SIGNING_KEY", settings.SECRET_KEY)
+        if not isinstance(key, str) or "\n" in key or "\r" in key:
+            refused.append("SIMPLE_JWT['SIGNING_KEY'] is not served by the edge: it takes one line of text")
+        elif len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
+            source = "SECRET_KEY (simplejwt's SIGNING_KEY)"
+            if "SIGNING_KEY" in user_settings:
+                source = "SIMPLE_JWT['SIGNING_KEY']"
+            refused.append(
+                "%s is %d bytes: the edge's JWT_SECRET_KEY must be at least %d; set a longer signing key"
+                % (source, len(key.encode("utf-8")), MIN_SIGNING_KEY_BYTES)
+            )
+        else:
+            secrets.append(("JWT_SECRET_KEY", key))
+        options = getattr(settings, "ORG_TOKEN_EDGE", None)
+        sync_secret = options.get("SECRET") if isinstance(options, dict) else None
+        if not isinstance(sync_secret, str) or not sync_secret:
+            refused.append("ORG_TOKEN_EDGE['SECRET'] is not set: it is the edge's SYNC_SECRET")
+        elif len(conf.secret_key(sync_secret)) < conf.MIN_SECRET_BYTES or "\n" in sync_secret:
+            refused.append("ORG_TOKEN_EDGE['SECRET'] must be one line of at least %d bytes" % conf.MIN_SECRET_BYTES)
+        else:
+            secrets.append(("SYNC_SECRET", sync_secret))
+    if refused:
+        raise Refused(refused)
+    return EdgeConfig(values=[(key, values[key]) for key in KEYS], secrets=secrets, notes=notes)
+
+
+# Output.
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:,+@%=-]*")
+
+
+def env_value(value):
+    """A value as .dev.vars (dotenv) reads it back unchanged: bare when plain, else quoted."""
+    if _PLAIN.fullmatch(value):
+        return value
+    if "'" not in value:
+        return "'%s'" % value  # dotenv keeps single-quoted text as it is
+    if '"' not in value and "\\" not in value:
+        return '"%s"' % value  # dotenv turns backslash-n in double quotes into a newline
+    if "`" not in value:
+        return "`%s`" % value
+    raise ValueError("a value with every quote character cannot be written to .dev.vars")
+
+
+def toml_value(value):
+    """A TOML basic string."""
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append("\\u%04x" % ord(char))
+        else:
+            out.append(char)
+    return '"%s"' % "".join(out)

@@ -1,0 +1,67 @@
+"""A stock Django project: users only. The stock project itself (auth.User, no ps-web models:
+stockproject/, stock_tests/) runs in a process of its own, started here; a custom user signing
+in by email (users.EmailUser) is tested here, its email carried as the record's `username`."""
+import os
+import subprocess
+import sys
+import unittest
+
+from django.conf import settings
+from django.test import TestCase, override_settings
+
+from org_token_edge import full, records
+from org_token_edge.delivery import Sender
+from users.models import EmailUser
+
+from .support import FakeClock, FakeEdge
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+USERS_ONLY = {
+    "URL": "https://ps.example.org",
+    "SECRET": "test-sync-secret-that-is-long-enough-0123456789",
+    "DELIVER_ON_COMMIT": False,
+    "USER_MODEL": "users.EmailUser",
+    "ORG_MODEL": None,
+    "MEMBERSHIP_MODEL": None,
+    "SOCIAL_ACCOUNT_MODEL": None,
+}
+
+
+@unittest.skipUnless(settings.SIMPLEJWT, "needs Debian's python3-djangorestframework-simplejwt")
+class StockProjectTests(unittest.TestCase):
+    def test_the_stock_projects_own_tests_pass(self):
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="stockproject.settings")
+        run = subprocess.run(
+            [sys.executable, "manage.py", "test", "--noinput", "stock_tests"],
+            cwd=HERE,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertIn("OK", run.stdout)
+
+
+@override_settings(ORG_TOKEN_EDGE=USERS_ONLY)
+class EmailUserTests(TestCase):
+    def test_the_record_carries_username_fields_value(self):
+        user = EmailUser(email="alice@example.org", is_active=True)
+        user.set_password("pw-alice-0123")
+        self.assertEqual(records.columns(records.USER, EmailUser)[0], ("username", "email"))
+        fields = records.fields_of(records.USER, user)
+        self.assertEqual(fields["username"], "alice@example.org")
+        self.assertEqual(fields["is_active"], True)
+        self.assertTrue(fields["password"].startswith("pbkdf2_sha256$"))
+
+    def test_full_sends_users_only_with_their_email(self):
+        EmailUser.objects.create(email="alice@example.org", password="x")
+        EmailUser.objects.create(email="bob@example.org", password="y", is_active=False)
+        edge = FakeEdge()
+        summary = full.run(Sender(clock=FakeClock(), transport=edge))
+        self.assertEqual(summary["counts"], {"user": 2})
+        self.assertEqual(
+            sorted((row["username"], row["is_active"]) for row in edge.rows.values()),
+            [("alice@example.org", True), ("bob@example.org", False)],
+        )
