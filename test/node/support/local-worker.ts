@@ -4,13 +4,13 @@
  * in time and leaves nothing running: wrangler runs in its own process group, and `stop()`
  * ends the whole group.
  */
-import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { freePort, killGroup, runProcess } from "../../../src/cli/lib/process";
+import { freePort, runProcess } from "../../../src/cli/lib/process";
 import { NODE, ROOT, SCHEMA_PATH, WRANGLER_BIN, wranglerEnv } from "../../../src/cli/lib/project";
+import { type Server as RunningServer, startServer } from "./server";
 
 export { freePort, ROOT, SCHEMA_PATH };
 
@@ -54,13 +54,8 @@ export async function seedDatabase(persistTo: string, stateDir: string, seedSql:
   await wrangler([...local, "--command", seedSql], stateDir);
 }
 
-export interface LocalWorker {
-  /** http://127.0.0.1:<port> */
-  url: string;
-  /** Everything wrangler printed so far. */
-  output(): string;
-  stop(): Promise<void>;
-}
+/** `output()`: everything wrangler printed so far. */
+export type LocalWorker = RunningServer;
 
 export interface StartOptions {
   persistTo: string;
@@ -120,38 +115,15 @@ export async function startWorker({
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
-  const child = spawn(NODE, [WRANGLER_BIN, ...args], {
-    cwd: project,
-    env: testWranglerEnv(stateDir),
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: stop() ends workerd too
+  return startServer({
+    name: "wrangler dev",
+    command: NODE,
+    args: [WRANGLER_BIN, ...args],
+    options: { cwd: project, env: testWranglerEnv(stateDir) },
+    url: `http://127.0.0.1:${port}`,
+    probe: "/api/schema/", // any HTTP answer will do: the Worker is up
+    readyTimeoutMs,
   });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  let exited: string | undefined;
-  child.on("exit", (code, signal) => (exited = `exited (${signal ?? code})`));
-  child.on("error", (error) => (exited = `failed to start: ${error.message}`));
-
-  const worker: LocalWorker = { url: `http://127.0.0.1:${port}`, output: () => output, stop: () => killGroup(child) };
-  const deadline = Date.now() + readyTimeoutMs;
-  try {
-    for (;;) {
-      if (exited !== undefined) throw new Error(`wrangler dev ${exited} before answering`);
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within ${readyTimeoutMs} ms`);
-      try {
-        // Any HTTP answer will do: the Worker is up.
-        await fetch(`${worker.url}/api/schema/`, { signal: AbortSignal.timeout(2_000) });
-        return worker;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-  } catch (error) {
-    await worker.stop();
-    (error as Error).message += `\n${output}`;
-    throw error;
-  }
 }
 
 export interface PageServer {

@@ -4,17 +4,16 @@
  * (minted with the shared key, decoded, and described by what a client may rely on).
  * Every process is bounded in time and runs in its own process group.
  */
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { delimiter, join } from "node:path";
 import { PYTHON } from "../../../scripts/lib/django";
-import { freePort, killGroup, runProcess } from "../../../src/cli/lib/process";
+import { freePort, runProcess } from "../../../src/cli/lib/process";
 import { ROOT } from "../../../src/cli/lib/project";
+import { type Server, startServer } from "./server";
 
 export const EXAMPLE_PROJECT = join(ROOT, "examples", "simplejwt-project");
 /** The org_token_edge app, uninstalled: on PYTHONPATH (as the example's README says). */
 const DJANGO_APP = join(ROOT, "integrations", "django");
-const EDGE_VARS_HELPER = join(ROOT, "test", "node", "support", "simplejwt_edge_vars.py");
 
 /** The environment of the example's processes: this process's, less any SIMPLE_JWT_* of its own, plus `env`. */
 export function exampleEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -36,16 +35,6 @@ export async function inExample(args: string[], env: NodeJS.ProcessEnv, timeoutM
 /** `python3 manage.py <args>` in the example project. */
 export const manage = (args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number) =>
   inExample(["manage.py", ...args], env, timeoutMs);
-
-/** Whether the project's Django knows the management command (`manage.py help <name>` succeeds). */
-export async function hasCommand(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const result = await runProcess(PYTHON, ["manage.py", "help", name], {
-    cwd: EXAMPLE_PROJECT,
-    env,
-    timeoutMs: 60_000,
-  });
-  return result.code === 0 && !result.timedOut;
-}
 
 /** `.dev.vars` text (KEY=value lines; blank lines, comments and one pair of quotes allowed) as vars. */
 export function parseDevVars(text: string): Record<string, string> {
@@ -73,60 +62,27 @@ export interface EdgeVars {
   text: string;
 }
 
-/**
- * The edge's vars, read from the origin as its operator would: `manage.py org_token_edge_config
- * --with-secrets` where the project's org_token_edge has it, else the same lines from
- * support/simplejwt_edge_vars.py.
- */
+/** The edge's vars, read from the origin as its operator would: `manage.py org_token_edge_config --with-secrets`. */
 export async function edgeVarsFromOrigin(env: NodeJS.ProcessEnv): Promise<EdgeVars> {
-  if (await hasCommand("org_token_edge_config", env)) {
-    const text = await manage(["org_token_edge_config", "--with-secrets"], env);
-    return { vars: parseDevVars(text), source: "org_token_edge_config", text };
-  }
-  const text = await inExample([EDGE_VARS_HELPER], { ...env, DJANGO_SETTINGS_MODULE: "mysite.settings" });
-  return { vars: parseDevVars(text), source: "test helper", text };
+  const text = await manage(["org_token_edge_config", "--with-secrets"], env);
+  return { vars: parseDevVars(text), source: "org_token_edge_config", text };
 }
 
-export interface Origin {
-  /** http://127.0.0.1:<port> */
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
+export type Origin = Server;
 
 /** The example under `manage.py runserver --noreload` on a free loopback port, once it answers HTTP. */
 export async function startOrigin(env: NodeJS.ProcessEnv, readyTimeoutMs = 30_000): Promise<Origin> {
   const port = await freePort();
-  const child = spawn(PYTHON, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], {
-    cwd: EXAMPLE_PROJECT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
+  return startServer({
+    name: "runserver",
+    command: PYTHON,
+    args: ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"],
+    options: { cwd: EXAMPLE_PROJECT, env },
+    url: `http://127.0.0.1:${port}`,
+    probe: "/api/whoami/",
+    readyTimeoutMs,
+    pollMs: 100,
   });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  let exited: string | undefined;
-  child.on("exit", (code, signal) => (exited = `exited (${signal ?? code})`));
-  child.on("error", (error) => (exited = `failed to start: ${error.message}`));
-  const origin: Origin = { url: `http://127.0.0.1:${port}`, output: () => output, stop: () => killGroup(child) };
-  const deadline = Date.now() + readyTimeoutMs;
-  try {
-    for (;;) {
-      if (exited !== undefined) throw new Error(`runserver ${exited} before answering`);
-      if (Date.now() > deadline) throw new Error(`runserver did not answer within ${readyTimeoutMs} ms`);
-      try {
-        await fetch(`${origin.url}/api/whoami/`, { signal: AbortSignal.timeout(2_000) });
-        return origin;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  } catch (error) {
-    await origin.stop();
-    (error as Error).message += `\n${output}`;
-    throw error;
-  }
 }
 
 // Tokens
