@@ -37,11 +37,15 @@ export function memoryStores(): Stores {
     };
   };
   const decideUser = async (jti: string, usedAtMs: number | undefined): Promise<UserVerdict> => {
-    const { standing: _standing, ...verdict } =
-      usedAtMs === undefined
-        ? await decide(jti, Number.NaN).then((v) => (v.won ? (ledger.delete(jti), { ...v, won: false }) : v))
-        : await decide(jti, usedAtMs);
-    return { ...verdict, user: "active" };
+    const used = ledger.get(jti);
+    if (usedAtMs !== undefined && used === undefined) ledger.set(jti, usedAtMs);
+    return {
+      won: usedAtMs !== undefined && used === undefined,
+      revocation: used === undefined ? undefined : { kind: "rotated", usedAtMs: used },
+      revokedFamily: false,
+      successorUsed: false,
+      user: "active",
+    };
   };
   const revocations: Revocations = {
     redeem: (token, attempt) => decide(token.jti, attempt.usedAtMs),
