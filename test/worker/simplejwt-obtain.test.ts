@@ -185,7 +185,7 @@ describe("obtain: path ownership", () => {
     "/api%2ftoken%2f",
     "/api/token%252F",
     "/api//token/",
-    "/api/x/%2e%2e/token/",
+    "/api/x/%252e%252e/token/",
   ])("%s is refused, never forwarded", async (spelling) => {
     const response = await call(quickApp(), spelling, { method: "POST" }, env);
     expect(response.status).toBe(404);
