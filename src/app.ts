@@ -178,6 +178,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return db;
   }
 
+  const settingsByEnv = new WeakMap<object, Settings>();
+  /** The host's settings, asked once per env object (configuration and path ownership both read them). */
+  function settingsOf(env: E): Settings {
+    const keyed = typeof env === "object" && env !== null;
+    const known = keyed ? settingsByEnv.get(env) : undefined;
+    if (known !== undefined) return known;
+    const settings = options.settings?.(env) ?? {};
+    if (keyed) settingsByEnv.set(env, settings);
+    return settings;
+  }
+
   async function load(env: E): Promise<Prepared> {
     const bindings = options.bindings(env);
     const db = boundD1(bindings.db);
@@ -185,7 +196,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const config = await loadConfig({
       secret: bindings.secret,
       previousSecrets: bindings.previousSecrets,
-      settings: options.settings?.(env) ?? {},
+      settings: settingsOf(env),
       names,
     });
     return { config, storage: { db, kv: bindings.kv } };
@@ -255,7 +266,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const keyed = typeof env === "object" && env !== null;
     const known = keyed ? ownershipByEnv.get(env) : undefined;
     if (known !== undefined) return known;
-    const paths = simpleJwtPaths(options.settings?.(env) ?? {}, names);
+    const paths = simpleJwtPaths(settingsOf(env), names);
     const views = new Map<string, SimpleJwtView>();
     for (const [view, path] of Object.entries(paths) as [SimpleJwtView, string][]) {
       const full = base + path;
