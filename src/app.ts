@@ -6,7 +6,16 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { type Clock, systemClock } from "./clock";
-import { type Config, ConfigError, loadConfig, type SettingNames, type Settings } from "./config";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  type SettingNames,
+  type Settings,
+  type SimpleJwtView,
+  simpleJwtPathName,
+  simpleJwtPaths,
+} from "./config";
 import { fail } from "./errors";
 import { cors } from "./http/cors";
 import { forwardUnowned, type OriginTarget } from "./http/forward";
@@ -14,10 +23,11 @@ import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
 import { problemOf, problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
-import { pathOwner, REFUSED_ROUTE } from "./http/route-match";
+import { type PathOwner, pathOwner, REFUSED_ROUTE, routeMatcher } from "./http/route-match";
 import { log } from "./log";
 import { type PasswordWork, passwordWork } from "./passwords/work";
 import { openApiDocument } from "./routes/openapi";
+import { SIMPLE_JWT_VIEW_SPECS, viewMetadata } from "./routes/simplejwt";
 import { ROUTES } from "./routes/table";
 import { type Background, type StorageBindings, type Stores, storesOver } from "./storage";
 import type { AppEnv } from "./types";
@@ -76,8 +86,12 @@ export interface OrgTokenApi<E extends object> {
   middleware: MiddlewareHandler<{ Bindings: E }>;
   /** A fetch handler: a standalone Worker's, or for hono/mount (with `replaceRequest: false`). */
   fetch: (request: Request, env: E, ctx?: ExecutionContext) => Promise<Response>;
-  /** Whether a request is the API's (by path only): for plain-fetch hosts. */
-  handles: (request: Request) => boolean;
+  /**
+   * Whether a request is the API's (by path only): for plain-fetch hosts. With `env`, the
+   * simplejwt views' paths its settings configure too (TOKEN_*_PATH); without, the
+   * org-token API's own paths only.
+   */
+  handles: (request: Request, env?: E) => boolean;
   /** Delete ledger rows whose tokens have expired: call it from the host's cron. */
   purgeExpired: (env: E, nowMs?: number) => Promise<PurgeResult>;
   /** Guard a host route: a valid access token, optionally for an organization and an active member. */
@@ -164,6 +178,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return db;
   }
 
+  const settingsByEnv = new WeakMap<object, Settings>();
+  /** The host's settings, asked once per env object (configuration and path ownership both read them). */
+  function settingsOf(env: E): Settings {
+    const keyed = typeof env === "object" && env !== null;
+    const known = keyed ? settingsByEnv.get(env) : undefined;
+    if (known !== undefined) return known;
+    const settings = options.settings?.(env) ?? {};
+    if (keyed) settingsByEnv.set(env, settings);
+    return settings;
+  }
+
   async function load(env: E): Promise<Prepared> {
     const bindings = options.bindings(env);
     const db = boundD1(bindings.db);
@@ -171,7 +196,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const config = await loadConfig({
       secret: bindings.secret,
       previousSecrets: bindings.previousSecrets,
-      settings: options.settings?.(env) ?? {},
+      settings: settingsOf(env),
       names,
     });
     return { config, storage: { db, kv: bindings.kv } };
@@ -217,7 +242,54 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     }
   }
 
-  const ownerOf = pathOwner([...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path));
+  const ownPaths = [...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path);
+  const ownerOf = pathOwner(ownPaths);
+  const orgRouteOf = routeMatcher(ownPaths);
+  /** The logout path, which simplejwt's blacklist view may take over (it is that view at the origin). */
+  const LOGOUT_PATH = `${base}/api/token/blacklist/`;
+  const bare = (path: string) => path.replace(/\/+$/, "");
+
+  interface Ownership {
+    owner: (pathname: string) => PathOwner;
+    /** The simplejwt view of a route (by its path without trailing slash). */
+    views: ReadonlyMap<string, SimpleJwtView>;
+  }
+  const ownershipByEnv = new WeakMap<object, Ownership>();
+
+  /**
+   * Which paths are the API's for this env: the org-token routes, and the simplejwt views'
+   * paths its settings configure, owned the same way (every spelling served or refused). A
+   * malformed view path, or one on an org-token route (but the logout path, for the blacklist
+   * view), is a ConfigError: then no path can be told apart, and every request is the 500.
+   */
+  function ownershipOf(env: E): Ownership {
+    const keyed = typeof env === "object" && env !== null;
+    const known = keyed ? ownershipByEnv.get(env) : undefined;
+    if (known !== undefined) return known;
+    const paths = simpleJwtPaths(settingsOf(env), names);
+    const views = new Map<string, SimpleJwtView>();
+    for (const [view, path] of Object.entries(paths) as [SimpleJwtView, string][]) {
+      const full = base + path;
+      const taken = orgRouteOf(full) ?? orgRouteOf(`${bare(full)}/`);
+      if (taken !== undefined && !(view === "blacklist" && taken === LOGOUT_PATH)) {
+        throw new ConfigError(`${simpleJwtPathName(view, names)} ${path} is the org-token API's route ${taken}`);
+      }
+      views.set(bare(full), view);
+    }
+    const ownership: Ownership =
+      views.size === 0 ? { owner: ownerOf, views } : { owner: pathOwner([...ownPaths, ...views.keys()]), views };
+    if (keyed) ownershipByEnv.set(env, ownership);
+    return ownership;
+  }
+
+  /** As `ownershipOf`, a misconfiguration logged and answered as the contract's 500. */
+  function ownership(env: E): Ownership {
+    try {
+      return ownershipOf(env);
+    } catch (error) {
+      return misconfigured(error);
+    }
+  }
 
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
@@ -225,7 +297,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   // One log line per request; then paths the API does not own go to ORIGIN_URL, before
   // configuration and CORS touch them.
   app.use(async (c, next) => {
-    const owner = ownerOf(new URL(c.req.url).pathname); // once: the log line and forwarding ask
+    const owner = ownership(c.env as E).owner(new URL(c.req.url).pathname); // once: the log line and forwarding ask
     c.set("route", owner === undefined ? undefined : "route" in owner ? owner.route : REFUSED_ROUTE);
     await next();
   });
@@ -249,6 +321,22 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     await next();
   });
   app.use(cors);
+
+  // simplejwt's views, where the settings mount them: POST, DRF's metadata for OPTIONS, 405 else.
+  app.use(async (c, next) => {
+    const route = c.get("route");
+    const view = route === undefined ? undefined : ownership(c.env as E).views.get(bare(route));
+    if (view === undefined) return next();
+    const spec = SIMPLE_JWT_VIEW_SPECS[view];
+    if (c.req.method === "POST") return spec.handler(c);
+    const allow = ["POST", "OPTIONS"];
+    if (c.req.method === "OPTIONS") {
+      const simpleJwt = c.var.config.simpleJwt;
+      const usernameField = "error" in simpleJwt ? "username" : simpleJwt.usernameField;
+      return c.json(viewMetadata(spec, usernameField, PARSES), 200, { Allow: allow.join(", ") });
+    }
+    throw fail({ kind: "method_not_allowed", method: c.req.method, allow });
+  });
 
   /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */
   const route = (pathWithSlash: string, methods: readonly ("GET" | "POST")[], name: string, handler: Handler) => {
@@ -279,7 +367,15 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   });
 
   // Refused spellings too: a mounted host must not be handed an encoded spelling of an API path.
-  const handles = (request: Request) => ownerOf(new URL(request.url).pathname) !== undefined;
+  const handles = (request: Request, env?: E) => {
+    const pathname = new URL(request.url).pathname;
+    if (env === undefined) return ownerOf(pathname) !== undefined;
+    try {
+      return ownershipOf(env).owner(pathname) !== undefined;
+    } catch {
+      return true; // misconfigured: the API answers (its 500), never the host
+    }
+  };
 
   const api: OrgTokenApi<E> = {
     basePath: base,
@@ -287,7 +383,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     fetch: async (request, env, ctx) => app.fetch(request, env as object, ctx),
     middleware: async (c, next) => {
       // Another path is the host's: no config, no headers, nothing.
-      if (!handles(c.req.raw)) return next();
+      if (!handles(c.req.raw, c.env)) return next();
       return app.fetch(c.req.raw, c.env as object, executionContextOf(c));
     },
     async purgeExpired(env, nowMs = Date.now()) {

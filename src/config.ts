@@ -11,6 +11,7 @@ import type { HmacPads } from "./crypto/hmac-sha256";
 import { tokenKeys } from "./crypto/keys";
 import {
   ConfigError,
+  type HmacAlgorithm,
   isBlank,
   parseSetting,
   type RequestLogMode,
@@ -18,6 +19,7 @@ import {
   type SettingInput,
   type Settings,
   type SettingsKey,
+  type SimpleJwtVersion,
 } from "./settings";
 import { signingKey } from "./sync/signature";
 
@@ -71,6 +73,53 @@ export interface Config {
   /** Seconds before GitHub's answer is given up on (503). */
   githubTimeout: number;
   sync: SyncConfig;
+  /** simplejwt's views (src/routes/simplejwt/), or why they cannot serve: only they answer 500 then. */
+  simpleJwt: SimpleJwtConfig | { error: string };
+}
+
+/** The simplejwt views by name, as the settings call them. */
+export const SIMPLE_JWT_VIEWS = ["obtain", "refresh", "verify", "blacklist"] as const;
+export type SimpleJwtView = (typeof SIMPLE_JWT_VIEWS)[number];
+const VIEW_SETTINGS = {
+  obtain: "tokenObtainPairPath",
+  refresh: "tokenRefreshPath",
+  verify: "tokenVerifyPath",
+  blacklist: "tokenBlacklistPath",
+} as const satisfies Record<SimpleJwtView, SettingsKey>;
+
+/** Where each simplejwt view is served (as the origin mounts it, before any base path); absent: not served. */
+export type SimpleJwtPaths = Partial<Record<SimpleJwtView, string>>;
+
+/**
+ * simplejwt's settings, by their own names, and what the origin's version changes on the
+ * wire (docs/contract.md "simplejwt's views"; /work/notes' spec section 4).
+ */
+export interface SimpleJwtConfig {
+  version: SimpleJwtVersion;
+  /** 5.5.0+: a failed decode is "Token is invalid", an expired one "Token is expired" (5.2.2: "Token is invalid or expired" both). */
+  splitDecodeMessages: boolean;
+  /** 5.4.0+: refresh looks up the token's user and refuses an inactive one. */
+  refreshChecksUser: boolean;
+  /** 5.5.1: user_id is written as a string, and an access token's iat is its own (not the refresh's). */
+  userIdAsString: boolean;
+  accessOwnIat: boolean;
+  rotateRefreshTokens: boolean;
+  blacklistAfterRotation: boolean;
+  algorithm: HmacAlgorithm;
+  /** The algorithm's keys: the current secret's first (signs), then the previous secrets'. */
+  keys: readonly CryptoKey[];
+  usernameField: string;
+  userIdClaim: string;
+  tokenTypeClaim: string;
+  jtiClaim: string;
+  /** `<first AUTH_HEADER_TYPES> realm="api"`: every 401 of the views. */
+  wwwAuthenticate: string;
+  authHeaderTypes: readonly string[];
+  authHeaderName: string;
+  /** Seconds. */
+  leeway: number;
+  audience: string | undefined;
+  issuer: string | undefined;
 }
 
 /**
@@ -92,6 +141,100 @@ class SettingsReader {
 
   read<K extends SettingsKey>(key: K) {
     return readSetting(key, this.settings[key] as SettingInput<K>, this.name(key));
+  }
+}
+
+/** The simplejwt views' paths; a ConfigError for a malformed one or two views at one path. */
+export function simpleJwtPaths(settings: Settings, names: SettingNames = {}): SimpleJwtPaths {
+  const read = new SettingsReader(settings, names);
+  const paths: SimpleJwtPaths = {};
+  const seen = new Map<string, SimpleJwtView>();
+  for (const view of SIMPLE_JWT_VIEWS) {
+    const path = read.read(VIEW_SETTINGS[view]);
+    if (path === undefined) continue;
+    // Paths match with or without the trailing slash: /a and /a/ are one path.
+    const bare = path.replace(/\/+$/, "");
+    const other = seen.get(bare);
+    if (other !== undefined) {
+      throw new ConfigError(`${read.name(VIEW_SETTINGS[view])} is ${read.name(VIEW_SETTINGS[other])}'s path too`);
+    }
+    seen.set(bare, view);
+    paths[view] = path;
+  }
+  return paths;
+}
+
+/** The settings' name of a view's path, for messages. */
+export function simpleJwtPathName(view: SimpleJwtView, names: SettingNames = {}): string {
+  return names[VIEW_SETTINGS[view]] ?? VIEW_SETTINGS[view];
+}
+
+const HASHES: Record<HmacAlgorithm, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+/** Claim names the edge writes itself: none of simplejwt's claim settings may be one. */
+const RESERVED_CLAIMS = ["exp", "iat", "nbf", "aud", "iss", "fam", "iat_ms"];
+
+function atLeast(version: SimpleJwtVersion, least: SimpleJwtVersion): boolean {
+  const parts = (v: string) => v.split(".").map(Number);
+  const [a, b] = [parts(version), parts(least)];
+  for (let i = 0; i < 3; i++) if (a[i]! !== b[i]!) return a[i]! > b[i]!;
+  return true;
+}
+
+async function simpleJwtConfig(
+  read: SettingsReader,
+  secrets: readonly Uint8Array[],
+  hs256Keys: readonly CryptoKey[],
+): Promise<SimpleJwtConfig | { error: string }> {
+  try {
+    const version = read.read("simpleJwtVersion");
+    const algorithm = read.read("algorithm");
+    read.read("userIdField"); // only the integer id is served: anything else is refused here
+    const claims = {
+      userIdClaim: read.read("userIdClaim"),
+      tokenTypeClaim: read.read("tokenTypeClaim"),
+      jtiClaim: read.read("jtiClaim"),
+    };
+    const entries = Object.entries(claims) as [keyof typeof claims, string][];
+    for (const [key, claim] of entries) {
+      if (RESERVED_CLAIMS.includes(claim))
+        throw new ConfigError(`${read.name(key)} ${claim} is a claim the edge writes itself`);
+      const same = entries.find(([other, value]) => other !== key && value === claim);
+      if (same) throw new ConfigError(`${read.name(key)} and ${read.name(same[0])} name the same claim`);
+    }
+    const authHeaderTypes = read.read("authHeaderTypes");
+    const keys =
+      algorithm === "HS256"
+        ? hs256Keys
+        : await Promise.all(
+            secrets.map((bytes) =>
+              crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HASHES[algorithm] }, false, [
+                "sign",
+                "verify",
+              ]),
+            ),
+          );
+    return {
+      version,
+      splitDecodeMessages: atLeast(version, "5.5.0"),
+      refreshChecksUser: atLeast(version, "5.4.0"),
+      userIdAsString: atLeast(version, "5.5.1"),
+      accessOwnIat: atLeast(version, "5.5.1"),
+      rotateRefreshTokens: read.read("rotateRefreshTokens"),
+      blacklistAfterRotation: read.read("blacklistAfterRotation"),
+      algorithm,
+      keys,
+      usernameField: read.read("usernameField"),
+      ...claims,
+      wwwAuthenticate: `${authHeaderTypes[0]} realm="api"`,
+      authHeaderTypes,
+      authHeaderName: read.read("authHeaderName"),
+      leeway: read.read("leeway"),
+      audience: read.read("audience"),
+      issuer: read.read("issuer"),
+    };
+  } catch (error) {
+    if (error instanceof ConfigError) return { error: error.message };
+    throw error;
   }
 }
 
@@ -138,6 +281,7 @@ async function buildConfig({
   const githubTimeout = read.read("githubTimeout");
   const sync = await syncConfig(settings, read);
   const { signingKey, verificationKeys, derivations } = await tokenKeys(secretBytes, previous);
+  const simpleJwt = await simpleJwtConfig(read, [secretBytes, ...previous], verificationKeys);
   return {
     signingKey,
     verificationKeys,
@@ -154,6 +298,7 @@ async function buildConfig({
     githubApiUrl,
     githubTimeout,
     sync,
+    simpleJwt,
   };
 }
 

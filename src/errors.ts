@@ -47,6 +47,19 @@ export type Problem =
   /** The view reads the token again as the header's second space-separated part. */
   | { kind: "status_invalid_token" }
   | { kind: "token_blacklisted" }
+  /**
+   * simplejwt's views (src/routes/simplejwt/): InvalidToken(message), 401 with
+   * `authenticate` (`<first AUTH_HEADER_TYPES> realm="api"`) as WWW-Authenticate.
+   */
+  | { kind: "simplejwt_token_not_valid"; message: string; authenticate: string }
+  /** simplejwt's AuthenticationFailed "no_active_account" (obtain; refresh on 5.4+): 401, no code in the body. */
+  | {
+      kind: "simplejwt_no_active_account";
+      message: "No active account found with the given credentials" | "No active account found for the given token.";
+      authenticate: string;
+    }
+  /** simplejwt's verify view, BLACKLIST_AFTER_ROTATION and the jti in the ledger: a ValidationError. */
+  | { kind: "simplejwt_verify_blacklisted" }
   | { kind: "unknown_organization"; org: string }
   | { kind: "not_member"; user: string; org: string }
   | { kind: "member_not_active"; user: string; org: string }
@@ -242,6 +255,26 @@ const PROBLEMS: { [K in Problem["kind"]]: Entry<K> } = {
   token_blacklisted: {
     outcome: "blacklisted",
     render: () => ({ status: 403, body: { detail: "Token is blacklisted", code: "token_not_valid" } }),
+  },
+  simplejwt_token_not_valid: {
+    outcome: (problem) => (problem.message === "Token is blacklisted" ? "blacklisted" : "invalid"),
+    render: (problem) => ({
+      status: 401,
+      body: { detail: problem.message, code: "token_not_valid" },
+      headers: { "WWW-Authenticate": problem.authenticate },
+    }),
+  },
+  simplejwt_no_active_account: {
+    outcome: (problem) => (problem.message.endsWith("credentials") ? "bad_credentials" : "inactive"),
+    render: (problem) => ({
+      status: 401,
+      body: { detail: problem.message },
+      headers: { "WWW-Authenticate": problem.authenticate },
+    }),
+  },
+  simplejwt_verify_blacklisted: {
+    outcome: "blacklisted",
+    render: () => ({ status: 400, body: { non_field_errors: ["Token is blacklisted"] } }),
   },
   unknown_organization: {
     outcome: "unknown_organization",

@@ -52,6 +52,8 @@ const FAILURES: Bounds = [1, MAX_LIMIT];
 const GITHUB_WAIT: Bounds = [0.001, 60];
 /** Above 0; at most 5 minutes: a hung origin must not hold requests. */
 const ORIGIN_WAIT: Bounds = [0, 300];
+/** simplejwt's LEEWAY: up to a day. */
+const LEEWAY: Bounds = [0, 24 * 3600];
 
 export const REQUEST_LOG_MODES = ["all", "errors", "off"] as const;
 export type RequestLogMode = (typeof REQUEST_LOG_MODES)[number];
@@ -175,6 +177,102 @@ function syncSecret(raw: string, name: string): Uint8Array {
   }
   if (bytes.byteLength < MIN_SECRET_BYTES) throw new ConfigError(`${name} is shorter than ${MIN_SECRET_BYTES} bytes`);
   return bytes;
+}
+
+/** The simplejwt versions whose wire behaviour the edge knows (docs/contract.md, "simplejwt's views"). */
+export const SIMPLE_JWT_VERSIONS = ["5.2.2", "5.3.0", "5.3.1", "5.4.0", "5.5.0", "5.5.1"] as const;
+export type SimpleJwtVersion = (typeof SIMPLE_JWT_VERSIONS)[number];
+
+function simpleJwtVersion(raw: string, name: string): SimpleJwtVersion {
+  const value = raw.trim();
+  if (!(SIMPLE_JWT_VERSIONS as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      `${name} must be one of ${SIMPLE_JWT_VERSIONS.join(", ")} (the origin's installed simplejwt)`,
+    );
+  }
+  return value as SimpleJwtVersion;
+}
+
+/**
+ * Where the origin mounts a simplejwt view, as Django routes it (`/api/token/`): a plain
+ * absolute path, no escapes, query, `\`, `//` or dot segments; blank: the view is not served.
+ */
+function viewPath(raw: string, name: string): string | undefined {
+  const value = raw.trim();
+  if (value === "") return undefined;
+  if (
+    !/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(value) ||
+    value.includes("//") ||
+    value.split("/").some((segment) => segment === "." || segment === "..")
+  ) {
+    throw new ConfigError(
+      `${name} must be a plain absolute path such as /api/token/ (no escapes, query, // or dot segments)`,
+    );
+  }
+  return value;
+}
+
+/** The HMAC algorithms the edge signs with; simplejwt's others need keys the edge does not hold yet. */
+export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+
+function algorithm(raw: string, name: string): HmacAlgorithm {
+  const value = raw.trim();
+  if (!(HMAC_ALGORITHMS as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      `${name} ${value} is not served (yet): the edge signs with ${HMAC_ALGORITHMS.join(", ")} only`,
+    );
+  }
+  return value as HmacAlgorithm;
+}
+
+/** A Python identifier: a model field's name. */
+function fieldName(raw: string, name: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new ConfigError(`${name} must be a model field's name`);
+  return value;
+}
+
+/** The user's integer primary key: `id` (or `pk`); anything else is not served yet. */
+function userIdField(raw: string, name: string): "id" | "pk" {
+  const value = raw.trim();
+  if (value !== "id" && value !== "pk") {
+    throw new ConfigError(`${name} ${value} is not served (yet): the edge keys users by their integer id (id)`);
+  }
+  return value;
+}
+
+/** A claim's name: any non-empty text without surrounding whitespace. */
+function claimName(raw: string, name: string): string {
+  const value = raw.trim();
+  if (value === "") throw new ConfigError(`${name} must name a claim`);
+  return value;
+}
+
+/** Comma-separated header types (`Bearer`, `JWT`), at least one, each one word. */
+function headerTypes(raw: string, name: string): readonly string[] {
+  const list = raw
+    .split(",")
+    .map((type) => type.trim())
+    .filter(Boolean);
+  if (list.length === 0 || list.some((type) => !/^[!-~]+$/.test(type))) {
+    throw new ConfigError(`${name} must be comma-separated words such as Bearer`);
+  }
+  return list;
+}
+
+/** A request.META name of a header: HTTP_ and the header's name upper-cased, `-` as `_`. */
+function metaHeaderName(raw: string, name: string): string {
+  const value = raw.trim();
+  if (!/^HTTP_[A-Z0-9_]+$/.test(value))
+    throw new ConfigError(`${name} must be a request.META name such as HTTP_AUTHORIZATION`);
+  return value;
+}
+
+/** Optional text (AUDIENCE, ISSUER): blank is none. */
+function optionalText(raw: string): string | undefined {
+  const value = raw.trim();
+  return value === "" ? undefined : value;
 }
 
 const range = ([min, max]: Bounds) => `${min} to ${max}`;
@@ -310,6 +408,133 @@ export const SETTINGS = {
     bounds: ORIGIN_WAIT,
     parse: milliseconds,
     doc: `seconds (above ${ORIGIN_WAIT[0]}, at most ${ORIGIN_WAIT[1]}) the origin has to start answering, then a JSON 504`,
+  },
+  simpleJwtVersion: {
+    env: "SIMPLE_JWT_VERSION",
+    kind: "var",
+    default: "5.2.2",
+    parse: simpleJwtVersion,
+    doc: `the origin's installed djangorestframework-simplejwt, ${SIMPLE_JWT_VERSIONS[0]} to ${SIMPLE_JWT_VERSIONS.at(-1)}: its views' messages, claims and refresh's user check ([contract](docs/contract.md#simplejwts-views))`,
+  },
+  tokenObtainPairPath: {
+    env: "TOKEN_OBTAIN_PAIR_PATH",
+    kind: "var",
+    default: "",
+    parse: viewPath,
+    doc: "where the origin mounts simplejwt's `TokenObtainPairView` (`/api/token/`); empty: not served",
+  },
+  tokenRefreshPath: {
+    env: "TOKEN_REFRESH_PATH",
+    kind: "var",
+    default: "",
+    parse: viewPath,
+    doc: "where it mounts `TokenRefreshView`; empty: not served",
+  },
+  tokenVerifyPath: {
+    env: "TOKEN_VERIFY_PATH",
+    kind: "var",
+    default: "",
+    parse: viewPath,
+    doc: "where it mounts `TokenVerifyView`; empty: not served",
+  },
+  tokenBlacklistPath: {
+    env: "TOKEN_BLACKLIST_PATH",
+    kind: "var",
+    default: "",
+    parse: viewPath,
+    doc: "where it mounts `TokenBlacklistView` (`/api/token/blacklist/` replaces the org-token logout there); empty: not served",
+  },
+  rotateRefreshTokens: {
+    env: "ROTATE_REFRESH_TOKENS",
+    kind: "var",
+    default: "false",
+    parse: onOff,
+    doc: "simplejwt's: its refresh view answers a new refresh token too",
+  },
+  blacklistAfterRotation: {
+    env: "BLACKLIST_AFTER_ROTATION",
+    kind: "var",
+    default: "false",
+    parse: onOff,
+    doc: "simplejwt's: a rotated refresh token is spent, exactly once (the token ledger); verify answers blacklisted tokens 400",
+  },
+  algorithm: {
+    env: "ALGORITHM",
+    kind: "var",
+    default: "HS256",
+    parse: algorithm,
+    doc: "simplejwt's views' algorithm with `JWT_SECRET_KEY`: `HS256`, `HS384` or `HS512` (others refused)",
+  },
+  usernameField: {
+    env: "USERNAME_FIELD",
+    kind: "var",
+    default: "username",
+    parse: fieldName,
+    doc: "the origin's `USERNAME_FIELD`: the obtain view's body key for the user's name",
+  },
+  userIdField: {
+    env: "USER_ID_FIELD",
+    kind: "var",
+    default: "id",
+    parse: userIdField,
+    doc: "simplejwt's; only the integer `id` is served (others refused)",
+  },
+  userIdClaim: {
+    env: "USER_ID_CLAIM",
+    kind: "var",
+    default: "user_id",
+    parse: claimName,
+    doc: "simplejwt's: the claim naming the user in its views' tokens",
+  },
+  tokenTypeClaim: {
+    env: "TOKEN_TYPE_CLAIM",
+    kind: "var",
+    default: "token_type",
+    parse: claimName,
+    doc: "simplejwt's: the claim of the token's type in its views' tokens",
+  },
+  jtiClaim: {
+    env: "JTI_CLAIM",
+    kind: "var",
+    default: "jti",
+    parse: claimName,
+    doc: "simplejwt's: the claim of the token's id in its views' tokens",
+  },
+  authHeaderTypes: {
+    env: "AUTH_HEADER_TYPES",
+    kind: "var",
+    default: "Bearer",
+    parse: headerTypes,
+    doc: "simplejwt's, comma-separated: the first names the views' `WWW-Authenticate` (`Bearer realm=\"api\"`)",
+  },
+  authHeaderName: {
+    env: "AUTH_HEADER_NAME",
+    kind: "var",
+    default: "HTTP_AUTHORIZATION",
+    parse: metaHeaderName,
+    doc: "simplejwt's; its views read no header (validated for the guard of simplejwt tokens to come)",
+  },
+  leeway: {
+    env: "LEEWAY",
+    kind: "var",
+    default: "0",
+    bounds: LEEWAY,
+    parse: seconds,
+    doc: `simplejwt's, seconds (${range(LEEWAY)}) of tolerance on its views' tokens' \`exp\`, \`iat\`, \`nbf\``,
+  },
+  audience: {
+    env: "AUDIENCE",
+    kind: "var",
+    default: "",
+    parse: optionalText,
+    doc: "simplejwt's: written as `aud` and required on its views' tokens when set",
+  },
+  issuer: {
+    env: "ISSUER",
+    kind: "var",
+    default: "",
+    parse: optionalText,
+    doc: "simplejwt's: written as `iss` and required on its views' tokens when set",
   },
 } as const satisfies Record<string, Setting<never, unknown>>;
 

@@ -5,7 +5,7 @@
  */
 import type { Stores } from "../../src/storage";
 import type { Members } from "../../src/storage/members";
-import type { Revocations, Verdict } from "../../src/storage/revocations";
+import type { Revocations, UserVerdict, Verdict } from "../../src/storage/revocations";
 
 export function memoryStores(): Stores {
   const ledger = new Map<string, number>();
@@ -36,9 +36,24 @@ export function memoryStores(): Stores {
       standing: { kind: "active_member" },
     };
   };
+  const decideUser = async (jti: string, usedAtMs: number | undefined): Promise<UserVerdict> => {
+    const used = ledger.get(jti);
+    if (usedAtMs !== undefined && used === undefined) ledger.set(jti, usedAtMs);
+    return {
+      won: usedAtMs !== undefined && used === undefined,
+      revocation: used === undefined ? undefined : { kind: "rotated", usedAtMs: used },
+      revokedFamily: false,
+      successorUsed: false,
+      user: "active",
+    };
+  };
   const revocations: Revocations = {
     redeem: (token, attempt) => decide(token.jti, attempt.usedAtMs),
     logout: (token, attempt) => decide(token.jti, attempt.usedAtMs),
+    userTokenState: (token) => decideUser(token.jti, undefined),
+    rotateUserToken: (token, attempt) => decideUser(token.jti, attempt.usedAtMs),
+    logoutUserToken: (token, attempt) => decideUser(token.jti, attempt.usedAtMs),
+    inLedger: async (jti) => ledger.has(jti),
     purgeExpired: async () => ({ tokens: 0, families: 0 }),
   };
   return {

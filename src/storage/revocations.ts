@@ -54,6 +54,42 @@ export interface Verdict {
   standing: Standing;
 }
 
+/**
+ * A verified refresh token of simplejwt's views (src/routes/simplejwt/): no organization,
+ * and a user only when its user id claim names one the edge can key (an integer id).
+ */
+export interface PresentedUserToken {
+  jti: string;
+  family: string;
+  /** The user id claim as an integer; undefined: the token names none (or none that is an integer). */
+  userId: number | undefined;
+  /** The token's own exp (seconds, rounded up). */
+  expiresAt: number;
+  /** When it was issued (unix ms): refused at or before its user's sessions_revoked_at. */
+  issuedAtMs: number;
+  /** The jti of the refresh token its rotation signs (deterministic, src/tokens/issue.ts). */
+  successorJti: string;
+}
+
+/** The token's user as D1 has it. */
+export type UserState = "active" | "inactive" | "missing";
+
+export interface UserVerdict {
+  /** This call wrote the ledger row (rotated or logged out), once. */
+  won: boolean;
+  /** What the blacklist held before this call: its ledger row, its family's revocation, its user's sessions_revoked_at. */
+  revocation: Revocation | undefined;
+  revokedFamily: boolean;
+  successorUsed: boolean;
+  /** The token's user; "missing" too when the token names none. */
+  user: UserState;
+}
+
+export interface UserAttempt extends Attempt {
+  /** simplejwt 5.4+: the token is consumed only for an existing, active user. */
+  requireActiveUser: boolean;
+}
+
 export interface Revocations {
   /**
    * Consume a refresh token exactly once, if it is not blacklisted and its user is an
@@ -62,6 +98,14 @@ export interface Revocations {
   redeem(token: PresentedToken, attempt: Attempt): Promise<Verdict>;
   /** Blacklist a token by logout, whatever the membership, with the same exactly-once answer. */
   logout(token: PresentedToken, attempt: Attempt): Promise<Verdict>;
+  /** simplejwt's refresh without a spending rotation: what the blacklist and D1 know of the token, nothing written. */
+  userTokenState(token: PresentedUserToken): Promise<UserVerdict>;
+  /** simplejwt's refresh with BLACKLIST_AFTER_ROTATION: consume the token exactly once, in one batch. */
+  rotateUserToken(token: PresentedUserToken, attempt: UserAttempt): Promise<UserVerdict>;
+  /** simplejwt's blacklist view: the ledger's 'logout' row, exactly once, in one batch. */
+  logoutUserToken(token: PresentedUserToken, attempt: Attempt): Promise<UserVerdict>;
+  /** Whether a jti has a ledger row (rotated or logged out): simplejwt's BlacklistedToken. */
+  inLedger(jti: string): Promise<boolean>;
   /** Delete ledger and family rows whose tokens have all expired. */
   purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }>;
 }

@@ -19,7 +19,17 @@
  * written to it after the response, for the access-token checks (../ended-sessions.ts).
  */
 import { guard } from "../guard";
-import type { Attempt, PresentedToken, Revocation, Revocations, Verdict } from "../revocations";
+import type {
+  Attempt,
+  PresentedToken,
+  PresentedUserToken,
+  Revocation,
+  Revocations,
+  UserAttempt,
+  UserState,
+  UserVerdict,
+  Verdict,
+} from "../revocations";
 import { endedByRevocation, STANDING, STANDING_SUBQUERY, type StandingRow, standingFromRow } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
@@ -84,6 +94,62 @@ const LOG_OUT = `
   ON CONFLICT (jti) DO NOTHING`;
 
 const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
+
+// simplejwt's tokens carry no organization: the user's own row decides (?3 user id, NULL
+// for none; ?4 the successor's jti).
+const USER_STATE = `
+  SELECT
+    (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
+    (SELECT 1 FROM token_ledger WHERE jti = ?4) AS successor_used,
+    l.reason, l.used_at,
+    u.id AS user_id, u.is_active AS user_active, u.sessions_revoked_at AS user_revoked_at
+  FROM (SELECT 1)
+  LEFT JOIN token_ledger AS l ON l.jti = ?1
+  LEFT JOIN users_user AS u ON u.id = ?3`;
+
+// Consume a simplejwt refresh token unless the jti is there already, the family is revoked,
+// the token was issued (?6, unix ms) at or before its user's (?5) sessions_revoked_at, or
+// (?7 = 1, simplejwt 5.4+) the user is missing or inactive.
+const CONSUME_USER = `
+  INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
+  SELECT ?1, ?2, 'rotated', ?3, ?4
+  WHERE NOT EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ?2)
+    AND NOT EXISTS (SELECT 1 FROM users_user WHERE id = ?5 AND coalesce(sessions_revoked_at, -1) >= ?6)
+    AND (?7 = 0 OR EXISTS (SELECT 1 FROM users_user WHERE id = ?5 AND is_active = 1))
+  ON CONFLICT (jti) DO NOTHING`;
+
+interface UserStateRow {
+  family_revoked: number | null;
+  successor_used: number | null;
+  reason: LedgerRow["reason"] | null;
+  used_at: number | null;
+  user_id: number | null;
+  user_active: number | null;
+  user_revoked_at: number | null;
+}
+
+function userStateOf(row: UserStateRow | undefined): UserState {
+  if (row?.user_id == null) return "missing";
+  return row.user_active === 1 ? "active" : "inactive";
+}
+
+function userVerdictOf(
+  row: UserStateRow | undefined,
+  token: PresentedUserToken,
+  won: boolean,
+  revokedFamily: boolean,
+): UserVerdict {
+  return {
+    won,
+    revocation: revocationOf(
+      row === undefined ? undefined : { ...row, org_id: null, member_active: null, org_revoked_at: null },
+      token.issuedAtMs,
+    ),
+    revokedFamily,
+    successorUsed: row?.successor_used === 1,
+    user: userStateOf(row),
+  };
+}
 
 function revocationOf(row: StateRow | undefined, issuedAtMs: number): Revocation | undefined {
   if (row?.family_revoked) return { kind: "family_revoked" };
@@ -184,6 +250,107 @@ export class D1Revocations implements Revocations {
         revokedFamily: false,
         successorUsed: false,
         standing: reason === "rotated" ? { kind: "active_member" } : found,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  userTokenState(token: PresentedUserToken): Promise<UserVerdict> {
+    return guard("revocations.userTokenState", async () => {
+      const row = await this.primary
+        .prepare(USER_STATE)
+        .bind(token.jti, token.family, token.userId ?? null, token.successorJti)
+        .first<UserStateRow>();
+      return userVerdictOf(row ?? undefined, token, false, false);
+    });
+  }
+
+  rotateUserToken(token: PresentedUserToken, attempt: UserAttempt): Promise<UserVerdict> {
+    const write = this.primary
+      .prepare(CONSUME_USER)
+      .bind(
+        token.jti,
+        token.family,
+        attempt.usedAtMs,
+        token.expiresAt,
+        token.userId ?? null,
+        token.issuedAtMs,
+        attempt.requireActiveUser ? 1 : 0,
+      );
+    return this.decideUser(token, attempt, "rotated", write);
+  }
+
+  logoutUserToken(token: PresentedUserToken, attempt: Attempt): Promise<UserVerdict> {
+    const write = this.primary.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
+    return this.decideUser(token, attempt, "logout", write);
+  }
+
+  inLedger(jti: string): Promise<boolean> {
+    return guard("revocations.inLedger", async () => {
+      return (await this.primary.prepare(LEDGER_ROW).bind(jti).first()) !== null;
+    });
+  }
+
+  /** As `decide`, over the user's row instead of a membership: one batch, read then write. */
+  private async decideUser(
+    token: PresentedUserToken,
+    attempt: Attempt,
+    reason: LedgerRow["reason"],
+    write: D1PreparedStatement,
+  ): Promise<UserVerdict> {
+    const db = this.primary;
+    let results: D1Result[];
+    try {
+      results = await db.batch([
+        db.prepare(USER_STATE).bind(token.jti, token.family, token.userId ?? null, token.successorJti),
+        db
+          .prepare(REVOKE_IF_REUSED)
+          .bind(
+            token.jti,
+            token.family,
+            attempt.usedAtMs,
+            attempt.familyExpiresAt,
+            token.successorJti,
+            attempt.reuse === "always" ? 1 : 0,
+          ),
+        write,
+      ]);
+    } catch (error) {
+      // As `decide`: a batch that committed but failed on the way back is our win.
+      const recovered = await this.committedUser(token, attempt, reason);
+      if (recovered !== undefined) return recovered;
+      return guard(`revocations.${reason}User`, () => Promise.reject(error));
+    }
+    const [read, revoke, insert] = results;
+    return userVerdictOf(
+      read?.results[0] as UserStateRow | undefined,
+      token,
+      insert?.meta.changes === 1,
+      (revoke?.meta.changes ?? 0) > 0,
+    );
+  }
+
+  private async committedUser(
+    token: PresentedUserToken,
+    attempt: Attempt,
+    reason: LedgerRow["reason"],
+  ): Promise<UserVerdict | undefined> {
+    try {
+      const [ledger, user] = await this.primary.batch([
+        this.primary.prepare(LEDGER_ROW).bind(token.jti),
+        this.primary
+          .prepare("SELECT id AS user_id, is_active AS user_active FROM users_user WHERE id = ?1")
+          .bind(token.userId ?? null),
+      ]);
+      const row = ledger?.results[0] as LedgerRow | undefined;
+      if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;
+      return {
+        won: true,
+        revocation: undefined,
+        revokedFamily: false,
+        successorUsed: false,
+        user: userStateOf(user?.results[0] as UserStateRow | undefined),
       };
     } catch {
       return undefined;

@@ -1,0 +1,39 @@
+/**
+ * simplejwt's TokenObtainPairView (serializers.py TokenObtainSerializer.validate,
+ * TokenObtainPairSerializer.validate), top to bottom in its check order.
+ */
+import type { Context } from "hono";
+import { readFields } from "../../http/body";
+import { noteRequest } from "../../log";
+import { authenticate } from "../../login/password";
+import { quietly } from "../../login/session";
+import { succeeded } from "../../login/throttle";
+import { accessFrom, refreshForUser, signPayload } from "../../tokens/simplejwt";
+import type { AppEnv } from "../../types";
+import { simpleJwtOf } from "./common";
+
+export async function simpleJwtObtain(c: Context<AppEnv>) {
+  const { config, clock, stores } = c.var;
+  const sj = simpleJwtOf(c);
+
+  // 1. The fields, USERNAME_FIELD then password: DRF's CharField each, every error in one 400.
+  const fields = await readFields(c.req.raw, [sj.usernameField, "password"]);
+  const now = clock();
+
+  // 2-3. authenticate() (ModelBackend: the password, and is_active), then USER_AUTHENTICATION_RULE:
+  // unknown, wrong and inactive alike are "No active account". The throttle (429) is the edge's.
+  const { account, admission } = await authenticate(c, fields[sj.usernameField]!, fields.password!, now, {
+    kind: "simplejwt_no_active_account",
+    message: "No active account found with the given credentials",
+    authenticate: sj.wwwAuthenticate,
+  });
+  noteRequest(c, { userId: account.userId });
+  c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
+
+  // 4. RefreshToken.for_user(user), then its access token: refresh first in the body.
+  const refresh = refreshForUser(sj, account.userId, now, config.refreshLifetime);
+  const access = accessFrom(refresh, sj, refresh.fam as string, now, config.accessLifetime);
+  const [refreshToken, accessToken] = await Promise.all([signPayload(refresh, sj), signPayload(access, sj)]);
+  noteRequest(c, { outcome: "logged_in" });
+  return c.json({ refresh: refreshToken, access: accessToken });
+}

@@ -1,0 +1,248 @@
+/**
+ * simplejwt's tokens, as its stock views read and write them (rest_framework_simplejwt
+ * tokens.py, backends.py; PyJWT 2.6's decode), with the settings of the origin's SIMPLE_JWT
+ * (Config.simpleJwt): claim names, algorithm, leeway, audience, issuer, and what its version
+ * changes (messages, the user id's type, the access token's iat).
+ *
+ * The org-token API's tokens (./claims.ts, ./verify.ts, ./issue.ts) are another shape:
+ * these carry no organization, and their claims are whatever the origin's settings name.
+ * The edge adds its own two (`fam`, `iat_ms`), which simplejwt ignores and copies along.
+ */
+import { CompactSign, compactVerify, errors } from "jose";
+import type { SimpleJwtConfig } from "../config";
+
+/** A token's payload, in its claims' order (simplejwt keeps insertion order). */
+export type Payload = Record<string, unknown>;
+
+export type Decoded = { ok: true; payload: Payload; keyIndex: number } | { ok: false; message: string };
+
+/** What the views say of a token, once decoded: simplejwt's TokenError messages (tokens.py Token.verify). */
+export type TokenMessage =
+  | "Token has no 'exp' claim"
+  | "Token 'exp' claim has expired"
+  | "Token has no id"
+  | "Token has no type"
+  | "Token has wrong type";
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const encoder = new TextEncoder();
+const JTI = /^[0-9a-f]{32}$/;
+
+/** The decode failure's message: 5.2.2 says one thing for all, 5.5.0+ tells an expired token apart. */
+export function decodeMessage(sj: SimpleJwtConfig, expired: boolean): string {
+  if (!sj.splitDecodeMessages) return "Token is invalid or expired";
+  return expired ? "Token is expired" : "Token is invalid";
+}
+
+/** Python's int() of a claim, as PyJWT applies it to iat, nbf and exp; undefined where int() raises. */
+function pythonInt(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * Step 1 of every view's token (TokenBackend.decode, PyJWT's jwt.decode): the signature
+ * under the algorithm (one of the secrets), the payload a JSON object, then PyJWT's claim
+ * checks in its order: iat not in the future, nbf, exp (the only "expired"), iss and aud
+ * when set. Any failure is one message (the version's).
+ */
+export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: number): Promise<Decoded> {
+  let verified: { payload: Uint8Array; keyIndex: number } | undefined;
+  for (const [keyIndex, key] of sj.keys.entries()) {
+    try {
+      const { payload } = await compactVerify(token, key, { algorithms: [sj.algorithm] });
+      verified = { payload, keyIndex };
+      break;
+    } catch (error) {
+      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
+      // Malformed, another algorithm: the same answer. Anything else is a bug: a 500.
+      if (error instanceof errors.JOSEError) break;
+      throw error;
+    }
+  }
+  const invalid: Decoded = { ok: false, message: decodeMessage(sj, false) };
+  if (verified === undefined) return invalid;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(decoder.decode(verified.payload));
+  } catch {
+    return invalid;
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return invalid;
+  const claims = payload as Payload;
+  const now = Math.floor(nowMs / 1000); // PyJWT's now: whole seconds
+  if ("iat" in claims) {
+    const iat = pythonInt(claims.iat);
+    if (iat === undefined || iat > now + sj.leeway) return invalid;
+  }
+  if ("nbf" in claims) {
+    const nbf = pythonInt(claims.nbf);
+    if (nbf === undefined || nbf > now + sj.leeway) return invalid;
+  }
+  if ("exp" in claims) {
+    const exp = pythonInt(claims.exp);
+    if (exp === undefined) return invalid;
+    if (exp <= now - sj.leeway) return { ok: false, message: decodeMessage(sj, true) };
+  }
+  if (sj.issuer !== undefined && claims.iss !== sj.issuer) return invalid;
+  if (sj.audience !== undefined) {
+    const aud = claims.aud;
+    const list = typeof aud === "string" ? [aud] : aud;
+    if (!Array.isArray(list) || list.some((entry) => typeof entry !== "string") || !list.includes(sj.audience)) {
+      return invalid;
+    }
+  }
+  return { ok: true, payload: claims, keyIndex: verified.keyIndex };
+}
+
+/**
+ * The rest of Token.verify after the blacklist: exp present (and, with a fractional
+ * leeway, not past by simplejwt's own clock), the id, then, for a typed token, its type.
+ * `type` undefined: UntypedToken (the verify view), no type check.
+ */
+export function tokenMessage(
+  payload: Payload,
+  sj: SimpleJwtConfig,
+  type: "access" | "refresh" | undefined,
+  nowMs: number,
+): TokenMessage | undefined {
+  if (!("exp" in payload)) return "Token has no 'exp' claim";
+  if (Number(payload.exp) * 1000 <= nowMs - sj.leeway * 1000) return "Token 'exp' claim has expired";
+  if (!(sj.jtiClaim in payload)) return "Token has no id";
+  if (type === undefined) return undefined;
+  if (!(sj.tokenTypeClaim in payload)) return "Token has no type";
+  if (payload[sj.tokenTypeClaim] !== type) return "Token has wrong type";
+  return undefined;
+}
+
+/** The token's id as the ledger keys it: its text (simplejwt's CharField stores str()). */
+export function jtiOf(payload: Payload, sj: SimpleJwtConfig): string {
+  const jti = payload[sj.jtiClaim];
+  return typeof jti === "string" ? jti : JSON.stringify(jti);
+}
+
+/** The family a token belongs to: its `fam` (the edge's), else its own id (a token of the origin's). */
+export function familyOfPayload(payload: Payload, sj: SimpleJwtConfig): string {
+  return typeof payload.fam === "string" && JTI.test(payload.fam) ? payload.fam : jtiOf(payload, sj);
+}
+
+/** When it was issued (unix ms): the edge's iat_ms when it agrees with iat, else iat's second; 0 without iat. */
+export function issuedAtMsOf(payload: Payload): number {
+  const { iat, iat_ms: iatMs } = payload;
+  if (typeof iat !== "number" || !Number.isFinite(iat)) return 0;
+  if (typeof iatMs === "number" && Number.isSafeInteger(iatMs) && Math.floor(iatMs / 1000) === Math.floor(iat)) {
+    return iatMs;
+  }
+  return Math.floor(iat) * 1000;
+}
+
+/** Whether Python finds the claim's value true (`if user_id := payload.get(USER_ID_CLAIM)`). */
+export function truthy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === "") return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === "object") return Object.keys(value).length > 0;
+  return true;
+}
+
+/** The user id claim as the integer id Django's lookup would make of it; undefined where it would raise. */
+export function userIdOf(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) {
+    const id = Number(value);
+    return Number.isSafeInteger(id) ? id : undefined;
+  }
+  return undefined;
+}
+
+/** A fresh id, formatted as simplejwt's uuid4().hex. */
+export function randomJti(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** Token.__init__ of a new token: the type, exp = now + lifetime, iat = now (whole seconds, floored), the id. */
+function newPayload(sj: SimpleJwtConfig, type: "access" | "refresh", nowMs: number, lifetime: number, jti: string) {
+  const payload: Payload = {};
+  payload[sj.tokenTypeClaim] = type;
+  payload.exp = Math.floor((nowMs + lifetime * 1000) / 1000);
+  payload.iat = Math.floor(nowMs / 1000);
+  payload[sj.jtiClaim] = jti;
+  return payload;
+}
+
+/** TokenBackend.encode: aud and iss written (in place, else last) when set. */
+function withAudience(payload: Payload, sj: SimpleJwtConfig): Payload {
+  if (sj.audience !== undefined) payload.aud = sj.audience;
+  if (sj.issuer !== undefined) payload.iss = sj.issuer;
+  return payload;
+}
+
+/**
+ * RefreshToken.for_user: the user id (an int through 5.5.0, a string in 5.5.1), then aud and
+ * iss; then the edge's `fam` (the family starts here) and `iat_ms`.
+ */
+export function refreshForUser(
+  sj: SimpleJwtConfig,
+  userId: number,
+  nowMs: number,
+  lifetime: number,
+  jti = randomJti(),
+): Payload {
+  const payload = newPayload(sj, "refresh", nowMs, lifetime, jti);
+  payload[sj.userIdClaim] = sj.userIdAsString ? String(userId) : userId;
+  withAudience(payload, sj);
+  payload.fam = jti;
+  payload.iat_ms = Math.floor(nowMs);
+  return payload;
+}
+
+/**
+ * RefreshToken.access_token: a new access token (exp = now + lifetime), then every claim of
+ * the refresh token but its type, exp and id; 5.5.1 keeps its own iat too (and the edge its
+ * own iat_ms with it). The family goes along (`fam`; a token of the origin's names its own).
+ */
+export function accessFrom(
+  refresh: Payload,
+  sj: SimpleJwtConfig,
+  family: string,
+  nowMs: number,
+  lifetime: number,
+  jti = randomJti(),
+): Payload {
+  const access = newPayload(sj, "access", nowMs, lifetime, jti);
+  const noCopy = new Set([sj.tokenTypeClaim, "exp", sj.jtiClaim, "jti", ...(sj.accessOwnIat ? ["iat", "iat_ms"] : [])]);
+  for (const [claim, value] of Object.entries(refresh)) if (!noCopy.has(claim)) access[claim] = value;
+  if (sj.accessOwnIat) access.iat_ms = Math.floor(nowMs);
+  if (access.fam === undefined) access.fam = family;
+  return withAudience(access, sj);
+}
+
+/**
+ * The refresh view's rotation: the same token, its claims in their order, with a new id,
+ * exp = now + lifetime and iat = now (set_jti, set_exp, set_iat); iat_ms follows iat, and the
+ * family is carried (`fam` added to a token of the origin's).
+ */
+export function rotatedRefresh(
+  presented: Payload,
+  sj: SimpleJwtConfig,
+  family: string,
+  nowMs: number,
+  lifetime: number,
+  jti: string,
+): Payload {
+  const next: Payload = { ...presented };
+  next[sj.jtiClaim] = jti;
+  next.exp = Math.floor((nowMs + lifetime * 1000) / 1000);
+  next.iat = Math.floor(nowMs / 1000);
+  next.iat_ms = Math.floor(nowMs);
+  if (next.fam === undefined) next.fam = family;
+  return withAudience(next, sj);
+}
+
+/** The compact JWS, as PyJWT writes it: header {"alg","typ":"JWT"} (sorted, no kid), the current secret. */
+export function signPayload(payload: Payload, sj: SimpleJwtConfig): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: sj.algorithm, typ: "JWT" })
+    .sign(sj.keys[0]!);
+}
