@@ -6,6 +6,7 @@
 import { type FieldMessage, fail } from "../errors";
 import { bodyCharset, type Codec, DecodeError, decode } from "./charset";
 import { parseForm } from "./form";
+import { INT_MAX_STR_DIGITS, pythonJsonError, pythonStreamDecode } from "./python-json";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -55,42 +56,35 @@ function pythonTypeName(value: unknown): string {
 }
 
 /**
- * Where the JSON broke, as Python's json module says it (line, column, char), and never
- * the parser's own message: V8 quotes the input around the error, a password or a token.
- */
-function jsonErrorReason(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : "";
-  const match = /position (\d+)/.exec(message);
-  const position = match ? Number(match[1]) : /end of JSON input/.test(message) ? text.length : undefined;
-  if (position === undefined) return "Invalid JSON";
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  const column = position - (before.lastIndexOf("\n") + 1) + 1;
-  return `Invalid JSON: line ${line} column ${column} (char ${position})`;
-}
-
-/**
- * DRF's JSONParser: codecs.getreader(encoding)(stream), strict, then json.load. Python's json
- * refuses a leading BOM (U+FEFF) that the codec kept, as utf-8 and utf-16-le/-be do.
+ * DRF's JSONParser: codecs.getreader(encoding)(stream), strict, then json.load. JSON.parse is
+ * the fast path; when it refuses, or a case where Python and JSON.parse differ may be present
+ * (an integer past Python's 4300 digits, utf-16 without a BOM), ./python-json.ts says what
+ * Python says, by position and never by quoting the input (a password or a token).
+ * Python's json refuses a leading BOM (U+FEFF) that the codec kept, as utf-8 and utf-16-le/-be do.
  */
 function parseJson(bytes: Uint8Array, codec: Codec): Data {
   let text: string;
   try {
+    const bom = (bytes[0]! << 8) | bytes[1]!;
+    if (codec === "utf_16" && bom !== 0xfffe && bom !== 0xfeff) throw new DecodeError("no BOM"); // Python's StreamReader wants one
     text = decode(bytes, codec, true);
   } catch (error) {
-    throw fail({ kind: "json_parse_error", reason: error instanceof DecodeError ? error.message : "Invalid body" });
-  }
-  if (text.startsWith("\ufeff")) {
-    throw fail({
-      kind: "json_parse_error",
-      reason: "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
-    });
+    if (!(error instanceof DecodeError)) throw error;
+    // The StreamReader reads the body in one final=False call: an incomplete tail is dropped.
+    const decoded = pythonStreamDecode(bytes, codec);
+    if ("reason" in decoded) throw fail({ kind: "json_parse_error", reason: decoded.reason });
+    text = decoded.text;
   }
   let data: unknown;
   try {
+    if (text.startsWith("\ufeff")) throw new SyntaxError("BOM");
     data = JSON.parse(text);
-  } catch (error) {
-    throw fail({ kind: "json_parse_error", reason: jsonErrorReason(text, error) });
+  } catch {
+    throw fail({ kind: "json_parse_error", reason: pythonJsonError(text) ?? "Invalid JSON" });
+  }
+  if (text.length > INT_MAX_STR_DIGITS && new RegExp(`[0-9]{${INT_MAX_STR_DIGITS + 1}}`).test(text)) {
+    const reason = pythonJsonError(text);
+    if (reason !== undefined) throw fail({ kind: "json_parse_error", reason });
   }
   if (data === null) throw fail({ kind: "no_data" });
   if (typeof data !== "object" || Array.isArray(data)) {
