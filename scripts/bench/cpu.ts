@@ -6,6 +6,9 @@
  * Each round is followed by one of the bare Hono app of ./worker-bare.ts answering the same
  * requests: its CPU moves with the machine (a shared VM runs faster and slower by the
  * minute), so the ratio of the two is the figure that holds from run to run.
+ *
+ * Each round also times simplejwt's refresh (./simplejwt.ts: rotating and spending), the same
+ * app with that view configured, between the two: its CPU and its ratio to the bare request.
  */
 
 import { loadConfig } from "../../src/config";
@@ -13,6 +16,7 @@ import { issueLoginPair } from "../../src/tokens/issue";
 import { createApp } from "../../worker/app";
 import { type Env, workerConfigInput } from "../../worker/env";
 import { memoryStores } from "./memory";
+import { mintSimpleJwtRefresh, SJ_REFRESH, SJ_VARS } from "./simplejwt";
 import bare from "./worker-bare";
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
@@ -28,6 +32,10 @@ export interface CpuResult {
   bareMs: number;
   /** The median of the rounds' ratios: refresh CPU over the bare request's. */
   ratio: number;
+  /** The same for simplejwt's refresh: CPU per refresh in each round, its median, its ratio to the bare request. */
+  simplejwtRoundsMs: number[];
+  simplejwtMs: number;
+  simplejwtRatio: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -48,17 +56,22 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
     DB: { prepare: unused } as unknown as D1Database,
     BLACKLIST: { get: unused } as unknown as KVNamespace,
   } as Env;
+  // Another env object: the app reads its settings once per env object.
+  const sjEnv: Env = { ...env, ...SJ_VARS };
   const stores = memoryStores();
   const app = createApp({ stores: () => stores });
   const config = await loadConfig(workerConfigInput(env));
+  const sjConfig = await loadConfig(workerConfigInput(sjEnv));
   const subject = { userId: 1, userName: "bench", orgName: "BenchOrg" };
   const warmUp = 3000;
   const tokens: string[] = [];
   for (let i = 0; i < refreshes * rounds + warmUp; i++) {
     tokens.push((await issueLoginPair(config, subject, Date.now())).refresh);
   }
-  const request = (token: string) =>
-    new Request("http://bench.local/api/org_token/refresh/", {
+  const sjTokens: string[] = [];
+  for (let i = 0; i < refreshes * rounds + warmUp; i++) sjTokens.push(await mintSimpleJwtRefresh(sjConfig));
+  const request = (token: string, path = "/api/org_token/refresh/") =>
+    new Request(`http://bench.local${path}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ refresh: token }),
@@ -66,6 +79,11 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   const refresh = async (token: string) => {
     const response = await app.fetch(request(token), env, ctx);
     if (response.status !== 200) throw new Error(`in-process refresh answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  const sjRefresh = async (token: string) => {
+    const response = await app.fetch(request(token, SJ_REFRESH), sjEnv, ctx);
+    if (response.status !== 200) throw new Error(`in-process simplejwt refresh answered ${response.status}`);
     await response.arrayBuffer();
   };
   const bareRequest = async (token: string) => {
@@ -83,25 +101,28 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   };
   const roundsMs: number[] = [];
   const bareRoundsMs: number[] = [];
-  const cpuOf = async (work: (token: string) => Promise<void>, from: number) => {
+  const sjRoundsMs: number[] = [];
+  const cpuOf = async (work: (token: string) => Promise<void>, from: number, list = tokens) => {
     const cpu = process.cpuUsage();
-    for (let i = 0; i < refreshes; i++) await work(tokens[from + i]!);
+    for (let i = 0; i < refreshes; i++) await work(list[from + i]!);
     const used = process.cpuUsage(cpu);
     return (used.user + used.system) / 1000 / refreshes;
   };
   try {
     let next = 0;
+    for (let i = 0; i < warmUp; i++) await sjRefresh(sjTokens[i]!);
     while (next < warmUp) await refresh(tokens[next++]!);
     for (let i = 0; i < warmUp; i++) await bareRequest(tokens[i]!);
     for (let round = 0; round < rounds; round++) {
       roundsMs.push(await cpuOf(refresh, next));
+      sjRoundsMs.push(await cpuOf(sjRefresh, next, sjTokens));
       bareRoundsMs.push(await cpuOf(bareRequest, next));
       next += refreshes;
     }
   } finally {
     console.info = info;
   }
-  if (lines !== tokens.length) throw new Error(`${lines} request log lines, expected one a refresh`);
+  if (lines !== tokens.length + sjTokens.length) throw new Error(`${lines} request log lines, expected one a refresh`);
   return {
     refreshes,
     roundsMs,
@@ -109,5 +130,8 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
     bareRoundsMs,
     bareMs: median(bareRoundsMs),
     ratio: median(roundsMs.map((ms, i) => ms / bareRoundsMs[i]!)),
+    simplejwtRoundsMs: sjRoundsMs,
+    simplejwtMs: median(sjRoundsMs),
+    simplejwtRatio: median(sjRoundsMs.map((ms, i) => ms / bareRoundsMs[i]!)),
   };
 }

@@ -22,33 +22,46 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const QUERIES = new Set(["first", "all", "run", "raw", "batch", "exec"]);
 
+/**
+ * The calls that reached each binding (a D1 query or batch, a KV read or write): each one a
+ * round trip when deployed. A path's count over its requests is its round trips per request
+ * (calls made side by side count each; test/worker/round-trips.test.ts times the stages).
+ */
+export interface Calls {
+  d1: number;
+  kv: number;
+}
+
 /** Every query method of a D1 database, session or statement waits `ms` after answering. */
-function delayedD1<T extends object>(target: T, ms: number, replica: number): T {
+function delayedD1<T extends object>(target: T, ms: number, replica: number, calls?: Calls): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         const result = value.apply(object, args);
-        if (property === "withSession") return delayedD1(result, replica, replica);
-        if (property === "prepare" || property === "bind") return delayedD1(result, ms, replica);
-        if (QUERIES.has(String(property)))
+        if (property === "withSession") return delayedD1(result, replica, replica, calls);
+        if (property === "prepare" || property === "bind") return delayedD1(result, ms, replica, calls);
+        if (QUERIES.has(String(property))) {
+          if (calls) calls.d1++;
           return Promise.resolve(result).then(async (answer) => {
             await sleep(ms);
             return answer;
           });
+        }
         return result;
       };
     },
   });
 }
 
-function delayedKv(kv: KVNamespace, delays: Delays): KVNamespace {
+function delayedKv(kv: KVNamespace, delays: Delays, calls?: Calls): KVNamespace {
   return new Proxy(kv, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
       if (typeof value !== "function") return value;
       return async (...args: unknown[]) => {
+        if (calls) calls.kv++;
         const answer = await value.apply(object, args);
         // A bulk get (a Map: the ended-sessions check, the same few keys a session reads
         // again and again, absent ones included, under cacheTtl) counts as served from the
@@ -64,6 +77,11 @@ function delayedKv(kv: KVNamespace, delays: Delays): KVNamespace {
   });
 }
 
-export function delayedEnv(env: Env, delays: Delays): Env {
-  return { ...env, DB: delayedD1(env.DB, delays.primary, delays.replica), BLACKLIST: delayedKv(env.BLACKLIST, delays) };
+/** `env` with delayed D1 and KV; `calls`, if given, counts the calls that reach them. */
+export function delayedEnv(env: Env, delays: Delays, calls?: Calls): Env {
+  return {
+    ...env,
+    DB: delayedD1(env.DB, delays.primary, delays.replica, calls),
+    BLACKLIST: delayedKv(env.BLACKLIST, delays, calls),
+  };
 }

@@ -10,7 +10,8 @@ import { loadConfig } from "../../src/config";
 import { issueLoginPair } from "../../src/tokens/issue";
 import { createApp } from "../../worker/app";
 import { type Env, workerApiOptions, workerConfigInput } from "../../worker/env";
-import { type Delays, delayedEnv } from "./worker-delays";
+import { mintSimpleJwtRefresh, SJ_REFRESH, SJ_VARS } from "./simplejwt";
+import { type Calls, type Delays, delayedEnv } from "./worker-delays";
 
 const app = createApp();
 
@@ -56,12 +57,25 @@ async function mintTokens(
  * Each path `requests` times, `concurrency` at a time, through the app over delayed
  * bindings; milliseconds per request as the Worker's clock sees them (it moves with I/O,
  * timers included). A replay of a token whose successor is unused revokes nothing (the
- * successor rule): the replay path is a refused replay.
+ * successor rule): the replay path is a refused replay. The simplejwt refresh is the same app
+ * with simplejwt's refresh view configured (./simplejwt.ts). Each path also counts the D1
+ * and KV calls its requests made (per request: its round trips).
  */
 async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, requests: number, concurrency: number) {
-  const delayed = delayedEnv(env, delays);
-  const time = async (path: string, tokens: string[], expect: number, target: { fetch: typeof app.fetch } = app) => {
+  const calls: Calls = { d1: 0, kv: 0 };
+  const delayed = delayedEnv(env, delays, calls);
+  const delayedSj: Env = { ...delayed, ...SJ_VARS };
+  const perRequest: Record<string, Calls> = {};
+  const time = async (
+    path: string,
+    tokens: string[],
+    expect: number,
+    target: { fetch: typeof app.fetch } = app,
+    bindings: Env = delayed,
+    name?: string,
+  ) => {
     const times: number[] = [];
+    const before = { ...calls };
     let next = 0;
     const worker = async () => {
       while (next < tokens.length) {
@@ -76,30 +90,38 @@ async function latencyModel(env: Env, ctx: ExecutionContext, delays: Delays, req
               }
             : { headers: { Authorization: `Bearer ${token}` } };
         const started = Date.now();
-        const response = await target.fetch(new Request(`http://bench.local${path}`, init), delayed, ctx);
+        const response = await target.fetch(new Request(`http://bench.local${path}`, init), bindings, ctx);
         await response.text();
         if (response.status !== expect) throw new Error(`${path}: ${response.status}, expected ${expect}`);
         times.push(Date.now() - started);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+    if (name !== undefined) {
+      perRequest[name] = { d1: (calls.d1 - before.d1) / tokens.length, kv: (calls.kv - before.kv) / tokens.length };
+    }
     return times;
   };
-  const [fresh, forLogout, inactive, access] = await Promise.all([
+  const sjConfig = await configOf({ ...env, ...SJ_VARS });
+  const [fresh, forLogout, inactive, access, sjFresh] = await Promise.all([
     mintTokens(env, requests + 10, SUBJECTS.active),
     mintTokens(env, requests, SUBJECTS.active),
     mintTokens(env, requests, SUBJECTS.inactive),
     mintTokens(env, requests + 10, SUBJECTS.active, "access"),
+    Promise.all(Array.from({ length: requests + 10 }, () => mintSimpleJwtRefresh(sjConfig))),
   ]);
   await time("/api/org_token/refresh/", fresh.splice(0, 10), 200); // warm up
-  return {
-    success: await time("/api/org_token/refresh/", fresh, 200),
-    replay: await time("/api/org_token/refresh/", fresh, 403),
-    inactive: await time("/api/org_token/refresh/", inactive, 200),
-    logout: await time("/api/token/blacklist/", forLogout, 200),
-    membership: await time("/api/membership_status/BenchOrg/", access.slice(10), 200),
-    guard: await time("/__bench/guarded", access.slice(10), 200, guarded),
+  await time(SJ_REFRESH, sjFresh.splice(0, 10), 200, app, delayedSj);
+  const times = {
+    success: await time("/api/org_token/refresh/", fresh, 200, app, delayed, "success"),
+    replay: await time("/api/org_token/refresh/", fresh, 403, app, delayed, "replay"),
+    inactive: await time("/api/org_token/refresh/", inactive, 200, app, delayed, "inactive"),
+    logout: await time("/api/token/blacklist/", forLogout, 200, app, delayed, "logout"),
+    membership: await time("/api/membership_status/BenchOrg/", access.slice(10), 200, app, delayed, "membership"),
+    guard: await time("/__bench/guarded", access.slice(10), 200, guarded, delayed, "guard"),
+    "simplejwt refresh": await time(SJ_REFRESH, sjFresh, 200, app, delayedSj, "simplejwt refresh"),
   };
+  return { times, calls: perRequest };
 }
 
 export default {
@@ -114,8 +136,13 @@ export default {
       return Response.json({ ok: true });
     }
     if (url.pathname === "/__bench/mint") {
-      const config = await configOf(env);
       const count = Number(url.searchParams.get("count") ?? "1");
+      if (url.searchParams.get("kind") === "simplejwt") {
+        // The simplejwt refresh's tokens, under the settings it is served with (./simplejwt.ts).
+        const config = await configOf({ ...env, ...SJ_VARS });
+        return Response.json(await Promise.all(Array.from({ length: count }, () => mintSimpleJwtRefresh(config))));
+      }
+      const config = await configOf(env);
       const subject = url.searchParams.get("member") === "inactive" ? SUBJECTS.inactive : SUBJECTS.active;
       const pairs = await Promise.all(Array.from({ length: count }, () => issueLoginPair(config, subject, Date.now())));
       return Response.json(pairs.map((pair) => pair.refresh));
