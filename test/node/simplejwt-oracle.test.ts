@@ -891,8 +891,8 @@ print(json.dumps({"alice": alice.pk, "bob": bob.pk}))`,
       });
     });
 
-    // Active on purpose: until the edge's simplejwt views land (branch i25-sj-edge), these
-    // fail (the edge answers 404 on the paths it does not serve yet).
+    // The same request to the origin and to the edge, configured and filled only through the
+    // origin's two commands (org_token_edge_config, org_token_edge_sync --full).
     describe("the edge against the origin", () => {
       let edge: LocalWorker | undefined;
       let edgeVars: EdgeVars;
