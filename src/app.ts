@@ -23,6 +23,7 @@ import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
 import { problemOf, problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
 import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } from "./http/require-org-token";
+import { type SimpleJwtTokenVariables, simpleJwtTokenGuard } from "./http/require-simplejwt-token";
 import { type PathOwner, pathOwner, REFUSED_ROUTE, routeMatcher } from "./http/route-match";
 import { log } from "./log";
 import { type PasswordWork, passwordWork } from "./passwords/work";
@@ -98,6 +99,11 @@ export interface OrgTokenApi<E extends object> {
   requireOrgToken: (
     options?: RequireOrgTokenOptions<E>,
   ) => MiddlewareHandler<{ Bindings: E; Variables: OrgTokenVariables }>;
+  /**
+   * Guard a host route as simplejwt's JWTAuthentication with IsAuthenticated would: an access
+   * token of simplejwt's views (the origin's SIMPLE_JWT settings), its user active in D1.
+   */
+  requireSimpleJwtToken: () => MiddlewareHandler<{ Bindings: E; Variables: SimpleJwtTokenVariables }>;
   /** The normalized base path: "" for the root, else "/prefix". */
   basePath: string;
 }
@@ -402,6 +408,11 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
         clock,
         guardOptions,
       ),
+    requireSimpleJwtToken: () =>
+      simpleJwtTokenGuard<E>(async (c) => {
+        const prepared = await prepare(c.env);
+        return { config: prepared.config, stores: storesFor(c.env, prepared, backgroundOf(c)) };
+      }, clock),
   };
   return { ...api, app };
 }

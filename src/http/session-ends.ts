@@ -9,8 +9,8 @@ import { fail, type Problem } from "../errors";
 import { log, noteRequest } from "../log";
 import { lastAccessExpiry, sessionOf } from "../policy/ended-sessions";
 import type { Stores } from "../storage";
-import type { TokenStanding } from "../storage/members";
-import type { Verdict } from "../storage/revocations";
+import type { TokenSession, TokenStanding } from "../storage/members";
+import type { UserState, Verdict } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";
 import type { AppEnv } from "../types";
 
@@ -38,6 +38,34 @@ export async function liveSessionStanding(
   if (ended || standing?.sessionsRevoked)
     throw fail({ kind: "access_token_not_valid", message: "Token is blacklisted" });
   return standing;
+}
+
+/**
+ * An organization name no organization has (the sync and the admin CLI refuse an empty one):
+ * simplejwt's tokens name none, so only their user's and family's ends apply.
+ */
+const NO_ORGANIZATION = "";
+
+/** A simplejwt access token's session (src/http/require-simplejwt-token.ts): its user, its family when it carries `fam`. */
+export interface UserSession extends TokenSession {
+  userId: number;
+}
+
+/**
+ * The user (users_user by id, is_active) and whether the session ended, read from D1 (the
+ * user's sessions_revoked_at, the family's end) and the KV blacklist at once, as
+ * liveSessionStanding reads them for org tokens; the answer is the caller's to give.
+ */
+export async function liveUserSession(
+  stores: Stores,
+  session: UserSession,
+): Promise<{ ended: boolean; user: UserState }> {
+  const [standing, ended] = await Promise.all([
+    stores.members.bearerStanding(session.userId, NO_ORGANIZATION, NO_ORGANIZATION, session),
+    stores.endedSessions.ended({ ...session, orgName: NO_ORGANIZATION }),
+  ]);
+  const user = standing.kind === "no_user" ? "missing" : standing.kind === "user_inactive" ? "inactive" : "active";
+  return { ended: ended || standing.sessionsRevoked, user };
 }
 
 /**

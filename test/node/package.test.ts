@@ -103,7 +103,7 @@ describe("the packed package in a host", () => {
       ],
       host,
     ).stdout;
-    expect(out.trim()).toBe("ConfigError,orgTokenApi,requireOrgToken");
+    expect(out.trim()).toBe("ConfigError,orgTokenApi,requireOrgToken,requireSimpleJwtToken");
   });
 
   it("the example host typechecks against the installed types under its strict tsconfig", () => {
