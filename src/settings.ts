@@ -512,7 +512,7 @@ export const SETTINGS = {
     kind: "var",
     default: "HTTP_AUTHORIZATION",
     parse: metaHeaderName,
-    doc: "simplejwt's; its views read no header (validated for the guard of simplejwt tokens to come)",
+    doc: "simplejwt's: the header `requireSimpleJwtToken()` reads the access token from (`HTTP_X_ACCESS_TOKEN`: `X-Access-Token`)",
   },
   leeway: {
     env: "LEEWAY",
