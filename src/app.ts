@@ -26,7 +26,7 @@ import { type OrgTokenVariables, orgTokenGuard, type RequireOrgTokenOptions } fr
 import { type SimpleJwtTokenVariables, simpleJwtTokenGuard } from "./http/require-simplejwt-token";
 import { type PathOwner, pathOwner, REFUSED_ROUTE, routeMatcher } from "./http/route-match";
 import { log } from "./log";
-import { type PasswordWork, passwordWork } from "./passwords/work";
+import { type PasswordWork, passwordWorkAt } from "./passwords/work";
 import { openApiDocument } from "./routes/openapi";
 import { SIMPLE_JWT_VIEW_SPECS, viewMetadata } from "./routes/simplejwt";
 import { ROUTES } from "./routes/table";
@@ -176,7 +176,6 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     internals.stores ? internals.stores(env, background) : storesOver(prepared.storage);
   // Through a closure: workerd's fetch must not be called as another object's method.
   const outbound: typeof fetch = internals.outbound ?? ((input, init) => fetch(input, init));
-  const passwords = internals.passwords ?? passwordWork;
 
   /** The request's bindings and configuration; a ConfigError names what is missing or wrong. */
   function boundD1(db: unknown): D1Database {
@@ -320,7 +319,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     c.set("config", prepared.config);
     c.set("clock", clock);
     c.set("outbound", outbound);
-    c.set("passwords", passwords);
+    c.set("passwords", internals.passwords ?? passwordWorkAt(prepared.config.passwordIterations));
     const background = backgroundOf(c);
     c.set("background", background);
     c.set("stores", storesFor(c.env as E, prepared, background));

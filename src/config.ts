@@ -68,6 +68,8 @@ export interface Config {
   loginPairFailureLimit: number;
   loginUserFailureLimit: number;
   loginAddressFailureLimit: number;
+  /** The origin's PBKDF2 iterations: what a login upgrades a weaker hash to, and what a login naming no user costs. */
+  passwordIterations: number;
   /** GitHub's REST API base, without a trailing slash (src/github/user.ts asks `${githubApiUrl}/user`). */
   githubApiUrl: string;
   /** Seconds before GitHub's answer is given up on (503). */
@@ -277,6 +279,7 @@ async function buildConfig({
   const loginPairFailureLimit = read.read("loginPairFailureLimit");
   const loginUserFailureLimit = read.read("loginUserFailureLimit");
   const loginAddressFailureLimit = read.read("loginAddressFailureLimit");
+  const passwordIterations = read.read("passwordIterations");
   const githubApiUrl = read.read("githubApiUrl");
   const githubTimeout = read.read("githubTimeout");
   const sync = await syncConfig(settings, read);
@@ -295,6 +298,7 @@ async function buildConfig({
     loginPairFailureLimit,
     loginUserFailureLimit,
     loginAddressFailureLimit,
+    passwordIterations,
     githubApiUrl,
     githubTimeout,
     sync,

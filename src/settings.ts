@@ -50,6 +50,8 @@ const LIFETIME: Bounds = [1, 10 * YEAR];
 const REUSE: Bounds = [0, 24 * 3600];
 const FAILURES: Bounds = [1, MAX_LIMIT];
 const GITHUB_WAIT: Bounds = [0.001, 60];
+/** PBKDF2 iterations: Django's least ever (1.4: 10000) under 1000 is no hash worth upgrading to; above 2000000 no login is computed (src/passwords/django-format.ts). */
+const PBKDF2_ITERATIONS: Bounds = [1000, 2_000_000];
 /** Above 0; at most 5 minutes: a hung origin must not hold requests. */
 const ORIGIN_WAIT: Bounds = [0, 300];
 /** simplejwt's LEEWAY: up to a day. */
@@ -378,6 +380,14 @@ export const SETTINGS = {
     bounds: FAILURES,
     parse: count,
     doc: "per address (IPv6: its /64) over all usernames",
+  },
+  passwordIterations: {
+    env: "PASSWORD_ITERATIONS",
+    kind: "var",
+    default: "600000",
+    bounds: PBKDF2_ITERATIONS,
+    parse: count,
+    doc: `the origin's PBKDF2 iterations (its \`PBKDF2PasswordHasher.iterations\`, ${range(PBKDF2_ITERATIONS)}): a login upgrades a weaker hash to it, and a login naming no user costs as much`,
   },
   githubApiUrl: {
     env: "GITHUB_API_URL",

@@ -20,7 +20,7 @@ export interface AppEnv {
     route: string | undefined;
     /** Outbound fetch (GitHub, for the GitHub login): the runtime's, or a test's stand-in. */
     outbound: typeof fetch;
-    /** The password login's hashing: Django 4.2's 600000 iterations, or a test's lower count (src/passwords/work.ts). */
+    /** The password login's hashing at PASSWORD_ITERATIONS (600000 by default), or a test's lower count (src/passwords/work.ts). */
     passwords: PasswordWork;
   };
 }

@@ -33,5 +33,17 @@ export function djangoPasswordWork(iterations: number): PasswordWork {
   };
 }
 
-/** Production's password work: Django 4.2's scheme, 600000 iterations. */
+/** Production's password work by default: Django 4.2's scheme, 600000 iterations. */
 export const passwordWork: PasswordWork = djangoPasswordWork(ITERATIONS);
+
+const works = new Map<number, PasswordWork>([[ITERATIONS, passwordWork]]);
+
+/** The work at the origin's count (PASSWORD_ITERATIONS), one object per count. */
+export function passwordWorkAt(iterations: number): PasswordWork {
+  let work = works.get(iterations);
+  if (work === undefined) {
+    work = djangoPasswordWork(iterations);
+    works.set(iterations, work);
+  }
+  return work;
+}

@@ -110,6 +110,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
 ]
 
+# Password hashers: Django's unless DJANGO_PASSWORD_HASHERS names others (comma-separated dotted
+# paths), as a test does to hash at fewer iterations; the edge checks any pbkdf2_sha256 count.
+if os.environ.get('DJANGO_PASSWORD_HASHERS'):
+    PASSWORD_HASHERS = os.environ['DJANGO_PASSWORD_HASHERS'].split(',')
+
 
 # Internationalization
 # https://docs.djangoproject.com/en/3.2/topics/i18n/

@@ -38,6 +38,7 @@ KEYS = (
     "AUDIENCE",
     "ISSUER",
     "USERNAME_FIELD",
+    "PASSWORD_ITERATIONS",
 )
 SECRET_KEYS = ("JWT_SECRET_KEY", "SYNC_SECRET")
 # simplejwt's stock views (rest_framework_simplejwt.views) and the edge's setting for each path.
@@ -333,6 +334,26 @@ def _paths(refused, notes):
     return values
 
 
+def _password_iterations(refused):
+    """The count the origin hashes new passwords at: the edge upgrades a weaker hash to it."""
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = get_hasher("default")
+    if hasher.algorithm != "pbkdf2_sha256":
+        refused.append(
+            "PASSWORD_HASHERS[0] is %s (%s): not served by the edge, which hashes and upgrades pbkdf2_sha256"
+            % (type(hasher).__name__, hasher.algorithm)
+        )
+        return ""
+    iterations = hasher.iterations
+    if not isinstance(iterations, int) or not 1000 <= iterations <= 2000000:
+        refused.append(
+            "%s.iterations = %r is not served by the edge: 1000 to 2000000" % (type(hasher).__name__, iterations)
+        )
+        return ""
+    return str(iterations)
+
+
 def _blacklist_app_installed():
     from django.apps import apps
 
@@ -411,6 +432,7 @@ def read(with_secrets=False):
     values["ISSUER"] = _text("ISSUER", get("ISSUER"), refused, blank=True)
     User = get_user_model()
     values["USERNAME_FIELD"] = User.USERNAME_FIELD
+    values["PASSWORD_ITERATIONS"] = _password_iterations(refused)
 
     # The users the edge has are the sync's: they must be the users simplejwt authenticates.
     synced = conf.user_model()

@@ -14,12 +14,20 @@ import { type Server, startServer } from "./server";
 export const EXAMPLE_PROJECT = join(ROOT, "examples", "simplejwt-project");
 /** The org_token_edge app, uninstalled: on PYTHONPATH (as the example's README says). */
 const DJANGO_APP = join(ROOT, "integrations", "django");
+const SUPPORT = join(ROOT, "test", "node", "support");
 
 /** The environment of the example's processes: this process's, less any SIMPLE_JWT_* of its own, plus `env`. */
 export function exampleEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SIMPLE_JWT_")));
-  const pythonPath = [DJANGO_APP, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-  return { ...inherited, PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: pythonPath, ...env };
+  const pythonPath = [DJANGO_APP, SUPPORT, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+  return {
+    ...inherited,
+    PYTHONDONTWRITEBYTECODE: "1",
+    PYTHONPATH: pythonPath,
+    // Hashes at 1000 iterations (support/oracle_hashers.py): these tests are about the views, not the hash.
+    DJANGO_PASSWORD_HASHERS: "oracle_hashers.QuickPBKDF2PasswordHasher",
+    ...env,
+  };
 }
 
 /** `python3 <args>` in the example project to completion; its stdout, or an error with the output. */

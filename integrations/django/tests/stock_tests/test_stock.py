@@ -71,6 +71,7 @@ class StockProjectTests(TestCase):
                 "AUDIENCE=",
                 "ISSUER=",
                 "USERNAME_FIELD=username",
+                "PASSWORD_ITERATIONS=260000",
                 "JWT_SECRET_KEY=stock-project-signing-key-that-is-long-enough-0123",
                 "SYNC_SECRET=stock-sync-secret-that-is-long-enough-0123456789",
             ],

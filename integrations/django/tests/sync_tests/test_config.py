@@ -7,6 +7,7 @@ import unittest
 from unittest import mock
 
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -45,6 +46,7 @@ DEFAULT_LINES = [
     "AUDIENCE=",
     "ISSUER=",
     "USERNAME_FIELD=username",
+    "PASSWORD_ITERATIONS=260000",
 ]
 
 
@@ -197,6 +199,20 @@ class ConfigCommandTests(SimpleTestCase):
                 "ISSUER": "https://issuer.example.org",
             },
         )
+
+    def test_the_password_iterations_are_the_default_hashers(self):
+        with override_settings(PASSWORD_HASHERS=["sync_tests.test_config.Pbkdf2At1000"]):
+            self.assertEqual(values()["PASSWORD_ITERATIONS"], "1000")
+
+    def test_a_default_hasher_other_than_pbkdf2_sha256_is_refused(self):
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.SHA1PasswordHasher"]):
+            self.assertEqual(
+                refused(),
+                [
+                    "PASSWORD_HASHERS[0] is SHA1PasswordHasher (sha1): not served by the edge, which hashes and"
+                    " upgrades pbkdf2_sha256"
+                ],
+            )
 
     def test_a_header_type_given_as_a_string_and_leeway_as_a_number(self):
         found = values(AUTH_HEADER_TYPES="JWT", LEEWAY=5, ALGORITHM="HS384", USER_ID_FIELD="pk")
@@ -559,3 +575,7 @@ class DriftCheckTests(SimpleTestCase):
                     )
                 ],
             )
+
+
+class Pbkdf2At1000(PBKDF2PasswordHasher):
+    iterations = 1000
