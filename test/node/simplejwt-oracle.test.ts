@@ -56,9 +56,11 @@ interface Config {
   env: Record<string, string>;
   rotate: boolean;
   blacklistAfterRotation: boolean;
+  /** Whether the harness is also checked against a second origin process (once is enough: it checks the harness, not the settings). */
+  secondOrigin?: boolean;
 }
 const CONFIGS: Config[] = [
-  { name: "simplejwt's defaults", env: {}, rotate: false, blacklistAfterRotation: false },
+  { name: "simplejwt's defaults", env: {}, rotate: false, blacklistAfterRotation: false, secondOrigin: true },
   {
     name: "ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION on",
     env: { SIMPLE_JWT_ROTATE: "1" },
@@ -869,7 +871,10 @@ print(json.dumps({"alice": alice.pk, "bob": bob.pk}))`,
         ),
       ) as Users;
       ctx = { config, users };
-      [originA, originB] = await Promise.all([startOrigin(env), startOrigin(env)]);
+      [originA, originB] = await Promise.all([
+        startOrigin(env),
+        config.secondOrigin ? startOrigin(env) : Promise.resolve(undefined),
+      ]);
     }, 180_000);
 
     afterAll(async () => {
@@ -877,14 +882,15 @@ print(json.dumps({"alice": alice.pk, "bob": bob.pk}))`,
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    describe("the harness: each case at the origin as the spec records it, and the same at a second origin process", () => {
+    describe(`the harness: each case at the origin as the spec records it${config.secondOrigin ? ", and the same at a second origin process" : ""}`, () => {
       it.each(cases(() => true))("%s", async (_, c) => {
-        const B = { name: "second origin", url: originB!.url };
         const reference = await observe(c, A(), A(), ctx);
         const spec = c.spec(ctx);
         expect(reference.length, JSON.stringify(reference, null, 1)).toBe(spec.length);
         for (const [i, observation] of reference.entries())
           expect(reconcile(spec[i], observation), observation.step).toMatchObject(spec[i]!);
+        if (!config.secondOrigin) return;
+        const B = { name: "second origin", url: originB!.url };
         expectSame(await observe(c, B, B, ctx), reference);
         // Tokens crossing between the two processes: issued by one, presented to the other.
         if (c.cross) expectSame(await observe(c, B, A(), ctx), reference);
