@@ -159,6 +159,24 @@ function revocationOf(row: StateRow | undefined, issuedAtMs: number): Revocation
   return undefined;
 }
 
+/** The family's revocation when the presented token comes back as reuse (REVOKE_IF_REUSED). */
+function revokeIfReused(
+  db: D1Database,
+  token: { jti: string; family: string; successorJti: string },
+  attempt: Attempt,
+): D1PreparedStatement {
+  return db
+    .prepare(REVOKE_IF_REUSED)
+    .bind(
+      token.jti,
+      token.family,
+      attempt.usedAtMs,
+      attempt.familyExpiresAt,
+      token.successorJti,
+      attempt.reuse === "always" ? 1 : 0,
+    );
+}
+
 export class D1Revocations implements Revocations {
   constructor(private readonly primary: D1Database) {}
 
@@ -190,16 +208,7 @@ export class D1Revocations implements Revocations {
     try {
       results = await db.batch([
         db.prepare(STATE).bind(token.jti, token.family, token.userId, token.orgName, token.successorJti),
-        db
-          .prepare(REVOKE_IF_REUSED)
-          .bind(
-            token.jti,
-            token.family,
-            attempt.usedAtMs,
-            attempt.familyExpiresAt,
-            token.successorJti,
-            attempt.reuse === "always" ? 1 : 0,
-          ),
+        revokeIfReused(db, token, attempt),
         write,
       ]);
     } catch (error) {
@@ -304,16 +313,7 @@ export class D1Revocations implements Revocations {
     try {
       results = await db.batch([
         db.prepare(USER_STATE).bind(token.jti, token.family, token.userId ?? null, token.successorJti),
-        db
-          .prepare(REVOKE_IF_REUSED)
-          .bind(
-            token.jti,
-            token.family,
-            attempt.usedAtMs,
-            attempt.familyExpiresAt,
-            token.successorJti,
-            attempt.reuse === "always" ? 1 : 0,
-          ),
+        revokeIfReused(db, token, attempt),
         write,
       ]);
     } catch (error) {
