@@ -77,6 +77,12 @@ export interface Config {
   sync: SyncConfig;
   /** simplejwt's views (src/routes/simplejwt/), or why they cannot serve: only they answer 500 then. */
   simpleJwt: SimpleJwtConfig | { error: string };
+  /**
+   * How the org-token API words a token that fails to decode, as the origin's simplejwt does
+   * (SIMPLE_JWT_VERSION): "joined" through 5.4 ("Token is invalid or expired"), "split" from
+   * 5.5.0 ("Token is invalid", "Token is expired"). A version the views refuse leaves "joined".
+   */
+  decodeMessages: DecodeMessages;
 }
 
 /** The simplejwt views by name, as the settings call them. */
@@ -96,6 +102,9 @@ export type SimpleJwtPaths = Partial<Record<SimpleJwtView, string>>;
  * simplejwt's settings, by their own names, and what the origin's version changes on the
  * wire (docs/contract.md "simplejwt's views"; /work/notes' spec section 4).
  */
+/** See Config.decodeMessages. */
+export type DecodeMessages = "joined" | "split";
+
 export interface SimpleJwtConfig {
   version: SimpleJwtVersion;
   /** 5.5.0+: a failed decode is "Token is invalid", an expired one "Token is expired" (5.2.2: "Token is invalid or expired" both). */
@@ -285,6 +294,7 @@ async function buildConfig({
   const sync = await syncConfig(settings, read);
   const { signingKey, verificationKeys, derivations } = await tokenKeys(secretBytes, previous);
   const simpleJwt = await simpleJwtConfig(read, [secretBytes, ...previous], verificationKeys);
+  const decodeMessages: DecodeMessages = "error" in simpleJwt || !simpleJwt.splitDecodeMessages ? "joined" : "split";
   return {
     signingKey,
     verificationKeys,
@@ -303,6 +313,7 @@ async function buildConfig({
     githubTimeout,
     sync,
     simpleJwt,
+    decodeMessages,
   };
 }
 

@@ -53,7 +53,12 @@ export function orgTokenGuard<E extends object>(
 ): MiddlewareHandler<GuardEnv<E>> {
   async function verified(c: Context<GuardEnv<E>>): Promise<VerifiedOrgToken> {
     const prepared = await prepare(c);
-    const claims = await verifiedAccessToken(c.req.header("Authorization"), prepared.config.verificationKeys, clock());
+    const claims = await verifiedAccessToken(
+      c.req.header("Authorization"),
+      prepared.config.verificationKeys,
+      clock(),
+      prepared.config.decodeMessages,
+    );
     const required = typeof organization === "function" ? organization(c as Context) : organization;
     if (required !== undefined && claims.org_name !== required) throw fail({ kind: "wrong_organization" });
     // The KV blacklist of ended sessions always; the standing from D1 beside it, at once.

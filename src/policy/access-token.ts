@@ -3,6 +3,7 @@
  * as simplejwt's JWTAuthentication does (`get_raw_token`, `get_validated_token`), before
  * any view code runs.
  */
+import type { DecodeMessages } from "../config";
 import { fail } from "../errors";
 import type { TokenClaims } from "../tokens/claims";
 import { checkToken } from "../tokens/verify";
@@ -23,10 +24,11 @@ export async function verifiedAccessToken(
   authorization: string | undefined,
   keys: readonly CryptoKey[],
   nowMs: number,
+  messages: DecodeMessages = "joined",
 ): Promise<TokenClaims> {
   const token = bearerToken(authorization);
   if (token === undefined) throw fail({ kind: "no_bearer_token" });
-  const checked = await checkToken(token, "access", keys, nowMs);
+  const checked = await checkToken(token, "access", keys, nowMs, messages);
   if (checked.ok) return checked.claims;
   if (checked.reason === "Token contained no recognizable user identification") {
     throw fail({ kind: "no_user_identification" });

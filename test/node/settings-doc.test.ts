@@ -26,9 +26,14 @@ interface Row {
   meaning: string;
 }
 
-/** The rows of the section's one table (its header and rule aside). */
+/** The rows of the section's one table (its header and rule aside); nothing else may stand inside it. */
 function tableRows(text: string): Row[] {
-  const lines = text.split("\n").filter((line) => line.startsWith("|"));
+  const all = text.split("\n");
+  const first = all.findIndex((line) => line.startsWith("|"));
+  const end = all.findIndex((line, i) => i > first && !line.startsWith("|"));
+  const lines = all.slice(first, end === -1 ? undefined : end);
+  const after = all.slice(lines.length + first).filter((line) => line.startsWith("|"));
+  expect(after, "table rows after a line that is not one: the table is broken off").toEqual([]);
   expect(lines[0], "the table's header").toBe("| name | kind | default | meaning |");
   expect(lines[1]).toMatch(/^\|(-+\|){4}$/);
   return lines.slice(2).map((line) => {
