@@ -6,7 +6,8 @@
  * its own family, as a token of the origin's does) for the bench's seeded user 1.
  */
 import type { loadConfig } from "../../src/config";
-import { randomJti, signPayload } from "../../src/tokens/simplejwt";
+import { randomJti } from "../../src/tokens/issue";
+import { signPayload } from "../../src/tokens/simplejwt";
 
 export const SJ_REFRESH = "/api/token/refresh/";
 

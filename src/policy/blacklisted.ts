@@ -8,7 +8,6 @@
  */
 import type { Config } from "../config";
 import type { Revocation } from "../storage/revocations";
-import type { TokenClaims } from "../tokens/claims";
 
 /**
  * When a rotated token presented again revokes its family. At refresh, only once its
@@ -22,8 +21,8 @@ export function reuseRule(route: "refresh" | "logout"): "successor_used" | "alwa
 }
 
 /** The latest time (s) any token of the family may expire: the later of this one's and a rotation now. */
-export function familyExpiresAt(claims: TokenClaims, nowMs: number, config: Config): number {
-  return Math.max(claims.exp, Math.ceil(nowMs / 1000 + config.refreshLifetime));
+export function familyExpiresAt(exp: number, nowMs: number, refreshLifetime: number): number {
+  return Math.max(exp, Math.ceil(nowMs / 1000 + refreshLifetime));
 }
 
 /**

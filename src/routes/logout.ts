@@ -35,7 +35,7 @@ export async function logout(c: Context<AppEnv>) {
   const verdict = await stores.revocations.logout(token, {
     usedAtMs: now,
     reuse: reuseRule("logout"),
-    familyExpiresAt: familyExpiresAt(claims, now, config),
+    familyExpiresAt: familyExpiresAt(claims.exp, now, config.refreshLifetime),
   });
   if (verdict.revocation !== undefined) {
     refuseBlacklisted(c, verdict, claims, family, refusal(config.decodeMessages)("Token is blacklisted"));

@@ -24,7 +24,7 @@ export async function refresh(c: Context<AppEnv>) {
   const verdict = await stores.revocations.redeem(token, {
     usedAtMs: now,
     reuse: reuseRule("refresh"),
-    familyExpiresAt: familyExpiresAt(claims, now, config),
+    familyExpiresAt: familyExpiresAt(claims.exp, now, config.refreshLifetime),
   });
 
   // The contract's order: blacklisted, then the membership rows, then the pair.

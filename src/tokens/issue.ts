@@ -42,7 +42,7 @@ export function pairBody(pair: TokenPair, config: Config) {
 }
 
 /** A fresh id, formatted as simplejwt's uuid4().hex. */
-function randomJti(): string {
+export function randomJti(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 

@@ -10,6 +10,8 @@
  */
 import { CompactSign, compactVerify, errors } from "jose";
 import type { SimpleJwtConfig } from "../config";
+import { issuedAtMs } from "./claims";
+import { randomJti } from "./issue";
 
 /** A token's payload, in its claims' order (simplejwt keeps insertion order). */
 export type Payload = Record<string, unknown>;
@@ -128,14 +130,13 @@ export function familyOfPayload(payload: Payload, sj: SimpleJwtConfig): string {
   return typeof payload.fam === "string" && JTI.test(payload.fam) ? payload.fam : jtiOf(payload, sj);
 }
 
-/** When it was issued (unix ms): the edge's iat_ms when it agrees with iat, else iat's second; 0 without iat. */
+/** When it was issued (unix ms), as claims.ts reads it: iat_ms where it agrees with iat, else iat's second; 0 without iat. */
 export function issuedAtMsOf(payload: Payload): number {
   const { iat, iat_ms: iatMs } = payload;
   if (typeof iat !== "number" || !Number.isFinite(iat)) return 0;
-  if (typeof iatMs === "number" && Number.isSafeInteger(iatMs) && Math.floor(iatMs / 1000) === Math.floor(iat)) {
-    return iatMs;
-  }
-  return Math.floor(iat) * 1000;
+  const agrees =
+    typeof iatMs === "number" && Number.isSafeInteger(iatMs) && Math.floor(iatMs / 1000) === Math.floor(iat);
+  return issuedAtMs({ iat: Math.floor(iat), iat_ms: agrees ? iatMs : undefined });
 }
 
 /** Whether Python finds the claim's value true (`if user_id := payload.get(USER_ID_CLAIM)`). */
@@ -154,11 +155,6 @@ export function userIdOf(value: unknown): number | undefined {
     return Number.isSafeInteger(id) ? id : undefined;
   }
   return undefined;
-}
-
-/** A fresh id, formatted as simplejwt's uuid4().hex. */
-export function randomJti(): string {
-  return crypto.randomUUID().replaceAll("-", "");
 }
 
 /** Token.__init__ of a new token: the type, exp = now + lifetime, iat = now (whole seconds, floored), the id. */

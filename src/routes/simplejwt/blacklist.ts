@@ -7,9 +7,9 @@ import type { Context } from "hono";
 import { readFields } from "../../http/body";
 import { endFamilyAtEdge } from "../../http/session-ends";
 import { noteRequest } from "../../log";
-import { reuseRule } from "../../policy/blacklisted";
+import { familyExpiresAt, reuseRule } from "../../policy/blacklisted";
 import type { AppEnv } from "../../types";
-import { familyExpiresAt, presentedRefresh, refuseIfBlacklisted, simpleJwtOf } from "./common";
+import { presentedRefresh, refuseIfBlacklisted, simpleJwtOf } from "./common";
 
 export async function simpleJwtBlacklist(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
@@ -27,7 +27,7 @@ export async function simpleJwtBlacklist(c: Context<AppEnv>) {
   const verdict = await stores.revocations.logoutUserToken(presented.token, {
     usedAtMs: now,
     reuse: reuseRule("logout"),
-    familyExpiresAt: familyExpiresAt(presented.token, now, config.refreshLifetime),
+    familyExpiresAt: familyExpiresAt(presented.token.expiresAt, now, config.refreshLifetime),
   });
   refuseIfBlacklisted(c, sj, verdict, presented);
   // The session's access tokens are ended at the edge too (KV, after the response).

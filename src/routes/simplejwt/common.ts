@@ -9,14 +9,13 @@ import { fail } from "../../errors";
 import { endFamilyAtEdge } from "../../http/session-ends";
 import { log, noteRequest } from "../../log";
 import type { PresentedUserToken, UserVerdict } from "../../storage/revocations";
-import { successorJtis } from "../../tokens/issue";
+import { randomJti, successorJtis } from "../../tokens/issue";
 import {
   decodeToken,
   familyOfPayload,
   issuedAtMsOf,
   jtiOf,
   type Payload,
-  randomJti,
   tokenMessage,
   userIdOf,
 } from "../../tokens/simplejwt";
@@ -93,11 +92,6 @@ export async function presentedRefresh(
       successorJti: ids.refresh,
     },
   };
-}
-
-/** Until when (s) a revocation of the family must last: the later of this token's exp and a rotation now. */
-export function familyExpiresAt(token: PresentedUserToken, nowMs: number, refreshLifetime: number): number {
-  return Math.max(token.expiresAt, Math.ceil(nowMs / 1000 + refreshLifetime));
 }
 
 /**

@@ -7,9 +7,10 @@ import type { Context } from "hono";
 import { fail } from "../../errors";
 import { readFields } from "../../http/body";
 import { noteRequest } from "../../log";
+import { familyExpiresAt } from "../../policy/blacklisted";
 import { accessFrom, rotatedRefresh, signPayload, truthy } from "../../tokens/simplejwt";
 import type { AppEnv } from "../../types";
-import { familyExpiresAt, presentedRefresh, refuseIfBlacklisted, simpleJwtOf } from "./common";
+import { presentedRefresh, refuseIfBlacklisted, simpleJwtOf } from "./common";
 
 export async function simpleJwtRefresh(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
@@ -43,7 +44,7 @@ export async function simpleJwtRefresh(c: Context<AppEnv>) {
     ? await stores.revocations.rotateUserToken(token, {
         usedAtMs: now,
         reuse: "successor_used",
-        familyExpiresAt: familyExpiresAt(token, now, config.refreshLifetime),
+        familyExpiresAt: familyExpiresAt(token.expiresAt, now, config.refreshLifetime),
         requireActiveUser: checkUser,
       })
     : await stores.revocations.userTokenState(token);
