@@ -40,12 +40,6 @@ export async function liveSessionStanding(
   return standing;
 }
 
-/**
- * An organization name no organization has (the sync and the admin CLI refuse an empty one):
- * simplejwt's tokens name none, so only their user's and family's ends apply.
- */
-const NO_ORGANIZATION = "";
-
 /** A simplejwt access token's session (src/http/require-simplejwt-token.ts): its user, its family when it carries `fam`. */
 export interface UserSession extends TokenSession {
   userId: number;
@@ -61,11 +55,10 @@ export async function liveUserSession(
   session: UserSession,
 ): Promise<{ ended: boolean; user: UserState }> {
   const [standing, ended] = await Promise.all([
-    stores.members.bearerStanding(session.userId, NO_ORGANIZATION, NO_ORGANIZATION, session),
-    stores.endedSessions.ended({ ...session, orgName: NO_ORGANIZATION }),
+    stores.members.userSession(session.userId, session),
+    stores.endedSessions.ended(session),
   ]);
-  const user = standing.kind === "no_user" ? "missing" : standing.kind === "user_inactive" ? "inactive" : "active";
-  return { ended: ended || standing.sessionsRevoked, user };
+  return { ended: ended || standing.sessionsRevoked, user: standing.user };
 }
 
 /**

@@ -11,7 +11,8 @@ export interface SessionOf {
   /** The token's `fam` claim; a Django-issued token has none. */
   family: string | undefined;
   userId: number;
-  orgName: string;
+  /** The token's organization; a simplejwt token names none. */
+  orgName?: string;
   /** When the token was issued (unix ms, src/tokens/claims.ts issuedAtMs). */
   issuedAtMs: number;
 }

@@ -2,6 +2,9 @@
 
 import type { SessionOf } from "./ended-sessions";
 
+/** A user as a token of no organization finds them. */
+export type UserState = "active" | "inactive" | "missing";
+
 /** A user's standing in an organization, in the order the contract checks it. */
 export type Standing =
   | { kind: "no_organization" }
@@ -57,6 +60,8 @@ export interface Members {
     tokenOrgName: string,
     session: TokenSession,
   ): Promise<BearerStanding & { sessionsRevoked: boolean }>;
+  /** A user's own standing (a token of no organization: simplejwt's) and whether the session ended, in one read. */
+  userSession(userId: number, session: TokenSession): Promise<{ user: UserState; sessionsRevoked: boolean }>;
   /** The standing, and whether the token's session ended, in one read. */
   tokenStanding(userId: number, orgName: string, session: TokenSession): Promise<TokenStanding>;
   /** The account a password login names, or undefined when there is none. */

@@ -72,7 +72,9 @@ export interface PresentedUserToken {
 }
 
 /** The token's user as D1 has it. */
-export type UserState = "active" | "inactive" | "missing";
+import type { UserState } from "./members";
+
+export type { UserState };
 
 export interface UserVerdict {
   /** This call wrote the ledger row (rotated or logged out), once. */

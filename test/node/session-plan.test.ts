@@ -5,7 +5,7 @@
  * partial index on the ledger's logout rows.
  */
 import { describe, expect, it } from "vitest";
-import { BEARER_STANDING, TOKEN_STANDING } from "../../src/storage/d1/members";
+import { BEARER_STANDING, TOKEN_STANDING, USER_SESSION } from "../../src/storage/d1/members";
 import { schemaDb, tableScans } from "./support/query-plan";
 
 const BIG = ["token_ledger", "token_family_revocation", "users_user", "users_orgaccount", "users_membership"];
@@ -16,6 +16,7 @@ describe("the access-token checks' D1 read", () => {
   const statements = [
     ["membership status (BEARER_STANDING)", BEARER_STANDING],
     ["the guard (TOKEN_STANDING)", TOKEN_STANDING],
+    ["the simplejwt guard (USER_SESSION)", USER_SESSION],
   ] as const;
 
   it.each(statements)("%s scans no table of rows", (_name, sql) => {

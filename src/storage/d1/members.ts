@@ -5,7 +5,15 @@
  * batch that decides the token (./revocations.ts).
  */
 import { guard } from "../guard";
-import type { BearerStanding, Credentials, Members, Standing, TokenSession, TokenStanding } from "../members";
+import type {
+  BearerStanding,
+  Credentials,
+  Members,
+  Standing,
+  TokenSession,
+  TokenStanding,
+  UserState,
+} from "../members";
 
 export interface StandingRow {
   user_id: number | null;
@@ -87,6 +95,11 @@ export const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
       u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
     ${standingFrom("?1", "?2")}) AS s ON TRUE`;
 
+// One row always: the user by id (none: nulls), the family's end beside it.
+export const USER_SESSION = `SELECT u.id AS user_id, u.is_active AS user_active, u.sessions_revoked_at AS user_revoked_at,
+    ${familyEnded("?2")} AS family_ended
+  FROM (SELECT 1) LEFT JOIN users_user AS u ON u.id = ?1`;
+
 export function bearerStandingFromRow(row: BearerRow | null): BearerStanding {
   if (row === null || row.user_name === null) return { kind: "no_user" };
   if (row.user_active !== 1) return { kind: "user_inactive" };
@@ -130,6 +143,22 @@ export class D1Members implements Members {
           session.issuedAtMs,
         );
       return { ...bearerStandingFromRow(row), sessionsRevoked };
+    });
+  }
+
+  userSession(userId: number, session: TokenSession): Promise<{ user: UserState; sessionsRevoked: boolean }> {
+    return guard("members.userSession", async () => {
+      const row = await this.reader()
+        .prepare(USER_SESSION)
+        .bind(userId, session.family ?? null)
+        .first<{
+          user_id: number | null;
+          user_active: number | null;
+          user_revoked_at: number | null;
+          family_ended: number;
+        }>();
+      const user: UserState = row?.user_id == null ? "missing" : row.user_active === 1 ? "active" : "inactive";
+      return { user, sessionsRevoked: row?.family_ended === 1 || endedByRevocation(row, session.issuedAtMs) };
     });
   }
 

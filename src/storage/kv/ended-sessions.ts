@@ -18,18 +18,21 @@ export class KvEndedSessions implements EndedSessions {
   constructor(private readonly kv: KVNamespace) {}
 
   async ended(token: SessionOf): Promise<boolean> {
-    const keys = [userKey(token.userId), orgKey(token.orgName)];
-    if (token.family !== undefined) keys.push(familyKey(token.family));
+    const ends = [userKey(token.userId)];
+    if (token.orgName !== undefined) ends.push(orgKey(token.orgName));
+    const family = token.family === undefined ? undefined : familyKey(token.family);
     let found: Map<string, string | null>;
     try {
-      found = await this.kv.get(keys, { type: "text", cacheTtl: CACHE_TTL });
+      found = await this.kv.get(family === undefined ? ends : [...ends, family], { type: "text", cacheTtl: CACHE_TTL });
     } catch (error) {
       log("error", "ended_sessions_unreadable", { error: String(error) });
       return false;
     }
-    if (token.family !== undefined && found.get(keys[2]!) != null) return true;
-    const revokedAt = [revokedAtOf(found.get(keys[0]!)), revokedAtOf(found.get(keys[1]!))];
-    return revokedAt.some((at) => at !== undefined && token.issuedAtMs <= at);
+    if (family !== undefined && found.get(family) != null) return true;
+    return ends.some((key) => {
+      const at = revokedAtOf(found.get(key));
+      return at !== undefined && token.issuedAtMs <= at;
+    });
   }
 
   endFamily(family: string, lastExpiresAt: number, nowMs: number): Promise<void> {
