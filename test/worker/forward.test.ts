@@ -165,6 +165,33 @@ describe("spellings of the API's paths", () => {
     expect(grown("/api/org_token_githubx/")).toBeUndefined();
   });
 
+  it("with simplejwt's views at /api/token/…, their spellings are refused too and their neighbours forwarded", () => {
+    const sj = pathOwner([...API_PATHS, "/api/token/", "/api/token/refresh/", "/api/token/verify/"]);
+    for (const spelling of [
+      "/api/token%2F",
+      "/api%2Ftoken/",
+      "/api/token/refresh%2F",
+      "/api/token%252Frefresh%252F",
+      "/api/token//verify/",
+      "//api/token/",
+      "/api/token/x/..%2Frefresh/",
+      "/api/token/verify/%2e%2e%2frefresh/",
+      "/api/token%5Cverify%5C",
+    ]) {
+      const pathname = new URL(`https://edge.example.org${spelling}`).pathname;
+      expect(sj(pathname), spelling).toEqual({ refused: true });
+    }
+    expect(sj("/api/token/")).toEqual({ route: "/api/token/" });
+    // An unreserved letter percent-encoded is the same path (RFC 3986 6.2.2.2): served, never forwarded.
+    expect(sj("/api/%74oken/refresh/")).toEqual({ route: "/api/token/refresh/" });
+    // A %2e%2e segment is a dot segment to the URL parser itself: the Worker sees the plain path.
+    expect(sj(new URL("https://edge.example.org/api/token/verify/%2e%2e/refresh/").pathname)).toEqual({
+      route: "/api/token/refresh/",
+    });
+    expect(sj("/api/tokens/")).toBeUndefined();
+    expect(sj("/api/token/other/")).toBeUndefined();
+  });
+
   it(`${REFUSED_SPELLINGS.length} spellings are refused, not routed and not left to the origin`, () => {
     expect(REFUSED_SPELLINGS.length).toBeGreaterThanOrEqual(30);
     for (const spelling of REFUSED_SPELLINGS) {
