@@ -113,7 +113,7 @@ export interface Internals<E extends object> {
   clock?: Clock;
   /** A request's stores, from the host's env (in memory, recorded, faulty...): the routes' and the guard's. */
   stores?: (env: E, background: Background) => Stores;
-  /** Outbound fetch for GitHub: a test's stand-in that answers as GitHub would. */
+  /** Outbound fetch for GitHub and for the logins the origin checks: a test's stand-in that answers as they would. */
   outbound?: typeof fetch;
   /**
    * The password login's hashing (check, unknown-user burn, upgrade): a test that is not about
@@ -319,6 +319,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     c.set("config", prepared.config);
     c.set("clock", clock);
     c.set("outbound", outbound);
+    c.set("origin", () => originOf(c.env as E));
     c.set("passwords", internals.passwords ?? passwordWorkAt(prepared.config.passwordIterations));
     const background = backgroundOf(c);
     c.set("background", background);

@@ -75,6 +75,8 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
+  /** A login the origin checks (a password hash the edge cannot), with ORIGIN_URL unset. */
+  | { kind: "origin_not_set" }
   /** Forwarding: the origin did not start answering within ORIGIN_TIMEOUT. */
   | { kind: "origin_timeout" }
   /** Forwarding: an Upgrade (WebSocket) request, which the edge does not carry. */
@@ -349,6 +351,10 @@ const PROBLEMS: { [K in Problem["kind"]]: Entry<K> } = {
   forwarding_loop: {
     outcome: "origin_unreachable",
     render: () => ({ status: 508, body: { detail: "ORIGIN_URL leads back to this service." } }),
+  },
+  origin_not_set: {
+    outcome: "misconfigured",
+    render: () => ({ status: 502, body: { detail: "The origin server is not configured." } }),
   },
   origin_timeout: {
     outcome: "origin_unreachable",

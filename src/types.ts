@@ -5,6 +5,12 @@ import type { RequestNote } from "./log";
 import type { PasswordWork } from "./passwords/work";
 import type { Background, Stores } from "./storage";
 
+/** Where forwarded requests go (ORIGIN_URL), and how long the origin has to start answering (ORIGIN_TIMEOUT). */
+export interface OriginTarget {
+  url: URL;
+  timeoutMs: number;
+}
+
 export interface AppEnv {
   // The host's env, whatever its names: routes read only what the factory resolved from it.
   Bindings: object;
@@ -18,8 +24,13 @@ export interface AppEnv {
     background: Background;
     requestNote: RequestNote;
     route: string | undefined;
-    /** Outbound fetch (GitHub, for the GitHub login): the runtime's, or a test's stand-in. */
+    /** Outbound fetch (GitHub, for the GitHub login; the origin, for a login it checks): the runtime's, or a test's stand-in. */
     outbound: typeof fetch;
+    /**
+     * ORIGIN_URL and ORIGIN_TIMEOUT, read when first asked (a bad ORIGIN_URL is the 500 then,
+     * never on a path that does not need the origin): undefined when unset.
+     */
+    origin: () => OriginTarget | undefined;
     /** The password login's hashing at PASSWORD_ITERATIONS (600000 by default), or a test's lower count (src/passwords/work.ts). */
     passwords: PasswordWork;
   };

@@ -111,11 +111,9 @@ async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<D
   return data;
 }
 
-async function parseBody(request: Request): Promise<Data> {
-  const bytes = await readBytes(request);
+async function parseBody(bytes: Uint8Array, contentType: string): Promise<Data> {
   // DRF reads an empty body as empty data, whatever its media type.
   if (bytes.byteLength === 0) return {};
-  const contentType = request.headers.get("Content-Type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   const charset = bodyCharset(contentType);
   if (
@@ -182,7 +180,19 @@ export async function readFields<const Name extends string>(
   request: Request,
   names: readonly Name[],
 ): Promise<Record<Name, string>> {
-  const data = await parseBody(request);
+  return (await readFieldsKeepingBytes(request, names)).fields;
+}
+
+/**
+ * As readFields, with the body's bytes as the client sent them: a login the origin checks
+ * (src/login/origin-login.ts) forwards exactly those.
+ */
+export async function readFieldsKeepingBytes<const Name extends string>(
+  request: Request,
+  names: readonly Name[],
+): Promise<{ fields: Record<Name, string>; bytes: Uint8Array }> {
+  const bytes = await readBytes(request);
+  const data = await parseBody(bytes, request.headers.get("Content-Type") ?? "");
   const values = {} as Record<Name, string>;
   const errors: Record<string, FieldMessage> = {};
   for (const name of names) {
@@ -191,5 +201,5 @@ export async function readFields<const Name extends string>(
     else values[name] = field.value;
   }
   if (Object.keys(errors).length > 0) throw fail({ kind: "field_errors", fields: errors });
-  return values;
+  return { fields: values, bytes };
 }

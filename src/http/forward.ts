@@ -10,17 +10,13 @@
 import type { MiddlewareHandler } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
-import type { AppEnv } from "../types";
+import type { AppEnv, OriginTarget } from "../types";
 import { parseUrl } from "../url";
 
 /** Marks a request this Worker forwarded; seeing it come back in means ORIGIN_URL points here. */
 export const VIA = "1.1 org-token-edge";
 
-/** Where forwarded requests go, and how long the origin has to start answering. */
-export interface OriginTarget {
-  url: URL;
-  timeoutMs: number;
-}
+export type { OriginTarget } from "../types";
 
 /** RFC 9110 §7.6.1's hop-by-hop fields, plus the legacy ones proxies still meet. */
 const HOP_BY_HOP = [
@@ -132,6 +128,28 @@ function isUpgrade(request: Request): boolean {
 }
 
 /**
+ * `request` sent to the origin, its status and headers awaited at most `origin.timeoutMs`
+ * (then the body streams as long as it takes): the origin's response as it came, or the
+ * contract's 504 (too slow) or 502 (unreachable).
+ */
+export async function askOrigin(
+  request: Request,
+  origin: OriginTarget,
+  send: (request: Request) => Promise<Response>,
+): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), origin.timeoutMs);
+  try {
+    return await send(forwardedRequest(request, origin.url, controller.signal));
+  } catch (error) {
+    if (controller.signal.aborted) throw fail({ kind: "origin_timeout" }, error);
+    throw fail({ kind: "origin_unreachable" }, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Middleware: with ORIGIN_URL set, a request for a path the API does not own (no `route`
  * matched) goes to the origin and its answer comes back (status, end-to-end headers, streamed
  * body); everything else, and every request when ORIGIN_URL is unset, goes on to the API.
@@ -146,18 +164,7 @@ export function forwardUnowned<E extends object>(
     if (origin === undefined) return next();
     if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" });
     if (isUpgrade(c.req.raw)) throw fail({ kind: "upgrade_refused" });
-    // Until the origin's status and headers arrive; the body then streams as long as it takes.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), origin.timeoutMs);
-    let response: Response;
-    try {
-      response = await fetch(forwardedRequest(c.req.raw, origin.url, controller.signal));
-    } catch (error) {
-      if (controller.signal.aborted) throw fail({ kind: "origin_timeout" }, error);
-      throw fail({ kind: "origin_unreachable" }, error);
-    } finally {
-      clearTimeout(timer);
-    }
+    const response = await askOrigin(c.req.raw, origin, (request) => fetch(request));
     noteRequest(c, { outcome: "forwarded" });
     return returnedResponse(response, origin.url, new URL(c.req.url).origin);
   };

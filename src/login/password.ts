@@ -6,19 +6,25 @@
  */
 import type { Context } from "hono";
 import { fail, type Problem } from "../errors";
+import { storedScheme } from "../passwords";
 import type { Credentials } from "../storage/members";
 import type { AppEnv } from "../types";
 import { quietly } from "./session";
 import { type Admission, admit, refused, throttleKeys } from "./throttle";
 
-/** The account and its admission (to settle as a success), or `refusal` (the attempt stays counted); 429 when throttled. */
+/**
+ * The account and its admission (to settle as a success), or `refusal` (the attempt stays
+ * counted); 429 when throttled. `checkedBy: "origin"`: a user whose stored hash the edge does
+ * not verify (argon2, bcrypt…), whatever the account's state: the origin's view decides
+ * (src/login/origin-login.ts), the attempt counted.
+ */
 export async function authenticate(
   c: Context<AppEnv>,
   username: string,
   password: string,
   nowMs: number,
   refusal: Problem,
-): Promise<{ account: Credentials; admission: Admission }> {
+): Promise<{ checkedBy: "edge" | "origin"; account: Credentials; admission: Admission }> {
   const { config, stores, passwords } = c.var;
   // Counted before the password is derived: of a burst, at most the limit is checked.
   const keys = throttleKeys(config, username, c.req.header("CF-Connecting-IP"));
@@ -30,6 +36,9 @@ export async function authenticate(
 
   // As Django's ModelBackend: an unknown user costs a hash too, and a disabled one fails alike.
   const account = await stores.members.credentials(username);
+  if (account !== undefined && storedScheme(account.passwordHash) === "origin") {
+    return { checkedBy: "origin", account, admission };
+  }
   const verdict = account
     ? await passwords.verify(password, account.passwordHash)
     : await passwords.burn(password).then(() => ({ ok: false, mustUpgrade: undefined }));
@@ -44,5 +53,5 @@ export async function authenticate(
       .then((newHash) => stores.members.setPasswordHash(account.userId, oldHash, newHash));
     c.var.background(upgrade.catch(() => undefined));
   }
-  return { account, admission };
+  return { checkedBy: "edge", account, admission };
 }

@@ -334,21 +334,36 @@ def _paths(refused, notes):
     return values
 
 
-def _password_iterations(refused):
-    """The count the origin hashes new passwords at: the edge upgrades a weaker hash to it."""
-    from django.contrib.auth.hashers import get_hasher
+def _password_iterations(refused, notes):
+    """The count the origin hashes pbkdf2_sha256 passwords at: the edge checks those hashes and
+    upgrades a weaker one to it. A user whose hash is another algorithm logs in through this
+    origin's own view (the edge forwards that login to its ORIGIN_URL)."""
+    from django.contrib.auth.hashers import get_hashers
 
-    hasher = get_hasher("default")
-    if hasher.algorithm != "pbkdf2_sha256":
+    hashers = get_hashers()
+    pbkdf2 = next((hasher for hasher in hashers if hasher.algorithm == "pbkdf2_sha256"), None)
+    if pbkdf2 is None:
         refused.append(
-            "PASSWORD_HASHERS[0] is %s (%s): not served by the edge, which hashes and upgrades pbkdf2_sha256"
-            % (type(hasher).__name__, hasher.algorithm)
+            "PASSWORD_HASHERS has no pbkdf2_sha256 hasher: this origin refuses pbkdf2_sha256 hashes, which the"
+            " edge checks itself; list django.contrib.auth.hashers.PBKDF2PasswordHasher"
         )
         return ""
-    iterations = hasher.iterations
+    others = [hasher.algorithm for hasher in hashers if hasher.algorithm != "pbkdf2_sha256"]
+    if others:
+        notes.append(
+            "PASSWORD_HASHERS also checks %s: the edge forwards the login of a user whose hash is one of"
+            " these to this origin's view (set the edge's ORIGIN_URL)" % ", ".join(others)
+        )
+    if hashers[0] is not pbkdf2:
+        notes.append(
+            "PASSWORD_HASHERS[0] is %s (%s): a login at the edge keeps a pbkdf2_sha256 hash (upgraded to"
+            " %s's iterations), where this origin would rehash it as %s"
+            % (type(hashers[0]).__name__, hashers[0].algorithm, type(pbkdf2).__name__, hashers[0].algorithm)
+        )
+    iterations = pbkdf2.iterations
     if not isinstance(iterations, int) or not 1000 <= iterations <= 2000000:
         refused.append(
-            "%s.iterations = %r is not served by the edge: 1000 to 2000000" % (type(hasher).__name__, iterations)
+            "%s.iterations = %r is not served by the edge: 1000 to 2000000" % (type(pbkdf2).__name__, iterations)
         )
         return ""
     return str(iterations)
@@ -432,7 +447,7 @@ def read(with_secrets=False):
     values["ISSUER"] = _text("ISSUER", get("ISSUER"), refused, blank=True)
     User = get_user_model()
     values["USERNAME_FIELD"] = User.USERNAME_FIELD
-    values["PASSWORD_ITERATIONS"] = _password_iterations(refused)
+    values["PASSWORD_ITERATIONS"] = _password_iterations(refused, notes)
 
     # The users the edge has are the sync's: they must be the users simplejwt authenticates.
     synced = conf.user_model()

@@ -3,8 +3,9 @@
  * TokenObtainPairSerializer.validate), top to bottom in its check order.
  */
 import type { Context } from "hono";
-import { readFields } from "../../http/body";
+import { readFieldsKeepingBytes } from "../../http/body";
 import { noteRequest } from "../../log";
+import { loginAtOrigin } from "../../login/origin-login";
 import { authenticate } from "../../login/password";
 import { quietly } from "../../login/session";
 import { succeeded } from "../../login/throttle";
@@ -17,16 +18,18 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
   const sj = simpleJwtOf(c);
 
   // 1. The fields, USERNAME_FIELD then password: DRF's CharField each, every error in one 400.
-  const fields = await readFields(c.req.raw, [sj.usernameField, "password"]);
+  const { fields, bytes } = await readFieldsKeepingBytes(c.req.raw, [sj.usernameField, "password"]);
   const now = clock();
 
   // 2-3. authenticate() (ModelBackend: the password, and is_active), then USER_AUTHENTICATION_RULE:
   // unknown, wrong and inactive alike are "No active account". The throttle (429) is the edge's.
-  const { account, admission } = await authenticate(c, fields[sj.usernameField]!, fields.password!, now, {
+  const { checkedBy, account, admission } = await authenticate(c, fields[sj.usernameField]!, fields.password!, now, {
     kind: "simplejwt_no_active_account",
     message: "No active account found with the given credentials",
     authenticate: sj.wwwAuthenticate,
   });
+  // A password hash the edge does not verify (argon2, bcrypt…): the origin's own view answers.
+  if (checkedBy === "origin") return loginAtOrigin(c, account.userId, admission, bytes);
   noteRequest(c, { userId: account.userId });
   c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
 

@@ -204,13 +204,37 @@ class ConfigCommandTests(SimpleTestCase):
         with override_settings(PASSWORD_HASHERS=["sync_tests.test_config.Pbkdf2At1000"]):
             self.assertEqual(values()["PASSWORD_ITERATIONS"], "1000")
 
-    def test_a_default_hasher_other_than_pbkdf2_sha256_is_refused(self):
+    def test_a_default_hasher_other_than_pbkdf2_sha256_is_served_its_other_users_logging_in_at_the_origin(self):
+        hashers = [
+            "django.contrib.auth.hashers.Argon2PasswordHasher",
+            "sync_tests.test_config.Pbkdf2At1000",
+            "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+        ]
+        with override_settings(PASSWORD_HASHERS=hashers):
+            config = edge_config.read()
+            self.assertEqual(dict(config.values)["PASSWORD_ITERATIONS"], "1000")
+            self.assertEqual(
+                config.notes,
+                [
+                    "PASSWORD_HASHERS also checks argon2, bcrypt_sha256: the edge forwards the login of a user whose"
+                    " hash is one of these to this origin's view (set the edge's ORIGIN_URL)",
+                    "PASSWORD_HASHERS[0] is Argon2PasswordHasher (argon2): a login at the edge keeps a"
+                    " pbkdf2_sha256 hash (upgraded to Pbkdf2At1000's iterations), where this origin would rehash"
+                    " it as argon2",
+                ],
+            )
+            lines, err = run()
+            self.assertIn("PASSWORD_ITERATIONS=1000", lines)
+            self.assertEqual(err, [])
+
+    def test_no_pbkdf2_sha256_hasher_is_refused(self):
+        # The origin would refuse pbkdf2_sha256 hashes; the edge checks them itself.
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.SHA1PasswordHasher"]):
             self.assertEqual(
                 refused(),
                 [
-                    "PASSWORD_HASHERS[0] is SHA1PasswordHasher (sha1): not served by the edge, which hashes and"
-                    " upgrades pbkdf2_sha256"
+                    "PASSWORD_HASHERS has no pbkdf2_sha256 hasher: this origin refuses pbkdf2_sha256 hashes, which"
+                    " the edge checks itself; list django.contrib.auth.hashers.PBKDF2PasswordHasher"
                 ],
             )
 

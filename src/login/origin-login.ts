@@ -1,0 +1,62 @@
+/**
+ * A login whose password the origin checks: the user's stored hash is one the edge does not
+ * verify (argon2, bcrypt_sha256, scrypt…: src/passwords/identify.ts), so the request goes to
+ * the origin's own view at the same path, with the body's exact bytes, the method and the
+ * headers a forwarded request carries (src/http/forward.ts), and the origin's answer comes
+ * back unchanged but for CORS, which stays the edge's (its preflight answered for this path).
+ * The attempt was counted by the throttle before; the origin's status settles it: 401 a
+ * failure (it stays counted), a success or a refusal after the password (403, ps-web's
+ * membership) no failure, anything else (the origin down, 5xx) nothing checked.
+ */
+import type { Context } from "hono";
+import { fail } from "../errors";
+import { askOrigin, isForwardingLoop, returnedResponse } from "../http/forward";
+import { log, noteRequest } from "../log";
+import type { AppEnv } from "../types";
+import { quietly } from "./session";
+import { type Admission, refused, succeeded } from "./throttle";
+
+export async function loginAtOrigin(
+  c: Context<AppEnv>,
+  userId: number,
+  admission: Admission,
+  bytes: Uint8Array,
+): Promise<Response> {
+  const { stores } = c.var;
+  noteRequest(c, { userId });
+  const giveBack = () => c.var.background(quietly("attempts_refund", refused(stores.attempts, admission)));
+  const origin = c.var.origin();
+  if (origin === undefined) {
+    giveBack();
+    log("error", "config_error", {
+      message: "ORIGIN_URL is not set: a login whose password hash only the origin checks cannot be answered",
+    });
+    throw fail({ kind: "origin_not_set" });
+  }
+  if (isForwardingLoop(c.req.raw)) {
+    giveBack();
+    throw fail({ kind: "forwarding_loop" });
+  }
+  const { raw } = c.req;
+  const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes });
+  let response: Response;
+  try {
+    response = await askOrigin(request, origin, (forwarded) => c.var.outbound(forwarded));
+  } catch (error) {
+    giveBack();
+    throw error;
+  }
+  const { status } = response;
+  if (status < 300 || status === 403) {
+    c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
+  } else if (status !== 401) {
+    giveBack();
+  }
+  noteRequest(c, { outcome: "forwarded" });
+  const answer = returnedResponse(response, origin.url, new URL(raw.url).origin);
+  // The edge's CORS middleware answers for this path (it answered the preflight): never the origin's.
+  for (const name of [...answer.headers.keys()]) {
+    if (name.toLowerCase().startsWith("access-control-")) answer.headers.delete(name);
+  }
+  return answer;
+}
