@@ -409,7 +409,7 @@ export const SETTINGS = {
     kind: "var",
     default: undefined,
     parse: httpOrigin,
-    doc: "the Django origin, `scheme://host[:port]`: other paths the routes bring are forwarded there; unset, 404",
+    doc: "the Django origin, `scheme://host[:port]`: other paths the routes bring are forwarded there (unset: 404), and logins of users whose password hash only the origin checks (unset: 502)",
   },
   originTimeout: {
     env: "ORIGIN_TIMEOUT",

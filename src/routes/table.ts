@@ -52,6 +52,20 @@ const bodyProblems: readonly Problem[] = [
   { kind: "unsupported_media_type", mediaType: "<type>" },
 ];
 
+/** A login forwarded to the origin (docs/contract.md "Passwords the origin checks"), the origin away. */
+const originProblems: readonly Problem[] = [
+  { kind: "origin_not_set" },
+  { kind: "origin_unreachable" },
+  { kind: "origin_timeout" },
+  { kind: "forwarding_loop" },
+];
+const originSources: Partial<Record<Problem["kind"], Source>> = {
+  origin_not_set: "edge",
+  origin_unreachable: "edge",
+  origin_timeout: "edge",
+  forwarding_loop: "edge",
+};
+
 const tokenProblems: readonly Problem[] = [{ kind: "token_not_valid" }, { kind: "token_blacklisted" }];
 
 /** How DRF reads a body (docs/bodies.md); the size limit and a broken-off body are the edge's. */
@@ -82,10 +96,13 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "unknown_organization", org: ORG },
       { kind: "not_member", user: USER, org: ORG },
       { kind: "member_not_active", user: USER, org: ORG },
+      // A user whose password hash only the origin checks: its view's answer, or these.
+      ...originProblems,
     ],
     source: `origin: ${SERIALIZERS} OrgTokenObtainPairSerializer.validate`,
     sources: {
       ...bodySources,
+      ...originSources,
       bad_credentials: "origin: rest_framework_simplejwt/serializers.py TokenObtainSerializer.validate",
       too_many_attempts: "edge",
     },
