@@ -18,6 +18,7 @@ import {
 } from "./config";
 import { fail } from "./errors";
 import { cors } from "./http/cors";
+import { drfRendered } from "./http/drf-rendering";
 import { forwardUnowned, type OriginTarget } from "./http/forward";
 import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
 import { problemOf, problemResponse } from "./http/problem";
@@ -328,14 +329,23 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   });
   app.use(cors);
 
+  const viewOf = (c: Context<AppEnv>) => {
+    const route = c.get("route");
+    return route === undefined ? undefined : ownership(c.env as E).views.get(bare(route));
+  };
+  const VIEW_ALLOW = ["POST", "OPTIONS"];
+  // simplejwt's views under DRF's content negotiation and rendering (Accept, indent, Vary).
+  app.use(async (c, next) => {
+    if (viewOf(c) === undefined) return next();
+    return drfRendered(c, next, VIEW_ALLOW.join(", "));
+  });
   // simplejwt's views, where the settings mount them: POST, DRF's metadata for OPTIONS, 405 else.
   app.use(async (c, next) => {
-    const route = c.get("route");
-    const view = route === undefined ? undefined : ownership(c.env as E).views.get(bare(route));
+    const view = viewOf(c);
     if (view === undefined) return next();
     const spec = SIMPLE_JWT_VIEW_SPECS[view];
     if (c.req.method === "POST") return spec.handler(c);
-    const allow = ["POST", "OPTIONS"];
+    const allow = VIEW_ALLOW;
     if (c.req.method === "OPTIONS") {
       const simpleJwt = c.var.config.simpleJwt;
       const usernameField = "error" in simpleJwt ? "username" : simpleJwt.usernameField;

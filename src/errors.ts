@@ -75,6 +75,10 @@ export type Problem =
   /** The health route: which stores did not answer (never why). */
   | { kind: "unhealthy"; failed: readonly ("d1" | "kv")[] }
   | { kind: "forwarding_loop" }
+  /** DRF's content negotiation (simplejwt's views, the guard's refusals): no renderer for the Accept header. */
+  | { kind: "not_acceptable" }
+  /** DRF's content negotiation: a `?format=` no renderer has (Http404). */
+  | { kind: "format_not_found" }
   /** A login the origin checks (a password hash the edge cannot), with ORIGIN_URL unset. */
   | { kind: "origin_not_set" }
   /** Forwarding: the origin did not start answering within ORIGIN_TIMEOUT. */
@@ -351,6 +355,18 @@ const PROBLEMS: { [K in Problem["kind"]]: Entry<K> } = {
   forwarding_loop: {
     outcome: "origin_unreachable",
     render: () => ({ status: 508, body: { detail: "ORIGIN_URL leads back to this service." } }),
+  },
+  not_acceptable: {
+    outcome: "bad_request",
+    render: () => ({
+      status: 406,
+      body: { detail: "Could not satisfy the request Accept header." },
+      headers: { Vary: "Accept" },
+    }),
+  },
+  format_not_found: {
+    outcome: "not_found",
+    render: () => ({ status: 404, body: { detail: "Not found." }, headers: { Vary: "Accept" } }),
   },
   origin_not_set: {
     outcome: "misconfigured",

@@ -15,6 +15,8 @@ import type { Config, SimpleJwtConfig } from "../config";
 import { log } from "../log";
 import type { Stores } from "../storage";
 import { decodeToken, issuedAtMsOf, tokenMessage, userIdOf } from "../tokens/simplejwt";
+import { jsonRendering } from "./drf-rendering";
+import { addVary, indented } from "./negotiation";
 import { problemOf, problemResponse } from "./problem";
 import { liveUserSession } from "./session-ends";
 
@@ -141,17 +143,41 @@ export function simpleJwtTokenGuard<E extends object>(
       if ("error" in sj) {
         // As simplejwt's views: a setting the edge cannot honour is the 500, logged by name.
         log("error", "config_error", { message: sj.error });
-        return problemResponse(c, { kind: "misconfigured" });
+        return refusedAs(c, () => problemResponse(c, { kind: "misconfigured" }));
       }
       realm = sj.wwwAuthenticate;
       answer = await authenticate(c, sj, stores);
     } catch (error) {
       const problem = problemOf(error);
-      if (problem !== undefined) return problemResponse(c, problem);
+      if (problem !== undefined) return refusedAs(c, () => problemResponse(c, problem));
       throw error;
     }
-    if ("refused" in answer) return c.json(answer.refused, 401, { "WWW-Authenticate": realm });
+    if ("refused" in answer) {
+      const { refused } = answer;
+      return refusedAs(c, () => c.json(refused, 401, { "WWW-Authenticate": realm }));
+    }
     c.set("simpleJwtToken", answer.verified);
     await next();
   };
+}
+
+/**
+ * A refusal as DRF renders it (./negotiation.ts): negotiated before authentication, so an
+ * Accept header no renderer takes is the 406 instead (or a bad `format` DRF's 404), and the
+ * refusal is indented as asked, with `Vary: Accept`. A request let through is the host's to render.
+ */
+async function refusedAs(c: Context, answer: () => Response): Promise<Response> {
+  let response: Response;
+  let indent: number | undefined;
+  try {
+    indent = jsonRendering(c).indent;
+    response = answer();
+  } catch (error) {
+    const problem = problemOf(error);
+    if (problem === undefined) throw error;
+    response = problemResponse(c, problem);
+  }
+  const rendered = await indented(response, indent);
+  addVary(rendered.headers, "Accept");
+  return rendered;
 }
