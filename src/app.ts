@@ -370,9 +370,23 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   };
 
   for (const spec of ROUTES) route(spec.path, [spec.method], spec.summary, spec.handler);
-  route(SCHEMA_PATH, ["GET"], "OpenAPI document", async (c) =>
-    c.json(openApiDocument(new URL(c.req.url).origin + base)),
-  );
+  route(SCHEMA_PATH, ["GET"], "OpenAPI document", async (c) => {
+    // simplejwt's views where they are mounted (their paths already checked by ownershipOf).
+    const paths = simpleJwtPaths(settingsOf(c.env as E), names);
+    const sj = c.var.config.simpleJwt;
+    const views =
+      Object.keys(paths).length === 0
+        ? undefined
+        : "error" in sj
+          ? { paths, usernameField: "username", wwwAuthenticate: 'Bearer realm="api"', rotate: false }
+          : {
+              paths,
+              usernameField: sj.usernameField,
+              wwwAuthenticate: sj.wwwAuthenticate,
+              rotate: sj.rotateRefreshTokens,
+            };
+    return c.json(openApiDocument(new URL(c.req.url).origin + base, views));
+  });
 
   app.notFound((c) => problemResponse(c, { kind: "not_found" }));
   app.onError((error, c) => {

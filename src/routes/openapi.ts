@@ -1,5 +1,6 @@
 /** GET /api/schema/: an OpenAPI 3.1 document generated from the route table. */
 import { type Problem, render } from "../errors";
+import { type SimpleJwtRoutesOptions, simpleJwtRoutes } from "./simplejwt/table";
 import { COMMON_PROBLEMS, ROUTES, type RouteSpec, type SuccessBody, sourceOf } from "./table";
 
 const SCHEMAS = {
@@ -34,12 +35,41 @@ const SCHEMAS = {
   Error: { type: "object", additionalProperties: true, description: "The contract's error bodies" },
 } as const;
 
+const jwt = (description: string) => ({ type: "string", description });
+
+/**
+ * simplejwt's serializers' output (rest_framework_simplejwt/serializers.py): the pair (refresh
+ * first), refresh's access (and, with ROTATE_REFRESH_TOKENS, the rotated refresh token), and
+ * verify's and blacklist's empty object.
+ */
+function simpleJwtSchemas(rotate: boolean) {
+  return {
+    TokenObtainPair: {
+      type: "object",
+      required: ["refresh", "access"],
+      properties: { refresh: jwt("JWT, token_type refresh"), access: jwt("JWT, token_type access") },
+    },
+    TokenRefresh: {
+      type: "object",
+      required: rotate ? ["access", "refresh"] : ["access"],
+      properties: {
+        access: jwt("JWT, token_type access"),
+        ...(rotate ? { refresh: jwt("JWT, token_type refresh: the rotated token (ROTATE_REFRESH_TOKENS)") } : {}),
+      },
+    },
+    Empty: { type: "object", maxProperties: 0 },
+  };
+}
+
 const SUCCESS_SCHEMA: Record<SuccessBody, string> = {
   token_pair: "TokenPair",
   active_flag: "ActiveFlag",
   logout: "Logout",
   health: "Health",
   sync_result: "SyncResult",
+  simplejwt_pair: "TokenObtainPair",
+  simplejwt_refresh: "TokenRefresh",
+  simplejwt_empty: "Empty",
 };
 
 function ref(name: string) {
@@ -141,9 +171,14 @@ function operation(route: RouteSpec) {
   };
 }
 
-export function openApiDocument(serverUrl?: string) {
+/**
+ * The document for a server at `serverUrl`; with `simpleJwt`, simplejwt's views at the paths
+ * the settings mount them too (the blacklist view at /api/token/blacklist/ is that path's POST).
+ */
+export function openApiDocument(serverUrl?: string, simpleJwt?: SimpleJwtRoutesOptions & { rotate: boolean }) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
+  const views = simpleJwt === undefined ? [] : simpleJwtRoutes(simpleJwt);
+  for (const route of [...ROUTES, ...views]) {
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
   }
   return {
@@ -157,7 +192,7 @@ export function openApiDocument(serverUrl?: string) {
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
     components: {
-      schemas: SCHEMAS,
+      schemas: views.length === 0 ? SCHEMAS : { ...SCHEMAS, ...simpleJwtSchemas(simpleJwt!.rotate) },
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
     },
   };

@@ -13,7 +13,15 @@ import { membershipStatus } from "./membership-status";
 import { refresh } from "./refresh";
 import { sync } from "./sync";
 
-export type SuccessBody = "token_pair" | "active_flag" | "logout" | "health" | "sync_result";
+export type SuccessBody =
+  | "token_pair"
+  | "active_flag"
+  | "logout"
+  | "health"
+  | "sync_result"
+  | "simplejwt_pair"
+  | "simplejwt_refresh"
+  | "simplejwt_empty";
 
 /**
  * Where a row comes from: `seed` (docs/refresh_token.md), `origin: <file> <function>` (the

@@ -1,6 +1,7 @@
 /** The OpenAPI document: generated from the route table, covering every route and status of the contract. */
 import { describe, expect, it } from "vitest";
 import { app, call } from "../support/harness";
+import { PATHS, sjEnv, V522 } from "../support/simplejwt";
 
 const CONTRACT: Record<string, Record<string, number[]>> = {
   "/api/org_token/": { post: [200, 400, 401, 403, 413, 415, 429, 503] },
@@ -116,6 +117,85 @@ describe("GET /api/schema/", () => {
         expect(allow, `${method} ${path}`).toEqual(expect.arrayContaining([...documented, "OPTIONS"]));
         expect(allow, `${method} ${path}`).not.toContain(method);
       }
+    }
+  });
+});
+
+describe("GET /api/schema/: simplejwt's views where the settings mount them", () => {
+  const schema = async (envOverrides = V522) => (await call(app(), "/api/schema/", {}, envOverrides)).json<any>();
+
+  it("unmounted: none of them, nor their schemas", async () => {
+    const doc = await schema({});
+    expect(Object.keys(doc.paths)).not.toContain(PATHS.obtain);
+    expect(doc.components.schemas.TokenObtainPair).toBeUndefined();
+  });
+
+  it("each view at its path: its body fields, its success schema, the contract's statuses", async () => {
+    const doc = await schema();
+    const STATUSES: Record<string, number[]> = {
+      [PATHS.obtain]: [200, 400, 401, 404, 405, 406, 413, 415, 429, 500, 502, 503, 504, 508],
+      [PATHS.refresh]: [200, 400, 401, 404, 405, 406, 413, 415, 500, 503],
+      [PATHS.verify]: [200, 400, 401, 404, 405, 406, 413, 415, 500, 503],
+      [PATHS.blacklist]: [200, 400, 401, 404, 405, 406, 413, 415, 500, 503],
+    };
+    for (const [path, statuses] of Object.entries(STATUSES)) {
+      const operation = doc.paths[path]?.post;
+      expect(operation, path).toBeDefined();
+      expect(Object.keys(operation.responses).map(Number).sort(), path).toEqual(statuses);
+      expect(operation.security, path).toBeUndefined();
+    }
+    const obtain = doc.paths[PATHS.obtain].post;
+    expect(obtain.operationId).toBe("simpleJwtTokenObtainPair");
+    expect(obtain.requestBody.content["application/json"].schema.required).toEqual(["username", "password"]);
+    expect(obtain.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/TokenObtainPair",
+    });
+    expect(doc.components.schemas.TokenObtainPair.required).toEqual(["refresh", "access"]);
+    expect(obtain.responses["401"].content["application/json"].examples.simplejwt_no_active_account.value).toEqual({
+      detail: "No active account found with the given credentials",
+    });
+    expect(obtain.responses["401"].headers).toEqual({ "WWW-Authenticate": { schema: { type: "string" } } });
+    expect(obtain.responses["406"].content["application/json"].examples.not_acceptable.value).toEqual({
+      detail: "Could not satisfy the request Accept header.",
+    });
+    const verify = doc.paths[PATHS.verify].post;
+    expect(verify.requestBody.content["application/json"].schema.required).toEqual(["token"]);
+    expect(verify.responses["400"].content["application/json"].examples.simplejwt_verify_blacklisted.value).toEqual({
+      non_field_errors: ["Token is blacklisted"],
+    });
+    expect(doc.components.schemas.Empty).toEqual({ type: "object", maxProperties: 0 });
+  });
+
+  it("USERNAME_FIELD names the obtain body's key; ROTATE_REFRESH_TOKENS puts refresh in refresh's answer", async () => {
+    const plain = await schema();
+    expect(plain.components.schemas.TokenRefresh.required).toEqual(["access"]);
+    const doc = await schema(sjEnv({ USERNAME_FIELD: "email", ROTATE_REFRESH_TOKENS: "true" }));
+    expect(doc.paths[PATHS.obtain].post.requestBody.content["application/json"].schema.required).toEqual([
+      "email",
+      "password",
+    ]);
+    expect(doc.components.schemas.TokenRefresh.required).toEqual(["access", "refresh"]);
+  });
+
+  it("the blacklist view at the org-token logout's path is that path's POST", async () => {
+    const doc = await schema(sjEnv({ TOKEN_BLACKLIST_PATH: "/api/token/blacklist/" }));
+    expect(doc.paths["/api/token/blacklist/"].post.operationId).toBe("simpleJwtTokenBlacklist");
+  });
+
+  it("each documented view answers an empty body with the documented fields' 400", async () => {
+    const doc = await schema();
+    for (const path of Object.values(PATHS)) {
+      const required: string[] = doc.paths[path].post.requestBody.content["application/json"].schema.required;
+      const response = await call(
+        app(),
+        path,
+        { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" },
+        V522,
+      );
+      expect(response.status, path).toBe(400);
+      expect(await response.json(), path).toEqual(
+        Object.fromEntries(required.map((field) => [field, ["This field is required."]])),
+      );
     }
   });
 });

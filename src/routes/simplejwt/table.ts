@@ -1,0 +1,126 @@
+/**
+ * simplejwt's four views as route rows, for the OpenAPI document (src/routes/openapi.ts): at
+ * the paths the settings mount them, each with its body fields, its success and the contract's
+ * rows ("simplejwt's views"), described as simplejwt's serializers define them.
+ */
+import type { SimpleJwtPaths, SimpleJwtView } from "../../config";
+import type { Problem } from "../../errors";
+import type { RouteSpec, Source } from "../table";
+import { SIMPLE_JWT_VIEW_SPECS } from "./index";
+
+/** What the document needs of the views' settings. */
+export interface SimpleJwtRoutesOptions {
+  paths: SimpleJwtPaths;
+  usernameField: string;
+  wwwAuthenticate: string;
+}
+
+const D = "rest_framework_simplejwt/";
+const bodyProblems: readonly Problem[] = [
+  { kind: "field_errors", fields: { "<field>": "This field is required." } },
+  { kind: "json_parse_error", reason: "<reason>" },
+  { kind: "body_unreadable" },
+  { kind: "payload_too_large", limit: 65536 },
+  { kind: "unsupported_media_type", mediaType: "<type>" },
+];
+/** DRF's negotiation, before anything else (docs/contract.md "What the four views share"). */
+const negotiationProblems: readonly Problem[] = [{ kind: "not_acceptable" }, { kind: "format_not_found" }];
+const viewSources: Partial<Record<Problem["kind"], Source>> = {
+  field_errors: "origin: rest_framework/fields.py CharField",
+  json_parse_error: "origin: rest_framework/parsers.py JSONParser.parse",
+  unsupported_media_type: "origin: rest_framework/request.py Request._parse",
+  body_unreadable: "edge",
+  payload_too_large: "edge",
+  not_acceptable: "origin: rest_framework/negotiation.py DefaultContentNegotiation.select_renderer",
+  format_not_found: "origin: rest_framework/negotiation.py DefaultContentNegotiation.filter_renderers",
+  too_many_attempts: "edge",
+  origin_not_set: "edge",
+  origin_unreachable: "edge",
+  origin_timeout: "edge",
+  forwarding_loop: "edge",
+};
+
+export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: SimpleJwtRoutesOptions): RouteSpec[] {
+  const invalid = (message: string): Problem => ({
+    kind: "simplejwt_token_not_valid",
+    message,
+    authenticate: wwwAuthenticate,
+  });
+  const rows: Record<SimpleJwtView, Omit<RouteSpec, "path" | "method" | "handler">> = {
+    obtain: {
+      operationId: "simpleJwtTokenObtainPair",
+      summary: "simplejwt's TokenObtainPairView: a token pair for a username and password",
+      body: [usernameField, "password"],
+      success: [{ status: 200, body: "simplejwt_pair", description: "The user's pair, refresh first" }],
+      problems: [
+        ...bodyProblems,
+        ...negotiationProblems,
+        { kind: "too_many_attempts", retryAfter: 60 },
+        {
+          kind: "simplejwt_no_active_account",
+          message: "No active account found with the given credentials",
+          authenticate: wwwAuthenticate,
+        },
+        // A user whose password hash only the origin checks: its view's answer, or these.
+        { kind: "origin_not_set" },
+        { kind: "origin_unreachable" },
+        { kind: "origin_timeout" },
+        { kind: "forwarding_loop" },
+      ],
+      source: `origin: ${D}serializers.py TokenObtainPairSerializer.validate`,
+    },
+    refresh: {
+      operationId: "simpleJwtTokenRefresh",
+      summary: "simplejwt's TokenRefreshView: an access token (and, with ROTATE_REFRESH_TOKENS, a new refresh token)",
+      body: ["refresh"],
+      success: [
+        { status: 200, body: "simplejwt_refresh", description: "The access token, then the rotated refresh token" },
+      ],
+      problems: [
+        ...bodyProblems,
+        ...negotiationProblems,
+        invalid("Token is invalid or expired"),
+        invalid("Token is blacklisted"),
+        {
+          kind: "simplejwt_no_active_account",
+          message: "No active account found for the given token.",
+          authenticate: wwwAuthenticate,
+        },
+      ],
+      source: `origin: ${D}serializers.py TokenRefreshSerializer.validate`,
+    },
+    verify: {
+      operationId: "simpleJwtTokenVerify",
+      summary: "simplejwt's TokenVerifyView: whether a token is valid",
+      body: ["token"],
+      success: [{ status: 200, body: "simplejwt_empty", description: "Valid: {}" }],
+      problems: [
+        ...bodyProblems,
+        ...negotiationProblems,
+        invalid("Token is invalid or expired"),
+        { kind: "simplejwt_verify_blacklisted" },
+      ],
+      source: `origin: ${D}serializers.py TokenVerifySerializer.validate`,
+    },
+    blacklist: {
+      operationId: "simpleJwtTokenBlacklist",
+      summary: "simplejwt's TokenBlacklistView: blacklist a refresh token",
+      body: ["refresh"],
+      success: [{ status: 200, body: "simplejwt_empty", description: "Blacklisted: {}" }],
+      problems: [
+        ...bodyProblems,
+        ...negotiationProblems,
+        invalid("Token is invalid or expired"),
+        invalid("Token is blacklisted"),
+      ],
+      source: `origin: ${D}serializers.py TokenBlacklistSerializer.validate`,
+    },
+  };
+  return (Object.entries(paths) as [SimpleJwtView, string][]).map(([view, path]) => ({
+    method: "POST",
+    path,
+    handler: SIMPLE_JWT_VIEW_SPECS[view].handler,
+    sources: viewSources,
+    ...rows[view],
+  }));
+}
