@@ -114,6 +114,19 @@ export function returnedResponse(response: Response, origin: URL, publicOrigin: 
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
+/**
+ * The origin's answer to a request for one of the API's own paths (a login the origin checks,
+ * a view's browsable page): as returnedResponse, but CORS stays the edge's, which answered the
+ * path's preflight (the origin's Access-Control-* headers are dropped; the CORS middleware adds its own).
+ */
+export function answeredByOrigin(response: Response, origin: URL, publicOrigin: string): Response {
+  const answer = returnedResponse(response, origin, publicOrigin);
+  for (const name of [...answer.headers.keys()]) {
+    if (name.toLowerCase().startsWith("access-control-")) answer.headers.delete(name);
+  }
+  return answer;
+}
+
 /** Whether this request already went through this Worker's forwarding once (any case or spacing of VIA). */
 export function isForwardingLoop(request: Request): boolean {
   const mark = VIA.toLowerCase().split(/\s+/).join(" ");

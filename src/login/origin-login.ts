@@ -10,7 +10,7 @@
  */
 import type { Context } from "hono";
 import { fail } from "../errors";
-import { askOrigin, isForwardingLoop, returnedResponse } from "../http/forward";
+import { answeredByOrigin, askOrigin, isForwardingLoop } from "../http/forward";
 import { log, noteRequest } from "../log";
 import type { AppEnv } from "../types";
 import { quietly } from "./session";
@@ -53,10 +53,5 @@ export async function loginAtOrigin(
     giveBack();
   }
   noteRequest(c, { outcome: "forwarded" });
-  const answer = returnedResponse(response, origin.url, new URL(raw.url).origin);
-  // The edge's CORS middleware answers for this path (it answered the preflight): never the origin's.
-  for (const name of [...answer.headers.keys()]) {
-    if (name.toLowerCase().startsWith("access-control-")) answer.headers.delete(name);
-  }
-  return answer;
+  return answeredByOrigin(response, origin.url, new URL(raw.url).origin);
 }

@@ -133,8 +133,8 @@ describe("the views: the 406 and the format's 404, before anything else", () => 
     ["malformed", "garbage"],
     ["empty", ""],
     ["a lone comma", ","],
-    ["HTML only (the browsable API, which the edge does not render)", "text/html"],
-    ["text/* (the browsable API)", "text/*"],
+    ["HTML only (the browsable API, which the edge does not render; a POST)", "text/html"],
+    ["text/* (the browsable API; a POST)", "text/*"],
   ])("%s: 406, no WWW-Authenticate", async (_name, accept) => {
     const response = await obtain(accept);
     await expectAnswer(response, 406, NOT_ACCEPTABLE);
@@ -167,6 +167,65 @@ describe("the views: the 406 and the format's 404, before anything else", () => 
     await expectAnswer(await obtain(undefined, "?format=api"), 406, NOT_ACCEPTABLE);
     await expectAnswer(await obtain("application/xml", "?format="), 406, NOT_ACCEPTABLE);
     await expectAnswer(await obtain(undefined, "?format=xml&format=json"), 401, NO_ACCOUNT);
+  });
+});
+
+describe("the browsable API: the origin's page for a request without a body, else the 406", () => {
+  const html = () => {
+    const seen: Request[] = [];
+    const outbound = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      return new Response("<html>browsable</html>", {
+        status: 405,
+        headers: { "Content-Type": "text/html; charset=utf-8", Vary: "Accept, Cookie", Allow: "POST, OPTIONS" },
+      });
+    }) as typeof fetch;
+    return { seen, outbound };
+  };
+  const withOrigin = { ...V522, ORIGIN_URL: "http://origin.internal" };
+
+  it("GET and OPTIONS preferring HTML (or ?format=api) with ORIGIN_URL: the origin's page as it came", async () => {
+    const stub = html();
+    const get = await call(
+      quickApp({ outbound: stub.outbound }),
+      PATHS.obtain,
+      { headers: { Accept: "text/html" } },
+      withOrigin,
+    );
+    expect(get.status).toBe(405);
+    expect(await get.text()).toBe("<html>browsable</html>");
+    expect(get.headers.get("Content-Type")).toBe("text/html; charset=utf-8");
+    const options = await call(
+      quickApp({ outbound: stub.outbound }),
+      `${PATHS.refresh}?format=api`,
+      { method: "OPTIONS" },
+      withOrigin,
+    );
+    expect(options.status).toBe(405);
+    expect(stub.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET http://origin.internal${PATHS.obtain}`,
+      `OPTIONS http://origin.internal${PATHS.refresh}?format=api`,
+    ]);
+  });
+
+  it("a POST preferring HTML is the 406 even with ORIGIN_URL: never past the throttle or the ledger", async () => {
+    const stub = html();
+    const response = await call(
+      quickApp({ outbound: stub.outbound }),
+      PATHS.refresh,
+      { method: "POST", headers: { "Content-Type": "application/json", Accept: "text/html" }, body: '{"refresh":"x"}' },
+      withOrigin,
+    );
+    await expectAnswer(response, 406, NOT_ACCEPTABLE);
+    expect(stub.seen).toHaveLength(0);
+  });
+
+  it("without ORIGIN_URL, a GET preferring HTML is the 406", async () => {
+    await expectAnswer(
+      await call(quickApp(), PATHS.obtain, { headers: { Accept: "text/html" } }, V522),
+      406,
+      NOT_ACCEPTABLE,
+    );
   });
 });
 
