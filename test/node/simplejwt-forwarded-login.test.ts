@@ -118,4 +118,44 @@ print(json.dumps(out))`,
     expect(atEdge.headers.get("WWW-Authenticate")).toBe('Bearer realm="api"');
     expect(atEdge.headers.get("Vary")).toContain("Accept");
   });
+
+  // The same processes, for DRF's content negotiation on the edge's own answers (its views).
+  it.each([
+    ["none", undefined],
+    ["application/json; indent=4", "application/json; indent=4"],
+    ["*/*; indent=40", "*/*; indent=40"],
+    ["application/xml", "application/xml"],
+    ["malformed", "garbage"],
+    ["a q=0 entry", "application/json;q=0"],
+  ])("Accept %s: the edge's answer is the origin's, byte for byte", async (_name, accept) => {
+    const send = (url: string, path: string, query = "") =>
+      fetch(`${url}${path}${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...(accept === undefined ? {} : { Accept: accept }) },
+        body: JSON.stringify({ username: "nobody", password: "x" }),
+      });
+    for (const [path, query] of [
+      [OBTAIN, ""],
+      [REFRESH, ""],
+      [OBTAIN, "?format=xml"],
+    ] as const) {
+      const [atEdge, atOrigin] = await Promise.all([send(edge!.url, path, query), send(origin!.url, path, query)]);
+      const what = `${path}${query}`;
+      expect(atEdge.status, what).toBe(atOrigin.status);
+      expect(await atEdge.text(), what).toBe(await atOrigin.text());
+      for (const header of ["Content-Type", "WWW-Authenticate", "Allow"])
+        expect(atEdge.headers.get(header), `${what} ${header}`).toBe(atOrigin.headers.get(header));
+      expect(atEdge.headers.get("Vary")?.split(", ")[0], what).toBe(atOrigin.headers.get("Vary"));
+    }
+  });
+
+  it("a GET preferring HTML: the origin's browsable page, through the edge", async () => {
+    const get = (url: string) => fetch(`${url}${OBTAIN}`, { headers: { Accept: "text/html" } });
+    const [atEdge, atOrigin] = await Promise.all([get(edge!.url), get(origin!.url)]);
+    expect(atEdge.status).toBe(405);
+    expect(atOrigin.status).toBe(405);
+    expect(atEdge.headers.get("Content-Type")).toBe(atOrigin.headers.get("Content-Type"));
+    expect(await atEdge.text()).toContain("Token Obtain Pair");
+    await atOrigin.body?.cancel();
+  });
 });
