@@ -26,6 +26,9 @@ export function jsonRendering(c: Context): Extract<Rendering, { renderer: "json"
   return rendering;
 }
 
+/** Methods whose browsable page the origin may render: nothing is read, spent or counted. */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** The browsable API's page: the origin's, for a safe method and an origin to ask; else the 406. */
 async function browsable(c: Context<AppEnv>): Promise<Response> {
   const origin = SAFE.has(c.req.method) && !isForwardingLoop(c.req.raw) ? c.var.origin() : undefined;
@@ -41,9 +44,6 @@ function finished(response: Response, allow: string): Response {
   if (!response.headers.has("Allow")) response.headers.set("Allow", allow);
   return response;
 }
-
-/** Methods whose browsable page the origin may render: nothing is read, spent or counted. */
-const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Runs the view (`next`) under DRF's rendering; `allow` is the view's Allow header. */
 export async function drfRendered(c: Context<AppEnv>, next: Next, allow: string): Promise<Response | undefined> {
