@@ -7,7 +7,7 @@
  * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
 
-import { asymmetricKeys, KeyError, type PemSetting, type PublishedKey } from "./crypto/asymmetric-keys";
+import { asymmetricKeys, KeyError, type PublishedKey } from "./crypto/asymmetric-keys";
 import type { HmacPads } from "./crypto/hmac-sha256";
 import { derivationKeys, hmacRing, isHmac, type JwsAlgorithm, type KeyRing } from "./crypto/keys";
 import {
@@ -296,7 +296,7 @@ async function tokenKeys(
   }
   let built: Awaited<ReturnType<typeof asymmetricKeys>>;
   try {
-    built = await asymmetricKeys(algorithm, signing, verifying as PemSetting | undefined, previous);
+    built = await asymmetricKeys(algorithm, signing, verifying, previous);
   } catch (error) {
     if (error instanceof KeyError) throw new ConfigError(error.message);
     throw error;
