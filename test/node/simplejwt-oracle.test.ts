@@ -9,8 +9,8 @@
  *
  * Per configuration (simplejwt's defaults; ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION; a
  * custom USER_ID_CLAIM and AUTH_HEADER_TYPES, the spec's answers renamed to them):
- * - "the harness": each case at the origin matches the answers simplejwt-spec records (the
- *   statuses and exact bodies of /work/notes/simplejwt-spec.md, 5.2.2), and a second origin
+ * - "the harness": each case at the origin matches its `spec` (the statuses and exact bodies
+ *   simplejwt 5.2.2 answers, measured at a running origin and written down), and a second origin
  *   process answers it identically. This proves the comparison compares what it should,
  *   independently of the edge.
  * - "the edge against the origin": the same cases, origin vs edge; then tokens crossing: one
