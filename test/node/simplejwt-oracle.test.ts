@@ -61,8 +61,10 @@ interface Config {
   secondOrigin?: boolean;
   /** USER_ID_CLAIM (simplejwt's default: user_id). */
   userIdClaim?: string;
-  /** AUTH_HEADER_TYPES' first (simplejwt's default: Bearer). */
-  headerType?: string;
+  /** AUTH_HEADER_TYPES (simplejwt's default: Bearer); the first names WWW-Authenticate's type. */
+  headerTypes?: string[];
+  /** The HTTP header AUTH_HEADER_NAME names (simplejwt's default HTTP_AUTHORIZATION: Authorization). */
+  headerName?: string;
 }
 const CONFIGS: Config[] = [
   { name: "simplejwt's defaults", env: {}, rotate: false, blacklistAfterRotation: false, secondOrigin: true },
@@ -78,18 +80,35 @@ const CONFIGS: Config[] = [
     rotate: false,
     blacklistAfterRotation: false,
     userIdClaim: "uid",
-    headerType: "JWT",
+    headerTypes: ["JWT"],
+  },
+  {
+    name: 'ROTATE_REFRESH_TOKENS alone, AUTH_HEADER_NAME "HTTP_X_ACCESS_TOKEN", AUTH_HEADER_TYPES ("JWT", "Bearer")',
+    env: {
+      SIMPLE_JWT_ROTATE_REFRESH_TOKENS: "true",
+      SIMPLE_JWT_AUTH_HEADER_NAME: "HTTP_X_ACCESS_TOKEN",
+      SIMPLE_JWT_AUTH_HEADER_TYPES: '["JWT", "Bearer"]',
+    },
+    rotate: true,
+    blacklistAfterRotation: false,
+    headerTypes: ["JWT", "Bearer"],
+    headerName: "X-Access-Token",
   },
 ];
 
 const userIdClaim = (config: Config) => config.userIdClaim ?? "user_id";
-const headerType = (config: Config) => config.headerType ?? "Bearer";
+const headerTypes = (config: Config) => config.headerTypes ?? ["Bearer"];
+const headerType = (config: Config) => headerTypes(config)[0]!;
+const headerName = (config: Config) => config.headerName ?? "Authorization";
 
 /**
  * Vars the edge needs that are not the origin's: the origin has no login throttle, and the
  * cases' failed logins (about 15 for alice) would pass the edge's default 10 per username and
  * address. The configuration under test is entirely the origin's.
  */
+/** The edge: the repository's Worker with a protected host route, the origin's /api/whoami/. */
+const HOST = "test/node/support/simplejwt-host.ts";
+
 const EDGE_ONLY_VARS = {
   LOGIN_PAIR_FAILURE_LIMIT: "1000000",
   LOGIN_USER_FAILURE_LIMIT: "1000000",
@@ -223,6 +242,11 @@ class Session {
     return { status: response.status, json: json as Record<string, string> | undefined };
   }
 
+  /** GET the protected view at the user side, `value` in the header AUTH_HEADER_NAME names. */
+  whoami(step: string, value: string) {
+    return this.send(step, this.user, "GET", P.whoami, undefined, { [headerName(this.ctx.config)]: value });
+  }
+
   /** POST at the user side. */
   post(step: string, path: string, body?: Body) {
     return this.send(step, this.user, "POST", path, body);
@@ -270,6 +294,18 @@ const REQUIRED = ["This field is required."];
 const BLANK = ["This field may not be blank."];
 const NOT_STRING = ["Not a valid string."];
 const OK_EMPTY = jsonAnswer(200, {});
+const NOT_PROVIDED = jsonAnswer(401, { detail: "Authentication credentials were not provided." }, WWW);
+/** JWTAuthentication's answer to an access token that fails its checks. */
+const notValidForAny = (message: string) =>
+  jsonAnswer(
+    401,
+    {
+      detail: "Given token not valid for any token type",
+      code: "token_not_valid",
+      messages: [{ token_class: "AccessToken", token_type: "access", message }],
+    },
+    WWW,
+  );
 const notAllowed = (method: string) => ({
   ...jsonAnswer(405, { detail: `Method "${method}" not allowed.` }),
   allow: "POST, OPTIONS",
@@ -549,6 +585,22 @@ const CASES: Case[] = [
     spec: (ctx) => [refreshed(ctx, null, { test_claim: "arst" })],
   },
   {
+    name: "refresh: a token of an inactive user, of no user (5.2.2 checks neither; test_it_should_raise_error_for_inactive_users is 5.4+)",
+    run: async (s) => {
+      await s.post("inactive", P.refresh, { json: { refresh: s.mint({ [s.uid]: s.ctx.users.bob }) } });
+      await s.post("no such user", P.refresh, { json: { refresh: s.mint({ [s.uid]: 987_654_321 }) } });
+    },
+    spec: (ctx) => [refreshed(ctx, ctx.users.bob), refreshed(ctx, 987_654_321)],
+  },
+  {
+    name: "refresh and blacklist: a token_type of another name (test_it_should_raise_token_error_if_token_has_wrong_type)",
+    run: async (s) => {
+      await s.post("refresh", P.refresh, { json: { refresh: s.mint({ token_type: "wrong_type" }) } });
+      await s.post("blacklist", P.blacklist, { json: { refresh: s.mint({ token_type: "wrong_type" }) } });
+    },
+    spec: () => [WRONG_TYPE, WRONG_TYPE],
+  },
+  {
     name: "refresh: form-encoded and multipart",
     run: async (s) => {
       await s.post("form", P.refresh, { form: [["refresh", s.mint()]] });
@@ -629,7 +681,9 @@ const CASES: Case[] = [
     spec: (ctx) => [
       pair(ctx.users.alice),
       { status: 200 },
-      ctx.config.rotate && ctx.config.blacklistAfterRotation ? BLACKLISTED : { status: 200, bodyKeys: ["access"] },
+      ctx.config.rotate && ctx.config.blacklistAfterRotation
+        ? BLACKLISTED
+        : { status: 200, bodyKeys: ctx.config.rotate ? ["access", "refresh"] : ["access"] },
     ],
   },
   {
@@ -759,9 +813,20 @@ const CASES: Case[] = [
     spec: ({ users }) => [pair(users.alice), WRONG_TYPE],
   },
   {
-    name: "blacklist: a minted refresh token without user_id (test_it_should_return_if_everything_ok)",
+    name: "blacklist: a minted refresh token without user_id, again, then refreshed and verified (test_it_should_return_if_everything_ok)",
+    run: async (s) => {
+      const refresh = s.mint({ [s.uid]: undefined });
+      await s.post("verify", P.verify, { json: { token: refresh } });
+      await s.post("blacklist", P.blacklist, { json: { refresh } });
+      await s.post("again", P.blacklist, { json: { refresh } });
+      await s.post("refresh", P.refresh, { json: { refresh } });
+    },
+    spec: () => [OK_EMPTY, OK_EMPTY, BLACKLISTED, BLACKLISTED],
+  },
+  {
+    name: "blacklist: a minted refresh token of no user",
     run: async (s) =>
-      void (await s.post("blacklist", P.blacklist, { json: { refresh: s.mint({ [s.uid]: undefined }) } })),
+      void (await s.post("blacklist", P.blacklist, { json: { refresh: s.mint({ [s.uid]: 987_654_321 }) } })),
     spec: () => [OK_EMPTY],
   },
   {
@@ -780,22 +845,80 @@ const CASES: Case[] = [
     spec: () => [notAllowed("GET")],
   },
 
-  // The origin's protected view (JWTAuthentication), with the access token of either side.
+  // A protected view: the origin's WhoAmIView (JWTAuthentication + IsAuthenticated), the edge's
+  // host route behind requireSimpleJwtToken() (support/simplejwt-host.ts).
   {
-    name: "whoami (the origin's JWTAuthentication): the access token of a pair",
-    originOnly: true,
+    name: "whoami: the access token of a pair (test_get_user), and no token",
     cross: true,
     run: async (s) => {
       const { access } = await s.obtain("obtain");
-      await s.send("whoami", s.user, "GET", P.whoami, undefined, {
-        Authorization: `${headerType(s.ctx.config)} ${access}`,
-      });
+      await s.whoami("whoami", `${headerType(s.ctx.config)} ${access}`);
       await s.send("no token", s.user, "GET", P.whoami);
+    },
+    spec: ({ users }) => [pair(users.alice), jsonAnswer(200, { id: users.alice, username: "alice" }), NOT_PROVIDED],
+  },
+  {
+    name: "whoami: the header's forms (test_get_header, test_get_raw_token and its keyword tests)",
+    cross: true,
+    run: async (s) => {
+      const { access } = await s.obtain("obtain");
+      const config = s.ctx.config;
+      await s.whoami("empty", "");
+      await s.whoami("Basic", "Basic abc");
+      await s.whoami("the type alone", headerType(config));
+      await s.whoami("three parts", `${headerType(config)} one two`);
+      await s.whoami("lower-case type", `${headerType(config).toLowerCase()} ${access}`);
+      await s.whoami("Bearer", `Bearer ${access}`);
+      await s.whoami("JWT", `JWT ${access}`);
+      const other = headerName(config) === "Authorization" ? "X-Access-Token" : "Authorization";
+      await s.send("in the other header", s.user, "GET", P.whoami, undefined, {
+        [other]: `${headerType(config)} ${access}`,
+      });
+    },
+    spec: ({ users, config }) => {
+      const ok = jsonAnswer(200, { id: users.alice, username: "alice" });
+      const twoParts = jsonAnswer(
+        401,
+        { detail: "Authorization header must contain two space-delimited values", code: "bad_authorization_header" },
+        WWW,
+      );
+      const byType = (type: string) => (headerTypes(config).includes(type) ? ok : NOT_PROVIDED);
+      return [
+        pair(users.alice),
+        NOT_PROVIDED,
+        NOT_PROVIDED,
+        twoParts,
+        twoParts,
+        NOT_PROVIDED,
+        byType("Bearer"),
+        byType("JWT"),
+        NOT_PROVIDED,
+      ];
+    },
+  },
+  {
+    name: "whoami: the access token's checks and its user (test_get_validated_token, test_get_user, test_get_user_with_str_user_id_claim)",
+    cross: true,
+    run: async (s) => {
+      const { refresh } = await s.obtain("obtain");
+      const type = headerType(s.ctx.config);
+      const access = (overrides: Record<string, unknown>) =>
+        `${type} ${s.mint({ token_type: "access", ...overrides })}`;
+      await s.whoami("expired", access({ exp: now() - 1, iat: now() - 3_600 }));
+      await s.whoami("a refresh token", `${type} ${refresh}`);
+      await s.whoami("no user id", access({ [s.uid]: undefined }));
+      await s.whoami("no such user", access({ [s.uid]: 987_654_321 }));
+      await s.whoami("an inactive user", access({ [s.uid]: s.ctx.users.bob }));
+      await s.whoami("the id as a string", access({ [s.uid]: String(s.ctx.users.alice) }));
     },
     spec: ({ users }) => [
       pair(users.alice),
+      notValidForAny("Token is invalid or expired"),
+      notValidForAny("Token has wrong type"),
+      jsonAnswer(401, { detail: "Token contained no recognizable user identification", code: "token_not_valid" }, WWW),
+      jsonAnswer(401, { detail: "User not found", code: "user_not_found" }, WWW),
+      jsonAnswer(401, { detail: "User is inactive", code: "user_inactive" }, WWW),
       jsonAnswer(200, { id: users.alice, username: "alice" }),
-      jsonAnswer(401, { detail: "Authentication credentials were not provided." }, WWW),
     ],
   },
 ];
@@ -934,7 +1057,7 @@ print(json.dumps({"alice": alice.pk, "bob": bob.pk}))`,
   const [originA, originB, edge] = await Promise.all([
     startOrigin(env),
     config.secondOrigin ? startOrigin(env) : Promise.resolve(undefined),
-    startWorker({ persistTo, stateDir: dir, vars: { ...edgeVars.vars, ...EDGE_ONLY_VARS } }),
+    startWorker({ persistTo, stateDir: dir, vars: { ...edgeVars.vars, ...EDGE_ONLY_VARS }, main: HOST }),
   ]);
   // The origin's users, as the operator brings them: one full run.
   await manage(["org_token_edge_sync", "--full"], { ...env, ORG_TOKEN_EDGE_URL: edge.url });
