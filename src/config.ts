@@ -20,6 +20,8 @@ import {
   type Settings,
   type SettingsKey,
   type SimpleJwtVersion,
+  type TokenClaim,
+  type UserIdFieldType,
 } from "./settings";
 import { signingKey } from "./sync/signature";
 
@@ -120,6 +122,14 @@ export interface SimpleJwtConfig {
   /** The algorithm's keys: the current secret's first (signs), then the previous secrets'. */
   keys: readonly CryptoKey[];
   usernameField: string;
+  /**
+   * How a token's user is found: by the primary key (USER_ID_FIELD `id`/`pk`: users_user.id),
+   * or by the synced USER_ID_FIELD value (users_user.simplejwt_id) converted as Django's
+   * field of this type converts a lookup value.
+   */
+  userIdLookup: { by: "pk" } | { by: "field"; type: UserIdFieldType };
+  /** The custom claims (TOKEN_CLAIMS), in the origin's get_token order, each from a synced field of the user. */
+  tokenClaims: readonly TokenClaim[];
   userIdClaim: string;
   tokenTypeClaim: string;
   jtiClaim: string;
@@ -199,7 +209,15 @@ async function simpleJwtConfig(
   try {
     const version = read.read("simpleJwtVersion");
     const algorithm = read.read("algorithm");
-    read.read("userIdField"); // only the integer id is served: anything else is refused here
+    const userIdField = read.read("userIdField");
+    const userIdFieldType = read.read("userIdFieldType");
+    const byPk = userIdField === "id" || userIdField === "pk";
+    if (byPk && userIdFieldType !== "integer") {
+      throw new ConfigError(
+        `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer primary key`,
+      );
+    }
+    const tokenClaims = read.read("tokenClaims");
     const claims = {
       userIdClaim: read.read("userIdClaim"),
       tokenTypeClaim: read.read("tokenTypeClaim"),
@@ -211,6 +229,14 @@ async function simpleJwtConfig(
         throw new ConfigError(`${read.name(key)} ${claim} is a claim the edge writes itself`);
       const same = entries.find(([other, value]) => other !== key && value === claim);
       if (same) throw new ConfigError(`${read.name(key)} and ${read.name(same[0])} name the same claim`);
+    }
+    const written = new Set([...RESERVED_CLAIMS, "jti", ...Object.values(claims)]);
+    for (const { claim } of tokenClaims) {
+      if (written.has(claim)) {
+        throw new ConfigError(
+          `${read.name("tokenClaims")} names ${claim}, a claim simplejwt or the edge writes itself`,
+        );
+      }
     }
     const authHeaderTypes = read.read("authHeaderTypes");
     const keys =
@@ -235,6 +261,8 @@ async function simpleJwtConfig(
       algorithm,
       keys,
       usernameField: read.read("usernameField"),
+      userIdLookup: byPk ? { by: "pk" } : { by: "field", type: userIdFieldType },
+      tokenClaims,
       ...claims,
       wwwAuthenticate: `${authHeaderTypes[0]} realm="api"`,
       authHeaderTypes,
