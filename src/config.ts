@@ -114,13 +114,13 @@ const VIEW_SETTINGS = {
 /** Where each simplejwt view is served (as the origin mounts it, before any base path); absent: not served. */
 export type SimpleJwtPaths = Partial<Record<SimpleJwtView, string>>;
 
-/**
- * simplejwt's settings, by their own names, and what the origin's version changes on the
- * wire (docs/contract.md "simplejwt's views"; /work/notes' spec section 4).
- */
 /** See Config.decodeMessages. */
 export type DecodeMessages = "joined" | "split";
 
+/**
+ * simplejwt's settings, by their own names, and what the origin's version changes on the
+ * wire (docs/contract.md "simplejwt's views").
+ */
 export interface SimpleJwtConfig {
   version: SimpleJwtVersion;
   /** 5.5.0+: a failed decode is "Token is invalid", an expired one "Token is expired" (5.2.2: "Token is invalid or expired" both). */

@@ -52,7 +52,8 @@ export interface RouteSpec {
 const USER = "<user_name>";
 const ORG = "<org_name>";
 
-const bodyProblems: readonly Problem[] = [
+/** A body's problems, as every route that reads one answers them (simplejwt's views too). */
+export const BODY_PROBLEMS: readonly Problem[] = [
   { kind: "field_errors", fields: { "<field>": "This field is required." } },
   { kind: "json_parse_error", reason: "<reason>" },
   { kind: "body_unreadable" },
@@ -98,7 +99,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: ["username", "password", "org_name"],
     success: [{ status: 200, body: "token_pair", description: "An active member: a new token pair" }],
     problems: [
-      ...bodyProblems,
+      ...BODY_PROBLEMS,
       { kind: "bad_credentials" },
       { kind: "too_many_attempts", retryAfter: 60 },
       { kind: "unknown_organization", org: ORG },
@@ -124,7 +125,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: ["org_name", "access_token"],
     success: [{ status: 200, body: "token_pair", description: "An active member: a new token pair" }],
     problems: [
-      ...bodyProblems,
+      ...BODY_PROBLEMS,
       { kind: "too_many_attempts", retryAfter: 60 },
       { kind: "no_social_account" },
       { kind: "github_unavailable", retryAfter: 30 },
@@ -150,7 +151,7 @@ export const ROUTES: readonly RouteSpec[] = [
       },
     ],
     problems: [
-      ...bodyProblems,
+      ...BODY_PROBLEMS,
       ...tokenProblems,
       { kind: "unknown_organization", org: ORG },
       { kind: "not_member", user: USER, org: ORG },
@@ -174,7 +175,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: ["refresh"],
     success: [{ status: 200, body: "logout", description: "Blacklisted, whatever the membership: {}" }],
     problems: [
-      ...bodyProblems,
+      ...BODY_PROBLEMS,
       { kind: "token_view_rejected", message: "Token is invalid or expired" },
       { kind: "token_view_rejected", message: "Token is blacklisted" },
     ],

@@ -5,7 +5,7 @@
  */
 import type { SimpleJwtPaths, SimpleJwtView } from "../../config";
 import type { Problem } from "../../errors";
-import type { RouteSpec, Source } from "../table";
+import { BODY_PROBLEMS, type RouteSpec, type Source } from "../table";
 import { SIMPLE_JWT_VIEW_SPECS } from "./index";
 
 /** What the document needs of the views' settings. */
@@ -16,13 +16,6 @@ export interface SimpleJwtRoutesOptions {
 }
 
 const D = "rest_framework_simplejwt/";
-const bodyProblems: readonly Problem[] = [
-  { kind: "field_errors", fields: { "<field>": "This field is required." } },
-  { kind: "json_parse_error", reason: "<reason>" },
-  { kind: "body_unreadable" },
-  { kind: "payload_too_large", limit: 65536 },
-  { kind: "unsupported_media_type", mediaType: "<type>" },
-];
 /** DRF's negotiation, before anything else (docs/contract.md "What the four views share"). */
 const negotiationProblems: readonly Problem[] = [{ kind: "not_acceptable" }, { kind: "format_not_found" }];
 const viewSources: Partial<Record<Problem["kind"], Source>> = {
@@ -53,7 +46,7 @@ export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: Simpl
       body: [usernameField, "password"],
       success: [{ status: 200, body: "simplejwt_pair", description: "The user's pair, refresh first" }],
       problems: [
-        ...bodyProblems,
+        ...BODY_PROBLEMS,
         ...negotiationProblems,
         { kind: "too_many_attempts", retryAfter: 60 },
         {
@@ -77,7 +70,7 @@ export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: Simpl
         { status: 200, body: "simplejwt_refresh", description: "The access token, then the rotated refresh token" },
       ],
       problems: [
-        ...bodyProblems,
+        ...BODY_PROBLEMS,
         ...negotiationProblems,
         invalid("Token is invalid or expired"),
         invalid("Token is blacklisted"),
@@ -95,7 +88,7 @@ export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: Simpl
       body: ["token"],
       success: [{ status: 200, body: "simplejwt_empty", description: "Valid: {}" }],
       problems: [
-        ...bodyProblems,
+        ...BODY_PROBLEMS,
         ...negotiationProblems,
         invalid("Token is invalid or expired"),
         { kind: "simplejwt_verify_blacklisted" },
@@ -108,7 +101,7 @@ export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: Simpl
       body: ["refresh"],
       success: [{ status: 200, body: "simplejwt_empty", description: "Blacklisted: {}" }],
       problems: [
-        ...bodyProblems,
+        ...BODY_PROBLEMS,
         ...negotiationProblems,
         invalid("Token is invalid or expired"),
         invalid("Token is blacklisted"),
