@@ -573,6 +573,15 @@ def _asymmetric(algorithm, signing, user_settings, values, refused, notes, warni
     return pkcs8
 
 
+def _plain_path(path):
+    """A path as the edge takes JWKS_PATH: absolute, no escapes, `//` or dot segments."""
+    return (
+        re.fullmatch(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*", path) is not None
+        and "//" not in path
+        and not any(segment in (".", "..") for segment in path.split("/"))
+    )
+
+
 def _jwks_path(jwk_url, notes, warnings, refused):
     """Where the edge serves its JWKS: JWK_URL's path when JWK_URL is at the edge (ORG_TOKEN_EDGE['URL']),
     so the origin fetches it there; else the edge's default, and a warning where the two cannot agree."""
@@ -587,7 +596,7 @@ def _jwks_path(jwk_url, notes, warnings, refused):
     edge_url = urllib.parse.urlsplit(edge) if isinstance(edge, str) and edge else None
     at_edge = edge_url is not None and (url.scheme, url.netloc.lower()) == (edge_url.scheme, edge_url.netloc.lower())
     if at_edge:
-        if not url.path.startswith("/") or url.path == "/" or url.query or url.fragment or "%" in url.path:
+        if not _plain_path(url.path) or url.path == "/" or url.query or url.fragment:
             refused.append(
                 "SIMPLE_JWT['JWK_URL'] = %r is not served by the edge: at the edge it takes one path (JWKS_PATH),"
                 " such as %s%s" % (jwk_url, edge.rstrip("/"), DEFAULT_JWKS_PATH)
