@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock";
 import {
   type Config,
   ConfigError,
+  jwksPathOf,
   loadConfig,
   type SettingNames,
   type Settings,
@@ -27,6 +28,7 @@ import { type SimpleJwtTokenVariables, simpleJwtTokenGuard } from "./http/requir
 import { type PathOwner, pathOwner, REFUSED_ROUTE, routeMatcher } from "./http/route-match";
 import { log } from "./log";
 import { type PasswordWork, passwordWorkAt } from "./passwords/work";
+import { jwks } from "./routes/jwks";
 import { openApiDocument } from "./routes/openapi";
 import { SIMPLE_JWT_VIEW_SPECS, viewMetadata } from "./routes/simplejwt";
 import { ROUTES } from "./routes/table";
@@ -258,6 +260,8 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     owner: (pathname: string) => PathOwner;
     /** The simplejwt view of a route (by its path without trailing slash). */
     views: ReadonlyMap<string, SimpleJwtView>;
+    /** The JWKS's route (without trailing slash), under an asymmetric ALGORITHM. */
+    jwks: string | undefined;
   }
   const ownershipByEnv = new WeakMap<object, Ownership>();
 
@@ -266,6 +270,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
    * paths its settings configure, owned the same way (every spelling served or refused). A
    * malformed view path, or one on an org-token route (but the logout path, for the blacklist
    * view), is a ConfigError: then no path can be told apart, and every request is the 500.
+   * So is the JWKS's path (JWKS_PATH, under an asymmetric ALGORITHM) on another route.
    */
   function ownershipOf(env: E): Ownership {
     const keyed = typeof env === "object" && env !== null;
@@ -281,8 +286,17 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       }
       views.set(bare(full), view);
     }
+    const jwksPath = jwksPathOf(settingsOf(env), names);
+    const jwks = jwksPath === undefined ? undefined : bare(base + jwksPath);
+    if (jwks !== undefined) {
+      const taken =
+        orgRouteOf(jwks) ?? orgRouteOf(`${jwks}/`) ?? (views.has(jwks) ? `${views.get(jwks)} view's` : undefined);
+      if (taken !== undefined)
+        throw new ConfigError(`${names.jwksPath ?? "jwksPath"} ${jwksPath} is the route ${taken} too`);
+    }
+    const extra = [...views.keys(), ...(jwks === undefined ? [] : [jwks])];
     const ownership: Ownership =
-      views.size === 0 ? { owner: ownerOf, views } : { owner: pathOwner([...ownPaths, ...views.keys()]), views };
+      extra.length === 0 ? { owner: ownerOf, views, jwks } : { owner: pathOwner([...ownPaths, ...extra]), views, jwks };
     if (keyed) ownershipByEnv.set(env, ownership);
     return ownership;
   }
@@ -326,6 +340,14 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     await next();
   });
   app.use(cors);
+
+  // The JWKS, under an asymmetric ALGORITHM.
+  app.use(async (c, next) => {
+    const route = c.get("route");
+    const set = c.var.config.jwks;
+    if (route === undefined || set === undefined || bare(route) !== ownership(c.env as E).jwks) return next();
+    return jwks(c, set);
+  });
 
   // simplejwt's views, where the settings mount them: POST, DRF's metadata for OPTIONS, 405 else.
   app.use(async (c, next) => {

@@ -7,11 +7,11 @@
  * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
 
+import { asymmetricKeys, KeyError, type PemSetting, type PublishedKey } from "./crypto/asymmetric-keys";
 import type { HmacPads } from "./crypto/hmac-sha256";
-import { tokenKeys } from "./crypto/keys";
+import { derivationKeys, hmacRing, isHmac, type JwsAlgorithm, type KeyRing } from "./crypto/keys";
 import {
   ConfigError,
-  type HmacAlgorithm,
   isBlank,
   parseSetting,
   type RequestLogMode,
@@ -39,10 +39,14 @@ export interface ConfigInput {
 }
 
 export interface Config {
-  /** HS256 key for signing every token (JWT_SECRET_KEY). */
-  signingKey: CryptoKey;
-  /** Keys a token may be signed with: the signing key first, then JWT_PREVIOUS_SECRET_KEYS. */
-  verificationKeys: readonly CryptoKey[];
+  /**
+   * Both APIs' token keys, of ALGORITHM (as the origin's SIMPLE_JWT signs): under HS* the
+   * secrets' (JWT_SECRET_KEY signs, JWT_PREVIOUS_SECRET_KEYS verify too); under an asymmetric
+   * algorithm SIGNING_KEY signs, and its public key and PREVIOUS_VERIFYING_KEYS' verify.
+   */
+  keys: KeyRing;
+  /** The JWKS the edge publishes under an asymmetric ALGORITHM (src/routes/jwks.ts); HS*: none. */
+  jwks: Jwks | undefined;
   /**
    * A separate HMAC key derived from the current secret, as its pad states (opaque ids are
    * computed in plain TypeScript, src/tokens/opaque-id.ts): the login throttle's keys. A
@@ -50,9 +54,11 @@ export interface Config {
    */
   derivation: HmacPads;
   /**
-   * The derivation key of each verification key, in the same order (the first is
-   * `derivation`). A successor's ids derive under the one whose secret signed the presented
-   * token, so a retried rotation gets the same ids whichever secret is current by then.
+   * The derivation key of each of `keys.verifying`, in the same order (the first is
+   * `derivation`). Under HS* a successor's ids derive under the one whose secret signed the
+   * presented token, so a retried rotation gets the same ids whichever secret is current by
+   * then. Under an asymmetric algorithm each is JWT_SECRET_KEY's: a signing key's rotation
+   * changes no id.
    */
   derivations: readonly HmacPads[];
   accessLifetime: number; // seconds, may be fractional as in simplejwt's timedelta
@@ -83,6 +89,14 @@ export interface Config {
    * 5.5.0 ("Token is invalid", "Token is expired"). A version the views refuse leaves "joined".
    */
   decodeMessages: DecodeMessages;
+}
+
+export interface Jwks {
+  /** Where it is served, under the base path (JWKS_PATH). */
+  path: string;
+  /** The response's body: {"keys": [...]}, the signing key's first. */
+  body: string;
+  keys: readonly PublishedKey[];
 }
 
 /** The simplejwt views by name, as the settings call them. */
@@ -116,9 +130,9 @@ export interface SimpleJwtConfig {
   accessOwnIat: boolean;
   rotateRefreshTokens: boolean;
   blacklistAfterRotation: boolean;
-  algorithm: HmacAlgorithm;
-  /** The algorithm's keys: the current secret's first (signs), then the previous secrets'. */
-  keys: readonly CryptoKey[];
+  algorithm: JwsAlgorithm;
+  /** The algorithm's keys (Config.keys: both APIs sign alike). */
+  keys: KeyRing;
   usernameField: string;
   userIdClaim: string;
   tokenTypeClaim: string;
@@ -180,7 +194,6 @@ export function simpleJwtPathName(view: SimpleJwtView, names: SettingNames = {})
   return names[VIEW_SETTINGS[view]] ?? VIEW_SETTINGS[view];
 }
 
-const HASHES: Record<HmacAlgorithm, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
 /** Claim names the edge writes itself: none of simplejwt's claim settings may be one. */
 const RESERVED_CLAIMS = ["exp", "iat", "nbf", "aud", "iss", "fam", "iat_ms"];
 
@@ -191,14 +204,9 @@ function atLeast(version: SimpleJwtVersion, least: SimpleJwtVersion): boolean {
   return true;
 }
 
-async function simpleJwtConfig(
-  read: SettingsReader,
-  secrets: readonly Uint8Array[],
-  hs256Keys: readonly CryptoKey[],
-): Promise<SimpleJwtConfig | { error: string }> {
+function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig | { error: string } {
   try {
     const version = read.read("simpleJwtVersion");
-    const algorithm = read.read("algorithm");
     read.read("userIdField"); // only the integer id is served: anything else is refused here
     const claims = {
       userIdClaim: read.read("userIdClaim"),
@@ -213,17 +221,6 @@ async function simpleJwtConfig(
       if (same) throw new ConfigError(`${read.name(key)} and ${read.name(same[0])} name the same claim`);
     }
     const authHeaderTypes = read.read("authHeaderTypes");
-    const keys =
-      algorithm === "HS256"
-        ? hs256Keys
-        : await Promise.all(
-            secrets.map((bytes) =>
-              crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HASHES[algorithm] }, false, [
-                "sign",
-                "verify",
-              ]),
-            ),
-          );
     return {
       version,
       splitDecodeMessages: atLeast(version, "5.5.0"),
@@ -232,7 +229,7 @@ async function simpleJwtConfig(
       accessOwnIat: atLeast(version, "5.5.1"),
       rotateRefreshTokens: read.read("rotateRefreshTokens"),
       blacklistAfterRotation: read.read("blacklistAfterRotation"),
-      algorithm,
+      algorithm: keys.algorithm,
       keys,
       usernameField: read.read("usernameField"),
       ...claims,
@@ -267,6 +264,64 @@ async function syncConfig(settings: Settings, read: SettingsReader): Promise<Syn
   }
 }
 
+/** A PEM setting as crypto/asymmetric-keys.ts takes it; blank: unset. */
+function pemSetting(read: SettingsReader, key: "signingKey" | "verifyingKey" | "previousVerifyingKeys") {
+  const text = read.read(key);
+  return text === undefined ? undefined : { name: read.name(key), text };
+}
+
+/** ALGORITHM's key ring, and under an asymmetric algorithm the JWKS; a ConfigError names a bad key. */
+async function tokenKeys(
+  read: SettingsReader,
+  secrets: readonly Uint8Array[],
+): Promise<{ keys: KeyRing; jwks: Jwks | undefined }> {
+  const algorithm = read.read("algorithm");
+  const signing = pemSetting(read, "signingKey");
+  const verifying = pemSetting(read, "verifyingKey");
+  const previous = pemSetting(read, "previousVerifyingKeys");
+  if (isHmac(algorithm)) {
+    // The HMAC secret is JWT_SECRET_KEY: a key set here would be silently unused.
+    const set = [signing, verifying, previous].find((setting) => setting !== undefined);
+    if (set !== undefined) {
+      throw new ConfigError(
+        `${set.name} is set, but ${read.name("algorithm")} ${algorithm} signs and verifies with ${read.name("secret")}`,
+      );
+    }
+    return { keys: await hmacRing(algorithm, secrets), jwks: undefined };
+  }
+  if (signing === undefined) {
+    throw new ConfigError(
+      `${read.name("signingKey")} is not set: ${read.name("algorithm")} ${algorithm} signs with it`,
+    );
+  }
+  let built: Awaited<ReturnType<typeof asymmetricKeys>>;
+  try {
+    built = await asymmetricKeys(algorithm, signing, verifying as PemSetting | undefined, previous);
+  } catch (error) {
+    if (error instanceof KeyError) throw new ConfigError(error.message);
+    throw error;
+  }
+  const path = read.read("jwksPath");
+  return { keys: built.ring, jwks: { path, body: JSON.stringify({ keys: built.published }), keys: built.published } };
+}
+
+/**
+ * Where the JWKS is served for these settings: JWKS_PATH under an asymmetric ALGORITHM, else
+ * nowhere (the path is forwarded as any other). An ALGORITHM the edge refuses owns no path
+ * either: the token routes answer the 500 naming it, and the origin's paths stay up.
+ */
+export function jwksPathOf(settings: Settings, names: SettingNames = {}): string | undefined {
+  const read = new SettingsReader(settings, names);
+  let algorithm: JwsAlgorithm;
+  try {
+    algorithm = read.read("algorithm");
+  } catch (error) {
+    if (error instanceof ConfigError) return undefined;
+    throw error;
+  }
+  return isHmac(algorithm) ? undefined : read.read("jwksPath");
+}
+
 async function buildConfig({
   secret,
   previousSecrets: previousRaw,
@@ -292,12 +347,15 @@ async function buildConfig({
   const githubApiUrl = read.read("githubApiUrl");
   const githubTimeout = read.read("githubTimeout");
   const sync = await syncConfig(settings, read);
-  const { signingKey, verificationKeys, derivations } = await tokenKeys(secretBytes, previous);
-  const simpleJwt = await simpleJwtConfig(read, [secretBytes, ...previous], verificationKeys);
+  const secrets = [secretBytes, ...previous];
+  const { keys, jwks } = await tokenKeys(read, secrets);
+  const secretDerivations = await derivationKeys(secrets);
+  const derivations = isHmac(keys.algorithm) ? secretDerivations : keys.verifying.map(() => secretDerivations[0]!);
+  const simpleJwt = simpleJwtConfig(read, keys);
   const decodeMessages: DecodeMessages = "error" in simpleJwt || !simpleJwt.splitDecodeMessages ? "joined" : "split";
   return {
-    signingKey,
-    verificationKeys,
+    keys,
+    jwks,
     derivation: derivations[0]!,
     derivations,
     accessLifetime,

@@ -10,6 +10,7 @@
  *
  * The bottom layer: nothing here knows of tokens, routes or the Worker.
  */
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm } from "./crypto/keys";
 import { secretBytes } from "./sync/signature";
 import { parseUrl } from "./url";
 
@@ -195,18 +196,20 @@ function simpleJwtVersion(raw: string, name: string): SimpleJwtVersion {
   return value as SimpleJwtVersion;
 }
 
-/**
- * Where the origin mounts a simplejwt view, as Django routes it (`/api/token/`): a plain
- * absolute path, no escapes, query, `\`, `//` or dot segments; blank: the view is not served.
- */
+/** A plain absolute path, as Django routes it: no escapes, query, `\`, `//` or dot segments. */
+function isPlainPath(value: string): boolean {
+  return (
+    /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(value) &&
+    !value.includes("//") &&
+    !value.split("/").some((segment) => segment === "." || segment === "..")
+  );
+}
+
+/** Where the origin mounts a simplejwt view (`/api/token/`); blank: the view is not served. */
 function viewPath(raw: string, name: string): string | undefined {
   const value = raw.trim();
   if (value === "") return undefined;
-  if (
-    !/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(value) ||
-    value.includes("//") ||
-    value.split("/").some((segment) => segment === "." || segment === "..")
-  ) {
+  if (!isPlainPath(value)) {
     throw new ConfigError(
       `${name} must be a plain absolute path such as /api/token/ (no escapes, query, // or dot segments)`,
     );
@@ -214,18 +217,35 @@ function viewPath(raw: string, name: string): string | undefined {
   return value;
 }
 
-/** The HMAC algorithms the edge signs with; simplejwt's others need keys the edge does not hold yet. */
-export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
-export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
-
-function algorithm(raw: string, name: string): HmacAlgorithm {
+/** Where the JWKS is served. */
+function jwksPath(raw: string, name: string): string {
   const value = raw.trim();
-  if (!(HMAC_ALGORITHMS as readonly string[]).includes(value)) {
+  if (!isPlainPath(value)) {
     throw new ConfigError(
-      `${name} ${value} is not served (yet): the edge signs with ${HMAC_ALGORITHMS.join(", ")} only`,
+      `${name} must be a plain absolute path such as /.well-known/jwks.json (no escapes, query, // or dot segments)`,
     );
   }
-  return value as HmacAlgorithm;
+  return value;
+}
+
+export { HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm };
+export const ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
+
+/** simplejwt's ALGORITHM, as far as PyJWT and workerd's Web Crypto both sign it. */
+function algorithm(raw: string, name: string): JwsAlgorithm {
+  const value = raw.trim();
+  if (!(ALGORITHMS as readonly string[]).includes(value)) {
+    const why = value === "ES256K" ? " (workerd's Web Crypto has no secp256k1)" : "";
+    throw new ConfigError(`${name} ${value} is not served${why}: the edge signs with ${ALGORITHMS.join(", ")}`);
+  }
+  return value as JwsAlgorithm;
+}
+
+/** PEM text (a key, or keys one after another), checked when the keys are imported (src/crypto/asymmetric-keys.ts). */
+function pemText(raw: string, name: string): string {
+  if (!raw.includes("-----BEGIN "))
+    throw new ConfigError(`${name} is not PEM: expected -----BEGIN ... KEY----- blocks`);
+  return raw;
 }
 
 /** A Python identifier: a model field's name. */
@@ -289,7 +309,7 @@ export const SETTINGS = {
     kind: "secret",
     default: undefined,
     parse: jwtSecret,
-    doc: `HS256 key shared with the origin (its \`SIMPLE_JWT\` \`SIGNING_KEY\`), at least ${MIN_SECRET_BYTES} bytes`,
+    doc: `at least ${MIN_SECRET_BYTES} bytes: under an \`HS*\` \`ALGORITHM\` the key shared with the origin (its \`SIMPLE_JWT\` \`SIGNING_KEY\`); always the key opaque ids and login counters derive from`,
   },
   previousSecrets: {
     env: "JWT_PREVIOUS_SECRET_KEYS",
@@ -473,7 +493,35 @@ export const SETTINGS = {
     kind: "var",
     default: "HS256",
     parse: algorithm,
-    doc: "simplejwt's views' algorithm with `JWT_SECRET_KEY`: `HS256`, `HS384` or `HS512` (others refused)",
+    doc: "simplejwt's `ALGORITHM`, for both APIs' tokens: `HS256`, `HS384`, `HS512` with `JWT_SECRET_KEY`; `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`, `ES384`, `ES512`, `EdDSA` (Ed25519) with `SIGNING_KEY` ([keys](docs/contract.md#asymmetric-keys-and-the-jwks))",
+  },
+  signingKey: {
+    env: "SIGNING_KEY",
+    kind: "secret",
+    default: undefined,
+    parse: pemText,
+    doc: "under an asymmetric `ALGORITHM`, the private key PEM that signs (PKCS#8, or PKCS#1 RSA, or SEC1 EC): simplejwt's `SIGNING_KEY`; refused under `HS*`",
+  },
+  verifyingKey: {
+    env: "VERIFYING_KEY",
+    kind: "var",
+    default: undefined,
+    parse: pemText,
+    doc: "the public key PEM of `SIGNING_KEY` (simplejwt's `VERIFYING_KEY`); optional, derived from `SIGNING_KEY`, and refused if not its pair",
+  },
+  previousVerifyingKeys: {
+    env: "PREVIOUS_VERIFYING_KEYS",
+    kind: "var",
+    default: undefined,
+    parse: pemText,
+    doc: "public key PEMs one after another that verify too and are published: previous signing keys, kept `REFRESH_TOKEN_LIFETIME` after they stopped signing ([rotation](docs/deploy.md#rotating-the-signing-key))",
+  },
+  jwksPath: {
+    env: "JWKS_PATH",
+    kind: "var",
+    default: "/.well-known/jwks.json",
+    parse: jwksPath,
+    doc: "where the edge publishes its public keys (a JWKS for the origin's `JWK_URL`) under an asymmetric `ALGORITHM`; under `HS*` the path is forwarded",
   },
   usernameField: {
     env: "USERNAME_FIELD",

@@ -1,31 +1,105 @@
 /**
- * The token keys of a secret and of its predecessors: HS256 keys that sign (the current one)
- * and verify (all), and each one's derivation key for opaque ids (successor ids, login
- * throttle keys) as HMAC pad states (src/crypto/hmac-sha256.ts).
+ * The token keys: a key ring of one JWS algorithm (ALGORITHM) whose current key signs and
+ * whose keys, current first, verify; under HMAC the secrets' keys (JWT_SECRET_KEY, then
+ * JWT_PREVIOUS_SECRET_KEYS), under an asymmetric algorithm the PEM keys of
+ * ./asymmetric-keys.ts. And each secret's derivation key for opaque ids (successor ids,
+ * login throttle keys) as HMAC pad states (src/crypto/hmac-sha256.ts).
  */
+import { decodeProtectedHeader } from "jose";
 import { type HmacPads, hmacPads } from "./hmac-sha256";
 
-export interface TokenKeys {
-  signingKey: CryptoKey;
-  /** The signing key first, then the previous secrets' in their order. */
-  verificationKeys: readonly CryptoKey[];
-  /** One per verification key, in the same order. */
-  derivations: readonly HmacPads[];
+export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
+/** What simplejwt signs with through PyJWT and `cryptography`, and workerd's Web Crypto does too (EdDSA: Ed25519). */
+export const ASYMMETRIC_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+export type JwsAlgorithm = HmacAlgorithm | AsymmetricAlgorithm;
+
+export function isHmac(algorithm: JwsAlgorithm): algorithm is HmacAlgorithm {
+  return (HMAC_ALGORITHMS as readonly string[]).includes(algorithm);
+}
+
+export interface RingKey {
+  key: CryptoKey;
+  /** Asymmetric: the public key's RFC 7638 thumbprint, written as `kid` and published. HMAC: none. */
+  kid: string | undefined;
+}
+
+export interface KeyRing {
+  algorithm: JwsAlgorithm;
+  /** The key that signs (a private key, or the current secret's). */
+  signing: RingKey;
+  /** The keys that verify, the current one's first. */
+  verifying: readonly RingKey[];
+}
+
+/**
+ * The keys, by index into `ring.verifying`, a token may have been signed with. A ring with
+ * kids (asymmetric) checks a token naming one against that key only (an unknown kid: none);
+ * a token without a kid (the origin's PyJWT writes none), and any token under HMAC (PyJWT
+ * ignores a kid there too), against each key in order.
+ */
+export function candidateKeys(ring: KeyRing, token: string): readonly number[] {
+  const all = ring.verifying.map((_, index) => index);
+  if (ring.signing.kid === undefined) return all;
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return all; // malformed: the verification says so, as for any other malformed token
+  }
+  if (kid === undefined) return all;
+  const index = ring.verifying.findIndex((entry) => entry.kid === kid);
+  return index < 0 ? [] : [index];
+}
+
+const headers = new WeakMap<KeyRing, { alg: JwsAlgorithm; typ: "JWT"; kid?: string }>();
+
+/**
+ * The protected header of every token the ring signs: PyJWT's {"alg","typ":"JWT"} (simplejwt's),
+ * and the signing key's `kid` when it has one, so a JWKS client (the origin's JWK_URL) finds it.
+ */
+export function jwsHeader(ring: KeyRing): { alg: JwsAlgorithm; typ: "JWT"; kid?: string } {
+  let header = headers.get(ring);
+  if (header === undefined) {
+    header = { alg: ring.algorithm, typ: "JWT" };
+    if (ring.signing.kid !== undefined) header.kid = ring.signing.kid;
+    headers.set(ring, header);
+  }
+  return header;
+}
+
+const HASHES: Record<HmacAlgorithm, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+
+/** An HMAC ring over secrets, the current first. */
+export async function hmacRing(algorithm: HmacAlgorithm, secrets: readonly Uint8Array[]): Promise<KeyRing> {
+  const keys = await Promise.all(
+    secrets.map((bytes) =>
+      crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HASHES[algorithm] }, false, ["sign", "verify"]),
+    ),
+  );
+  const verifying = keys.map((key) => ({ key, kid: undefined }));
+  return { algorithm, signing: verifying[0]!, verifying };
 }
 
 // Domain separation: the derivation key is HMAC(secret, label), never the signing key.
 const DERIVATION_LABEL = new TextEncoder().encode("org-token-edge derivation key v1");
 
-function hmacKey(bytes: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
-
-export async function tokenKeys(secret: Uint8Array, previous: readonly Uint8Array[]): Promise<TokenKeys> {
-  const verificationKeys = await Promise.all([secret, ...previous].map(hmacKey));
-  const derivations = await Promise.all(
-    verificationKeys.map(async (key) =>
-      hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", key, DERIVATION_LABEL))),
-    ),
+/** Each secret's derivation key, in the secrets' order. */
+export async function derivationKeys(secrets: readonly Uint8Array[]): Promise<HmacPads[]> {
+  const { verifying } = await hmacRing("HS256", secrets);
+  return Promise.all(
+    verifying.map(async ({ key }) => hmacPads(new Uint8Array(await crypto.subtle.sign("HMAC", key, DERIVATION_LABEL)))),
   );
-  return { signingKey: verificationKeys[0]!, verificationKeys, derivations };
 }

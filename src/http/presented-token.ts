@@ -37,7 +37,7 @@ export async function presentedRefreshToken(
   const { config, clock } = c.var;
   const { refresh } = await readFields(c.req.raw, ["refresh"]);
   const now = clock();
-  const verified = await checkToken(refresh, "refresh", config.verificationKeys, now, config.decodeMessages);
+  const verified = await checkToken(refresh, "refresh", config.keys, now, config.decodeMessages);
   if (!verified.ok) throw fail(refusal(verified.reason));
   const { claims, keyIndex } = verified;
   noteRequest(c, { userId: claims.user_id, org: claims.org_name });

@@ -55,7 +55,7 @@ export function orgTokenGuard<E extends object>(
     const prepared = await prepare(c);
     const claims = await verifiedAccessToken(
       c.req.header("Authorization"),
-      prepared.config.verificationKeys,
+      prepared.config.keys,
       clock(),
       prepared.config.decodeMessages,
     );

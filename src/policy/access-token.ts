@@ -4,6 +4,7 @@
  * any view code runs.
  */
 import type { DecodeMessages } from "../config";
+import type { KeyRing } from "../crypto/keys";
 import { fail } from "../errors";
 import type { TokenClaims } from "../tokens/claims";
 import { checkToken } from "../tokens/verify";
@@ -22,7 +23,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** The claims of the `Authorization` header's access token; the contract's 400 or 403 otherwise. */
 export async function verifiedAccessToken(
   authorization: string | undefined,
-  keys: readonly CryptoKey[],
+  keys: KeyRing,
   nowMs: number,
   messages: DecodeMessages = "joined",
 ): Promise<TokenClaims> {

@@ -16,7 +16,7 @@ export async function membershipStatus(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   const orgName = c.req.param("org_name") ?? "";
   const authorization = c.req.header("Authorization");
-  const claims = await verifiedAccessToken(authorization, config.verificationKeys, clock(), config.decodeMessages);
+  const claims = await verifiedAccessToken(authorization, config.keys, clock(), config.decodeMessages);
   noteRequest(c, { userId: claims.user_id });
 
   // D1's standing (sessions_revoked_at beside it) and KV's ended sessions, read at once.

@@ -6,6 +6,7 @@
 import { CompactSign } from "jose";
 import type { Config } from "../config";
 import type { HmacPads } from "../crypto/hmac-sha256";
+import { jwsHeader, type KeyRing } from "../crypto/keys";
 import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 import { opaqueId } from "./opaque-id";
@@ -81,22 +82,20 @@ function claimsFor(
 }
 
 const encoder = new TextEncoder();
-const HEADER = { alg: "HS256", typ: "JWT" } as const; // simplejwt's, on every token
 
 /**
  * A compact JWS over the claims as they are: jose's CompactSign, byte for byte what SignJWT
  * makes of them (test/worker/refresh.test.ts compares), without SignJWT's per-call claim
  * validation; a refresh signs two tokens, and this is most of its CPU.
  */
-function sign(claims: TokenClaims, key: CryptoKey): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(claims))).setProtectedHeader(HEADER).sign(key);
+function sign(claims: TokenClaims, keys: KeyRing): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(claims)))
+    .setProtectedHeader(jwsHeader(keys))
+    .sign(keys.signing.key);
 }
 
 async function signPair(config: Config, access: TokenClaims, refresh: TokenClaims): Promise<TokenPair> {
-  const [accessToken, refreshToken] = await Promise.all([
-    sign(access, config.signingKey),
-    sign(refresh, config.signingKey),
-  ]);
+  const [accessToken, refreshToken] = await Promise.all([sign(access, config.keys), sign(refresh, config.keys)]);
   return { access: accessToken, refresh: refreshToken, accessClaims: access, refreshClaims: refresh };
 }
 

@@ -10,6 +10,7 @@
  */
 import { CompactSign, compactVerify, errors } from "jose";
 import type { SimpleJwtConfig } from "../config";
+import { candidateKeys, jwsHeader } from "../crypto/keys";
 import { issuedAtMs } from "./claims";
 import { randomJti } from "./issue";
 
@@ -46,15 +47,15 @@ function pythonInt(value: unknown): number | undefined {
 
 /**
  * Step 1 of every view's token (TokenBackend.decode, PyJWT's jwt.decode): the signature
- * under the algorithm (one of the secrets), the payload a JSON object, then PyJWT's claim
+ * under the algorithm (one of its keys: the one a kid names, else each in order), the payload a JSON object, then PyJWT's claim
  * checks in its order: iat not in the future, nbf, exp (the only "expired"), iss and aud
  * when set. Any failure is one message (the version's).
  */
 export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: number): Promise<Decoded> {
   let verified: { payload: Uint8Array; keyIndex: number } | undefined;
-  for (const [keyIndex, key] of sj.keys.entries()) {
+  for (const keyIndex of candidateKeys(sj.keys, token)) {
     try {
-      const { payload } = await compactVerify(token, key, { algorithms: [sj.algorithm] });
+      const { payload } = await compactVerify(token, sj.keys.verifying[keyIndex]!.key, { algorithms: [sj.algorithm] });
       verified = { payload, keyIndex };
       break;
     } catch (error) {
@@ -236,9 +237,9 @@ export function rotatedRefresh(
   return withAudience(next, sj);
 }
 
-/** The compact JWS, as PyJWT writes it: header {"alg","typ":"JWT"} (sorted, no kid), the current secret. */
+/** The compact JWS, as PyJWT writes it: header {"alg","typ":"JWT"} (and the signing key's kid, asymmetric), the current key. */
 export function signPayload(payload: Payload, sj: SimpleJwtConfig): Promise<string> {
   return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: sj.algorithm, typ: "JWT" })
-    .sign(sj.keys[0]!);
+    .setProtectedHeader(jwsHeader(sj.keys))
+    .sign(sj.keys.signing.key);
 }

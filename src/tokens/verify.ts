@@ -1,13 +1,16 @@
 /**
- * Verification, before anything is looked up: HS256 only, the signature, `exp` with no
- * leeway, then the claims. A token that fails any check is simply not a token of ours.
+ * Verification, before anything is looked up: ALGORITHM only (no other alg, whatever the
+ * header says), the signature, `exp` with no leeway, then the claims. A token that fails any
+ * check is simply not a token of ours.
  *
- * Several keys may verify (the current secret first, then the previous ones of a rotation):
- * a token whose signature fails under one key is tried under the next; any other verdict
- * (expired, wrong alg, malformed) is final, since those do not depend on the key.
+ * Several keys may verify (the current key first, then the previous ones of a rotation): a
+ * token naming a `kid` is tried under that key only; else a token whose signature fails under
+ * one key is tried under the next; any other verdict (expired, wrong alg, malformed) is final,
+ * since those do not depend on the key.
  */
 import { errors, type JWTPayload, jwtVerify } from "jose";
 import type { DecodeMessages } from "../config";
+import { candidateKeys, type KeyRing } from "../crypto/keys";
 import { parseClaims, type TokenClaims, type TokenType } from "./claims";
 
 /**
@@ -37,13 +40,13 @@ function decodeFailed(messages: DecodeMessages, expired: boolean): TokenCheck {
 
 async function verifiedPayload(
   token: string,
-  keys: readonly CryptoKey[],
+  keys: KeyRing,
   nowMs: number,
 ): Promise<{ payload: JWTPayload; keyIndex: number } | "expired" | undefined> {
-  for (const [keyIndex, key] of keys.entries()) {
+  for (const keyIndex of candidateKeys(keys, token)) {
     try {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: ["HS256"],
+      const { payload } = await jwtVerify(token, keys.verifying[keyIndex]!.key, {
+        algorithms: [keys.algorithm],
         currentDate: new Date(nowMs),
         clockTolerance: 0,
         // exp is checked when present; its absence is simplejwt's own message (checkToken).
@@ -71,7 +74,7 @@ async function verifiedPayload(
 export async function checkToken(
   token: string,
   type: TokenType,
-  keys: readonly CryptoKey[],
+  keys: KeyRing,
   nowMs: number,
   messages: DecodeMessages = "joined",
 ): Promise<TokenCheck> {
@@ -95,7 +98,7 @@ export async function checkToken(
 export async function verifyTokenKey(
   token: string,
   type: TokenType,
-  keys: readonly CryptoKey[],
+  keys: KeyRing,
   nowMs: number,
 ): Promise<{ claims: TokenClaims; keyIndex: number } | undefined> {
   const checked = await checkToken(token, type, keys, nowMs);
@@ -106,8 +109,8 @@ export async function verifyTokenKey(
 export async function verifyToken(
   token: string,
   type: TokenType,
-  keys: CryptoKey | readonly CryptoKey[],
+  keys: KeyRing,
   nowMs: number,
 ): Promise<TokenClaims | undefined> {
-  return (await verifyTokenKey(token, type, Array.isArray(keys) ? keys : [keys as CryptoKey], nowMs))?.claims;
+  return (await verifyTokenKey(token, type, keys, nowMs))?.claims;
 }

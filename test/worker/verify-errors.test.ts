@@ -5,11 +5,19 @@
  * fault here is a real one: a key jose refuses to use for HS256, with a TypeError.
  */
 import { describe, expect, it } from "vitest";
-import { verifyToken } from "../../src/tokens/verify";
+import type { KeyRing } from "../../src/crypto/keys";
+import { verifyToken as verifyWith } from "../../src/tokens/verify";
 import { mintToken, SECRET, seed } from "../support/harness";
 
 const hmac = (hash: string, secret = SECRET) =>
   crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash }, false, ["verify"]);
+
+/** HS256 keys as a ring, the first signing. */
+const verifyToken = (token: string, type: "access" | "refresh", keys: CryptoKey[], nowMs: number) => {
+  const verifying = keys.map((key) => ({ key, kid: undefined }));
+  const ring: KeyRing = { algorithm: "HS256", signing: verifying[0]!, verifying };
+  return verifyWith(token, type, ring, nowMs);
+};
 
 describe("verifyToken's errors", () => {
   it("a fault that is not jose's verdict on the token propagates instead of meaning 'invalid'", async () => {
