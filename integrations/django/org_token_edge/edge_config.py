@@ -466,7 +466,7 @@ def read(with_secrets=False):
 
     secrets = []
     if with_secrets:
-        secrets = _secrets(asymmetric, signing, pkcs8 if asymmetric else "", user_settings, refused)
+        secrets = _secrets(asymmetric, signing, pkcs8, user_settings, refused)
     if refused:
         raise Refused(refused)
     order = KEYS[: KEYS.index("ALGORITHM") + 1] + (ASYMMETRIC_KEYS if asymmetric else ()) + KEYS[
