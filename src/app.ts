@@ -46,7 +46,7 @@ export interface OrgTokenBindings {
    * revocations, read by membership status and requireOrgToken) and the health probe's key.
    */
   kv: KVNamespace | undefined;
-  /** The HS256 signing secret, at least 32 bytes (a Worker secret). */
+  /** JWT_SECRET_KEY, at least 32 bytes (a Worker secret): HS* signs with it; opaque ids derive from it always. */
   secret: string | undefined;
   /** Older secrets still accepted when verifying (key rotation). */
   previousSecrets?: string | readonly string[] | undefined;

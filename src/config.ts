@@ -30,7 +30,7 @@ export { ConfigError } from "./settings";
 export type SettingNames = Partial<Record<SettingsKey | "secret" | "previousSecrets", string>>;
 
 export interface ConfigInput {
-  /** The HS256 signing secret, at least 32 bytes. */
+  /** JWT_SECRET_KEY, at least 32 bytes: HS* signs with it; opaque ids derive from it under every ALGORITHM. */
   secret: string | undefined;
   /** Older secrets still accepted for verification (key rotation). */
   previousSecrets?: string | readonly string[] | undefined;

@@ -9,6 +9,8 @@
  *
  * Each round also times simplejwt's refresh (./simplejwt.ts: rotating and spending), the same
  * app with that view configured, between the two: its CPU and its ratio to the bare request.
+ * And the org-token refresh under each asymmetric ALGORITHM of ASYMMETRIC (SIGNING_KEY a key
+ * made for the run): fewer refreshes a round, as each signs twice with the private key.
  */
 
 import { loadConfig } from "../../src/config";
@@ -18,6 +20,36 @@ import { type Env, workerConfigInput } from "../../worker/env";
 import { memoryStores } from "./memory";
 import { mintSimpleJwtRefresh, SJ_REFRESH, SJ_VARS } from "./simplejwt";
 import bare from "./worker-bare";
+
+/** The asymmetric algorithms measured beside HS256, each with a key Web Crypto makes for the run. */
+export const ASYMMETRIC = [
+  {
+    algorithm: "RS256",
+    params: {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+  },
+  { algorithm: "ES256", params: { name: "ECDSA", namedCurve: "P-256" } },
+] as const;
+
+/** A new private key of the algorithm, as the PKCS#8 PEM SIGNING_KEY takes. */
+async function signingKeyPem(params: (typeof ASYMMETRIC)[number]["params"]): Promise<string> {
+  const pair = (await crypto.subtle.generateKey(params, true, ["sign", "verify"])) as CryptoKeyPair;
+  const der = Buffer.from(await crypto.subtle.exportKey("pkcs8", pair.privateKey)).toString("base64");
+  return `-----BEGIN PRIVATE KEY-----\n${der.replace(/.{64}/g, "$&\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
+export interface AlgorithmCpu {
+  algorithm: string;
+  refreshes: number;
+  roundsMs: number[];
+  ms: number;
+  /** Its CPU per refresh over the bare request's in the same round, the median. */
+  ratio: number;
+}
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
@@ -36,6 +68,8 @@ export interface CpuResult {
   simplejwtRoundsMs: number[];
   simplejwtMs: number;
   simplejwtRatio: number;
+  /** The org-token refresh under each asymmetric ALGORITHM, in the same rounds. */
+  asymmetric: AlgorithmCpu[];
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -70,6 +104,18 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   }
   const sjTokens: string[] = [];
   for (let i = 0; i < refreshes * rounds + warmUp; i++) sjTokens.push(await mintSimpleJwtRefresh(sjConfig));
+  const asymmetricRefreshes = Math.max(50, Math.round(refreshes / 10));
+  const asymmetric = await Promise.all(
+    ASYMMETRIC.map(async ({ algorithm, params }) => {
+      const keyEnv: Env = { ...env, ALGORITHM: algorithm, SIGNING_KEY: await signingKeyPem(params) };
+      const keyConfig = await loadConfig(workerConfigInput(keyEnv));
+      const list: string[] = [];
+      for (let i = 0; i < asymmetricRefreshes * (rounds + 1); i++) {
+        list.push((await issueLoginPair(keyConfig, subject, Date.now())).refresh);
+      }
+      return { algorithm, env: keyEnv, tokens: list, roundsMs: [] as number[] };
+    }),
+  );
   const request = (token: string, path = "/api/org_token/refresh/") =>
     new Request(`http://bench.local${path}`, {
       method: "POST",
@@ -79,6 +125,11 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   const refresh = async (token: string) => {
     const response = await app.fetch(request(token), env, ctx);
     if (response.status !== 200) throw new Error(`in-process refresh answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  const keyRefresh = (keyEnv: Env) => async (token: string) => {
+    const response = await app.fetch(request(token), keyEnv, ctx);
+    if (response.status !== 200) throw new Error(`in-process ${keyEnv.ALGORITHM} refresh answered ${response.status}`);
     await response.arrayBuffer();
   };
   const sjRefresh = async (token: string) => {
@@ -102,27 +153,34 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
   const roundsMs: number[] = [];
   const bareRoundsMs: number[] = [];
   const sjRoundsMs: number[] = [];
-  const cpuOf = async (work: (token: string) => Promise<void>, from: number, list = tokens) => {
+  const cpuOf = async (work: (token: string) => Promise<void>, from: number, list = tokens, count = refreshes) => {
     const cpu = process.cpuUsage();
-    for (let i = 0; i < refreshes; i++) await work(list[from + i]!);
+    for (let i = 0; i < count; i++) await work(list[from + i]!);
     const used = process.cpuUsage(cpu);
-    return (used.user + used.system) / 1000 / refreshes;
+    return (used.user + used.system) / 1000 / count;
   };
   try {
     let next = 0;
     for (let i = 0; i < warmUp; i++) await sjRefresh(sjTokens[i]!);
     while (next < warmUp) await refresh(tokens[next++]!);
     for (let i = 0; i < warmUp; i++) await bareRequest(tokens[i]!);
+    for (const keys of asymmetric) await cpuOf(keyRefresh(keys.env), 0, keys.tokens, asymmetricRefreshes);
     for (let round = 0; round < rounds; round++) {
       roundsMs.push(await cpuOf(refresh, next));
       sjRoundsMs.push(await cpuOf(sjRefresh, next, sjTokens));
+      for (const keys of asymmetric) {
+        const from = (round + 1) * asymmetricRefreshes;
+        keys.roundsMs.push(await cpuOf(keyRefresh(keys.env), from, keys.tokens, asymmetricRefreshes));
+      }
       bareRoundsMs.push(await cpuOf(bareRequest, next));
       next += refreshes;
     }
   } finally {
     console.info = info;
   }
-  if (lines !== tokens.length + sjTokens.length) throw new Error(`${lines} request log lines, expected one a refresh`);
+  const keyTokens = asymmetric.reduce((sum, keys) => sum + keys.tokens.length, 0);
+  if (lines !== tokens.length + sjTokens.length + keyTokens)
+    throw new Error(`${lines} request log lines, expected one a refresh`);
   return {
     refreshes,
     roundsMs,
@@ -133,5 +191,12 @@ export async function cpuPerRefresh(refreshes: number, rounds = 9): Promise<CpuR
     simplejwtRoundsMs: sjRoundsMs,
     simplejwtMs: median(sjRoundsMs),
     simplejwtRatio: median(sjRoundsMs.map((ms, i) => ms / bareRoundsMs[i]!)),
+    asymmetric: asymmetric.map((keys) => ({
+      algorithm: keys.algorithm,
+      refreshes: asymmetricRefreshes,
+      roundsMs: keys.roundsMs,
+      ms: median(keys.roundsMs),
+      ratio: median(keys.roundsMs.map((ms, i) => ms / bareRoundsMs[i]!)),
+    })),
   };
 }

@@ -72,8 +72,9 @@ Options:
 The local database gets the binding's pending migrations (its migrations_dir) when opened.
 Passwords are never taken from the command line: they are asked for at a terminal, or read
 from stdin when it is not one (printf '%s' "$PW" | ${program} user set-password alice).
-token mint signs with JWT_SECRET_KEY from the environment or .dev.vars, and takes the token
-lifetimes from the environment, .dev.vars or the configuration's [vars], as the Worker does.
+token mint signs with JWT_SECRET_KEY (SIGNING_KEY under an asymmetric ALGORITHM) from the
+environment or .dev.vars, and takes the token lifetimes and ALGORITHM from the environment,
+.dev.vars or the configuration's [vars], as the Worker does.
 import-django reads \`manage.py dumpdata users.User users.OrgAccount users.Membership\`.
 session end-* write D1 first, then the KV blacklist (\`wrangler kv key put\`, local or --remote).
 `;

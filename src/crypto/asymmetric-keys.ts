@@ -5,9 +5,11 @@
  * `kid` is its RFC 7638 thumbprint (SHA-256): the same on every deploy, and computable by anyone.
  * A key that is not one of the algorithm's, or too weak, is refused before anything is signed.
  */
-import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, importSPKI, type JWK } from "jose";
 import type { AsymmetricAlgorithm, KeyRing, RingKey } from "./keys";
-import { type KeyType, PemError, type PemKey, pemKeys, pemOf } from "./pem";
+import { type KeyType, PemError, type PemKey, pemKeys } from "./pem";
+
+// Web Crypto directly, not jose's key import and export: those bring their own ASN.1 reader
+// into the bundle, and ./pem.ts has already read what is needed.
 
 /** A key refused; its message starts with the setting's name. */
 export class KeyError extends Error {}
@@ -29,8 +31,34 @@ const KEY_TYPES: Record<AsymmetricAlgorithm, KeyType> = {
   EdDSA: "Ed25519",
 };
 
+/** A JWK's members as Web Crypto exports them. */
+type Jwk = JsonWebKey;
+
 /** The published key: its public members, then kid, use and alg. */
-export type PublishedKey = JWK & { kid: string; use: "sig"; alg: AsymmetricAlgorithm };
+export type PublishedKey = Jwk & { kid: string; use: "sig"; alg: AsymmetricAlgorithm };
+
+/** Web Crypto's parameters of each algorithm's keys (the ones jose checks a key against). */
+function importParams(algorithm: AsymmetricAlgorithm): Parameters<SubtleCrypto["importKey"]>[2] {
+  const hash = `SHA-${algorithm.slice(2)}`;
+  if (algorithm.startsWith("RS")) return { name: "RSASSA-PKCS1-v1_5", hash };
+  if (algorithm.startsWith("PS")) return { name: "RSA-PSS", hash };
+  if (algorithm === "EdDSA") return { name: "Ed25519" };
+  return { name: "ECDSA", namedCurve: KEY_TYPES[algorithm] };
+}
+
+function base64url(bytes: ArrayBuffer): string {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** RFC 7638: SHA-256 of the required members, in lexicographic order, as compact JSON; base64url. */
+async function thumbprint(jwk: Jwk): Promise<string> {
+  const members = Object.keys(jwk).sort();
+  const json = `{${members.map((name) => `${JSON.stringify(name)}:${JSON.stringify(jwk[name as keyof Jwk])}`).join(",")}}`;
+  return base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(json)));
+}
 
 export interface AsymmetricKeys {
   ring: KeyRing;
@@ -63,7 +91,7 @@ function checkType(key: PemKey, algorithm: AsymmetricAlgorithm, name: string): v
 }
 
 /** The public members of a JWK, by key type (RFC 7638's, the thumbprint's). */
-function publicMembers(jwk: JWK): JWK {
+function publicMembers(jwk: Jwk): Jwk {
   if (jwk.kty === "RSA") return { kty: jwk.kty, n: jwk.n, e: jwk.e };
   if (jwk.kty === "EC") return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
@@ -78,14 +106,14 @@ function checkStrength(key: CryptoKey, name: string): void {
 
 /** A public key of the algorithm, and its published form. */
 async function publicKey(
-  jwk: JWK,
+  jwk: Jwk,
   algorithm: AsymmetricAlgorithm,
   name: string,
 ): Promise<{ entry: RingKey; published: PublishedKey }> {
   const members = publicMembers(jwk);
-  const key = (await importJWK(members, algorithm)) as CryptoKey;
+  const key = await crypto.subtle.importKey("jwk", members, importParams(algorithm), false, ["verify"]);
   checkStrength(key, name);
-  const kid = await calculateJwkThumbprint(members, "sha256");
+  const kid = await thumbprint(members);
   return { entry: { key, kid }, published: { ...members, kid, use: "sig", alg: algorithm } };
 }
 
@@ -98,7 +126,8 @@ async function publicJwk(key: PemKey, algorithm: AsymmetricAlgorithm, name: stri
   }
   checkType(key, algorithm, name);
   try {
-    return await exportJWK(await importSPKI(pemOf(key), algorithm, { extractable: true }));
+    const imported = await crypto.subtle.importKey("spki", key.der, importParams(algorithm), true, ["verify"]);
+    return (await crypto.subtle.exportKey("jwk", imported)) as Jwk;
   } catch {
     throw new KeyError(`${name} is not a valid ${algorithm} public key`);
   }
@@ -124,12 +153,13 @@ export async function asymmetricKeys(
   }
   checkType(privatePem, algorithm, signing.name);
   let privateKey: CryptoKey;
-  let privateJwk: JWK;
+  let privateJwk: Jwk;
   try {
-    const pem = pemOf(privatePem);
-    privateJwk = await exportJWK(await importPKCS8(pem, algorithm, { extractable: true }));
+    const params = importParams(algorithm);
+    const extractable = await crypto.subtle.importKey("pkcs8", privatePem.der, params, true, ["sign"]);
+    privateJwk = (await crypto.subtle.exportKey("jwk", extractable)) as Jwk;
     // The key that signs is not extractable: nothing in the Worker can read it back.
-    privateKey = await importPKCS8(pem, algorithm);
+    privateKey = await crypto.subtle.importKey("pkcs8", privatePem.der, params, false, ["sign"]);
   } catch {
     throw new KeyError(`${signing.name} is not a valid ${algorithm} private key`);
   }
@@ -140,7 +170,7 @@ export async function asymmetricKeys(
     const given = parsed(verifying);
     if (given.length !== 1) throw new KeyError(`${verifying.name} must hold one public key, not ${given.length} keys`);
     const jwk = await publicJwk(given[0]!, algorithm, verifying.name, signing.name);
-    if ((await calculateJwkThumbprint(publicMembers(jwk), "sha256")) !== current.entry.kid) {
+    if ((await thumbprint(publicMembers(jwk))) !== current.entry.kid) {
       throw new KeyError(`${verifying.name} is not the public key of ${signing.name}`);
     }
   }

@@ -141,10 +141,3 @@ export function pemKeys(text: string): PemKey[] {
   }
   return keys;
 }
-
-/** DER as PEM, for jose's importPKCS8 and importSPKI. */
-export function pemOf(key: PemKey): string {
-  const label = key.kind === "private" ? "PRIVATE KEY" : "PUBLIC KEY";
-  const body = btoa(String.fromCharCode(...key.der)).replace(/.{64}/g, "$&\n");
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
-}

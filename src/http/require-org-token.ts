@@ -1,6 +1,6 @@
 /**
  * `requireOrgToken()`: the membership-status checks as Hono middleware for a host's own
- * routes. A bearer access token (HS256, type `access`, unexpired), optionally for a given
+ * routes. A bearer access token (ALGORITHM's, type `access`, unexpired), optionally for a given
  * organization and of an active member (read from D1), of a session not ended (the KV
  * blacklist, read beside D1; sessions_revoked_at in D1's read); the verified token then
  * sits on the context under `orgToken`. The header and token are refused with membership

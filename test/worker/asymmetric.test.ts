@@ -228,7 +228,7 @@ describe("rotation: PREVIOUS_VERIFYING_KEYS still verify", () => {
     );
   });
 
-  it("both guards accept an access token of the previous key, and refuse it once the key is removed", async () => {
+  it("both guards accept the current key's tokens and the previous key's, and refuse the latter once it is removed", async () => {
     const tokens = orgTokenApi(workerApiOptions);
     const host = new Hono<{ Bindings: Env; Variables: OrgTokenVariables & SimpleJwtTokenVariables }>();
     host.get("/org", tokens.requireOrgToken(), (c) => c.json({ user: c.var.orgToken.userId }));
@@ -243,6 +243,12 @@ describe("rotation: PREVIOUS_VERIFYING_KEYS still verify", () => {
     expect(await (await guarded("/sj", sj, withOld())).json()).toEqual({ user: user.userId });
     expect((await guarded("/org", org, rotated)).status).toBe(403);
     expect((await guarded("/sj", sj, rotated)).status).toBe(401);
+    // The current key's tokens, as the edge issues them (with its kid).
+    const login = await orgLogin(rs);
+    const { access } = await login.response.json<Pair>();
+    expect(await (await guarded("/org", access, withOld())).json()).toEqual({ user: login.s.userId });
+    const sjTokens = await obtain(quickApp(), user.userName, sjEnv(withOld()));
+    expect(await (await guarded("/sj", sjTokens.access, withOld())).json()).toEqual({ user: user.userId });
   });
 
   it("a kid is checked against its key only: a token of the current key naming another kid is refused", async () => {
