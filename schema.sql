@@ -14,8 +14,11 @@ CREATE TABLE IF NOT EXISTS users_user (
   email       TEXT    NOT NULL DEFAULT '',
   last_login  TEXT,
   date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-  sessions_revoked_at INTEGER               -- unix ms: tokens issued at or before it are refused (migrations 0005, 0008)
+  sessions_revoked_at INTEGER,              -- unix ms: tokens issued at or before it are refused (migrations 0005, 0008)
+  simplejwt_id TEXT,                        -- the origin's USER_ID_FIELD value when not the primary key, in Django's lookup form (0009)
+  claims      TEXT                          -- JSON {field: value}: the fields the origin's token claims are written from (0009)
 );
+CREATE UNIQUE INDEX IF NOT EXISTS users_user_simplejwt_id ON users_user (simplejwt_id);
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
@@ -128,6 +131,8 @@ CREATE TABLE IF NOT EXISTS sync_staging (
   provider         TEXT,
   uid              TEXT,
   login            TEXT,
+  simplejwt_id     TEXT,
+  claims           TEXT,
   applies          INTEGER NOT NULL DEFAULT 0,
   revoke           INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (kind, key)

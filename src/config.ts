@@ -7,7 +7,7 @@
  * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
 
-import { asymmetricKeys, KeyError, type PemSetting, type PublishedKey } from "./crypto/asymmetric-keys";
+import { asymmetricKeys, KeyError, type PublishedKey } from "./crypto/asymmetric-keys";
 import type { HmacPads } from "./crypto/hmac-sha256";
 import { derivationKeys, hmacRing, isHmac, type JwsAlgorithm, type KeyRing } from "./crypto/keys";
 import {
@@ -20,6 +20,8 @@ import {
   type Settings,
   type SettingsKey,
   type SimpleJwtVersion,
+  type TokenClaim,
+  type UserIdFieldType,
 } from "./settings";
 import { signingKey } from "./sync/signature";
 
@@ -134,6 +136,14 @@ export interface SimpleJwtConfig {
   /** The algorithm's keys (Config.keys: both APIs sign alike). */
   keys: KeyRing;
   usernameField: string;
+  /**
+   * How a token's user is found: by the primary key (USER_ID_FIELD `id`/`pk`: users_user.id),
+   * or by the synced USER_ID_FIELD value (users_user.simplejwt_id) converted as Django's
+   * field of this type converts a lookup value.
+   */
+  userIdLookup: { by: "pk" } | { by: "field"; type: UserIdFieldType };
+  /** The custom claims (TOKEN_CLAIMS), in the origin's get_token order, each from a synced field of the user. */
+  tokenClaims: readonly TokenClaim[];
   userIdClaim: string;
   tokenTypeClaim: string;
   jtiClaim: string;
@@ -207,7 +217,15 @@ function atLeast(version: SimpleJwtVersion, least: SimpleJwtVersion): boolean {
 function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig | { error: string } {
   try {
     const version = read.read("simpleJwtVersion");
-    read.read("userIdField"); // only the integer id is served: anything else is refused here
+    const userIdField = read.read("userIdField");
+    const userIdFieldType = read.read("userIdFieldType");
+    const byPk = userIdField === "id" || userIdField === "pk";
+    if (byPk && userIdFieldType !== "integer") {
+      throw new ConfigError(
+        `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer primary key`,
+      );
+    }
+    const tokenClaims = read.read("tokenClaims");
     const claims = {
       userIdClaim: read.read("userIdClaim"),
       tokenTypeClaim: read.read("tokenTypeClaim"),
@@ -219,6 +237,14 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
         throw new ConfigError(`${read.name(key)} ${claim} is a claim the edge writes itself`);
       const same = entries.find(([other, value]) => other !== key && value === claim);
       if (same) throw new ConfigError(`${read.name(key)} and ${read.name(same[0])} name the same claim`);
+    }
+    const written = new Set([...RESERVED_CLAIMS, "jti", ...Object.values(claims)]);
+    for (const { claim } of tokenClaims) {
+      if (written.has(claim)) {
+        throw new ConfigError(
+          `${read.name("tokenClaims")} names ${claim}, a claim simplejwt or the edge writes itself`,
+        );
+      }
     }
     const authHeaderTypes = read.read("authHeaderTypes");
     return {
@@ -232,6 +258,8 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
       algorithm: keys.algorithm,
       keys,
       usernameField: read.read("usernameField"),
+      userIdLookup: byPk ? { by: "pk" } : { by: "field", type: userIdFieldType },
+      tokenClaims,
       ...claims,
       wwwAuthenticate: `${authHeaderTypes[0]} realm="api"`,
       authHeaderTypes,
@@ -296,7 +324,7 @@ async function tokenKeys(
   }
   let built: Awaited<ReturnType<typeof asymmetricKeys>>;
   try {
-    built = await asymmetricKeys(algorithm, signing, verifying as PemSetting | undefined, previous);
+    built = await asymmetricKeys(algorithm, signing, verifying, previous);
   } catch (error) {
     if (error instanceof KeyError) throw new ConfigError(error.message);
     throw error;

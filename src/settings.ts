@@ -255,13 +255,43 @@ function fieldName(raw: string, name: string): string {
   return value;
 }
 
-/** The user's integer primary key: `id` (or `pk`); anything else is not served yet. */
-function userIdField(raw: string, name: string): "id" | "pk" {
+/** USER_ID_FIELD: `id` or `pk` (the primary key, users_user.id at the edge) or another field's name. */
+function userIdField(raw: string, name: string): string {
   const value = raw.trim();
-  if (value !== "id" && value !== "pk") {
-    throw new ConfigError(`${name} ${value} is not served (yet): the edge keys users by their integer id (id)`);
-  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new ConfigError(`${name} must be a model field's name`);
   return value;
+}
+
+/** How Django's lookup converts a USER_ID_FIELD value (IntegerField, UUIDField, CharField's to_python). */
+export const USER_ID_FIELD_TYPES = ["integer", "uuid", "string"] as const;
+export type UserIdFieldType = (typeof USER_ID_FIELD_TYPES)[number];
+
+function userIdFieldType(raw: string, name: string): UserIdFieldType {
+  const value = raw.trim();
+  if (!(USER_ID_FIELD_TYPES as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${USER_ID_FIELD_TYPES.join(", ")}`);
+  }
+  return value as UserIdFieldType;
+}
+
+/** A custom claim and the user's field it is written from (ORG_TOKEN_EDGE["CLAIMS"]). */
+export interface TokenClaim {
+  claim: string;
+  field: string;
+}
+
+/** `claim:field` pairs, comma-separated, in the order the origin's get_token adds them. */
+function tokenClaims(raw: string, name: string): readonly TokenClaim[] {
+  const pairs: TokenClaim[] = [];
+  if (raw.trim() === "") return pairs;
+  for (const part of raw.split(",")) {
+    const match = /^\s*([^\s:,]+)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(part);
+    if (match === null) throw new ConfigError(`${name} must be claim:field pairs, comma-separated (name:first_name)`);
+    const [, claim, field] = match as unknown as [string, string, string];
+    if (pairs.some((pair) => pair.claim === claim)) throw new ConfigError(`${name} names the claim ${claim} twice`);
+    pairs.push({ claim, field });
+  }
+  return pairs;
 }
 
 /** A claim's name: any non-empty text without surrounding whitespace. */
@@ -535,7 +565,21 @@ export const SETTINGS = {
     kind: "var",
     default: "id",
     parse: userIdField,
-    doc: "simplejwt's; only the integer `id` is served (others refused)",
+    doc: "simplejwt's: the user's field its tokens name the user by; `id` or `pk` is the primary key, another field is the one the sync brings (`simplejwt_id`, docs/sync.md)",
+  },
+  userIdFieldType: {
+    env: "USER_ID_FIELD_TYPE",
+    kind: "var",
+    default: "integer",
+    parse: userIdFieldType,
+    doc: "how Django converts a token's user id for `USER_ID_FIELD`'s lookup: `integer`, `uuid` (`UUIDField`) or `string` (`CharField` and kin); the primary key is `integer` only",
+  },
+  tokenClaims: {
+    env: "TOKEN_CLAIMS",
+    kind: "var",
+    default: "",
+    parse: tokenClaims,
+    doc: "the claims the origin's `TOKEN_OBTAIN_SERIALIZER` adds, `claim:field` comma-separated in its order (`name:first_name,email:email`): written from the user's synced fields after simplejwt's own",
   },
   userIdClaim: {
     env: "USER_ID_CLAIM",

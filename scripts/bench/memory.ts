@@ -13,7 +13,7 @@ export function memoryStores(): Stores {
     standing: async () => ({ kind: "active_member" }),
     bearerStanding: async () => ({ kind: "member", userName: "bench", active: true, sessionsRevoked: false }),
     tokenStanding: async () => ({ standing: { kind: "active_member" }, sessionsRevoked: false }),
-    userSession: async () => ({ user: "active", sessionsRevoked: false }),
+    userSession: async () => ({ user: "active", userId: 1, sessionsRevoked: false }),
     credentials: async () => undefined,
     setPasswordHash: async () => undefined,
   };

@@ -14,13 +14,13 @@ import type { Clock } from "../clock";
 import type { Config, SimpleJwtConfig } from "../config";
 import { log } from "../log";
 import type { Stores } from "../storage";
-import { decodeToken, issuedAtMsOf, tokenMessage, userIdOf } from "../tokens/simplejwt";
+import { decodeToken, issuedAtMsOf, tokenMessage, userRefOf } from "../tokens/simplejwt";
 import { problemOf, problemResponse } from "./problem";
 import { liveUserSession } from "./session-ends";
 
 /** What `requireSimpleJwtToken()` puts on the context, as `c.var.simpleJwtToken`. */
 export interface VerifiedSimpleJwtToken {
-  /** The id of the user the token's USER_ID_CLAIM names (users_user.id), found and active. */
+  /** The id (users_user.id, the origin's primary key) of the user the token's USER_ID_CLAIM names, found and active. */
   userId: number;
   /** Every verified claim, named as the origin's SIMPLE_JWT names them (token_type, exp, iat, jti, user_id, …). */
   claims: Readonly<Record<string, unknown>>;
@@ -69,20 +69,6 @@ function pythonSplit(value: string): string[] {
   return value.split(/[ \t\n\r\v\f]+/).filter((part) => part !== "");
 }
 
-/**
- * The user id claim as Django's integer lookup takes it (IntegerField.get_prep_value: int()):
- * a bool is 0 or 1, a float truncated, a numeric string parsed; null finds nobody. undefined:
- * a value int() raises on (the origin's 500), or no id a user can have.
- */
-function lookupId(value: unknown): number | undefined {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "number") {
-    const id = Math.trunc(value);
-    return Number.isSafeInteger(id) ? id : undefined;
-  }
-  return userIdOf(value);
-}
-
 export function simpleJwtTokenGuard<E extends object>(
   prepare: Prepare<E>,
   clock: Clock,
@@ -115,21 +101,22 @@ export function simpleJwtTokenGuard<E extends object>(
     const message = tokenMessage(payload, sj, "access", now);
     if (message !== undefined) return notValid(message);
 
-    // get_user: the claim, then the user by id (a value Django's lookup raises on: no user here).
+    // get_user: the claim, then the user by USER_ID_FIELD, the value converted as Django's
+    // lookup converts it (a value it raises on: no user here).
     if (!(sj.userIdClaim in payload)) {
       return { refused: { detail: "Token contained no recognizable user identification", code: "token_not_valid" } };
     }
-    const userId = lookupId(payload[sj.userIdClaim]);
+    const user = userRefOf(payload[sj.userIdClaim], sj);
     const userNotFound = { refused: { detail: "User not found", code: "user_not_found" } };
-    if (userId === undefined) return userNotFound;
-    // The user, and the edge's ended sessions (D1 and KV at once): an ended one is refused as a
+    if (user === undefined) return userNotFound;
+    // The user, and the edge's ended sessions (D1 and KV): an ended one is refused as a
     // blacklisted token would be in get_validated_token, before the user's rows.
     const family = typeof payload.fam === "string" ? payload.fam : undefined;
-    const session = await liveUserSession(stores, { userId, family, issuedAtMs: issuedAtMsOf(payload) });
+    const session = await liveUserSession(stores, { user, family, issuedAtMs: issuedAtMsOf(payload) });
     if (session.ended) return notValid("Token is blacklisted");
-    if (session.user === "missing") return userNotFound;
+    if (session.user === "missing" || session.userId === undefined) return userNotFound;
     if (session.user === "inactive") return { refused: { detail: "User is inactive", code: "user_inactive" } };
-    return { verified: { userId, claims: payload } };
+    return { verified: { userId: session.userId, claims: payload } };
   }
 
   return async (c, next) => {

@@ -9,7 +9,7 @@ import { fail, type Problem } from "../errors";
 import { log, noteRequest } from "../log";
 import { lastAccessExpiry, sessionOf } from "../policy/ended-sessions";
 import type { Stores } from "../storage";
-import type { TokenSession, TokenStanding } from "../storage/members";
+import type { TokenSession, TokenStanding, UserRef } from "../storage/members";
 import type { UserState, Verdict } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";
 import type { AppEnv } from "../types";
@@ -42,23 +42,28 @@ export async function liveSessionStanding(
 
 /** A simplejwt access token's session (src/http/require-simplejwt-token.ts): its user, its family when it carries `fam`. */
 export interface UserSession extends TokenSession {
-  userId: number;
+  user: UserRef;
 }
 
 /**
- * The user (users_user by id, is_active) and whether the session ended, read from D1 (the
- * user's sessions_revoked_at, the family's end) and the KV blacklist at once, as
- * liveSessionStanding reads them for org tokens; the answer is the caller's to give.
+ * The user (users_user by id or by its synced USER_ID_FIELD value, is_active) and whether the
+ * session ended, read from D1 (the user's sessions_revoked_at, the family's end) and the KV
+ * blacklist, as liveSessionStanding reads them for org tokens; the answer is the caller's to
+ * give. By id, D1 and KV are read at once; by another field, KV after D1 has named the user's id.
  */
 export async function liveUserSession(
   stores: Stores,
   session: UserSession,
-): Promise<{ ended: boolean; user: UserState }> {
-  const [standing, ended] = await Promise.all([
-    stores.members.userSession(session.userId, session),
-    stores.endedSessions.ended(session),
-  ]);
-  return { ended: ended || standing.sessionsRevoked, user: standing.user };
+): Promise<{ ended: boolean; user: UserState; userId: number | undefined }> {
+  const kv = (userId: number) => stores.endedSessions.ended({ ...session, userId });
+  const { user } = session;
+  if ("id" in user) {
+    const [standing, ended] = await Promise.all([stores.members.userSession(user, session), kv(user.id)]);
+    return { ended: ended || standing.sessionsRevoked, user: standing.user, userId: standing.userId };
+  }
+  const standing = await stores.members.userSession(user, session);
+  const ended = standing.sessionsRevoked || (standing.userId !== undefined && (await kv(standing.userId)));
+  return { ended, user: standing.user, userId: standing.userId };
 }
 
 /**

@@ -30,7 +30,17 @@ export interface Credentials {
   userName: string;
   passwordHash: string | null;
   userActive: boolean;
+  /** The origin's USER_ID_FIELD value when not the primary key (users_user.simplejwt_id); null: not synced, or it is the key. */
+  simplejwtId: string | null;
+  /** The fields the custom claims are written from, as JSON text (users_user.claims); null: none synced. */
+  claims: string | null;
 }
+
+/**
+ * A user as a simplejwt token names one: by the primary key (users_user.id), or by the
+ * synced USER_ID_FIELD value in Django's lookup form (users_user.simplejwt_id).
+ */
+export type UserRef = { id: number } | { key: string };
 
 /** The standing, and whether the token's session ended. */
 export interface TokenStanding {
@@ -60,8 +70,14 @@ export interface Members {
     tokenOrgName: string,
     session: TokenSession,
   ): Promise<BearerStanding & { sessionsRevoked: boolean }>;
-  /** A user's own standing (a token of no organization: simplejwt's) and whether the session ended, in one read. */
-  userSession(userId: number, session: TokenSession): Promise<{ user: UserState; sessionsRevoked: boolean }>;
+  /**
+   * A user's own standing (a token of no organization: simplejwt's) and whether the session
+   * ended, in one read; `userId` the user's id (users_user.id) when there is one.
+   */
+  userSession(
+    user: UserRef,
+    session: TokenSession,
+  ): Promise<{ user: UserState; userId: number | undefined; sessionsRevoked: boolean }>;
   /** The standing, and whether the token's session ended, in one read. */
   tokenStanding(userId: number, orgName: string, session: TokenSession): Promise<TokenStanding>;
   /** The account a password login names, or undefined when there is none. */

@@ -6,7 +6,7 @@
  * the token's family as reuse. An implementation does all of it in one transaction, so the
  * answers agree with each other and the decision costs one round trip.
  */
-import type { Standing } from "./members";
+import type { Standing, UserRef } from "./members";
 
 export type Revocation =
   | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
@@ -61,8 +61,8 @@ export interface Verdict {
 export interface PresentedUserToken {
   jti: string;
   family: string;
-  /** The user id claim as an integer; undefined: the token names none (or none that is an integer). */
-  userId: number | undefined;
+  /** The user its user id claim names (converted as Django's lookup would); undefined: none it could. */
+  user: UserRef | undefined;
   /** The token's own exp (seconds, rounded up). */
   expiresAt: number;
   /** When it was issued (unix ms): refused at or before its user's sessions_revoked_at. */

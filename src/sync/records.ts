@@ -15,6 +15,10 @@ export interface UserRow {
   username: string;
   password: string | null;
   is_active: 0 | 1;
+  /** The origin's USER_ID_FIELD value when that is not the primary key, in Django's lookup form; null: it is. */
+  simplejwt_id: string | null;
+  /** The fields the origin's token claims are written from, as JSON text `{field: value}` in its order; null: none. */
+  claims: string | null;
 }
 export interface OrganizationRow {
   django_uuid: string;
@@ -142,6 +146,30 @@ function keyOf(kind: Kind, key: unknown): string {
  */
 export const DISPLACED_NAME_SQL = "char(0) || 'displaced:' || id";
 
+/** A JSON value whose every string SQLite keeps as sent (JSON text holds NUL escaped: allowed). */
+function jsonValue(value: unknown, what: string): void {
+  if (typeof value === "string") {
+    if (!isWellFormed(value)) throw invalid(what, LONE_SURROGATE);
+  } else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) jsonValue(item, `${what}[${index}]`);
+  } else if (isObject(value)) {
+    for (const [name, item] of Object.entries(value)) {
+      if (!isWellFormed(name)) throw invalid(`a key of ${what}`, LONE_SURROGATE);
+      jsonValue(item, `${what}.${name}`);
+    }
+  } else if (typeof value === "number" ? !Number.isFinite(value) : value !== null && typeof value !== "boolean") {
+    throw wrongType(what, "a JSON value");
+  }
+}
+
+/** The claims' fields, `{field: value}` in the origin's order, as JSON text; absent or null: none. */
+function claimFields(value: unknown, what: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw wrongType(what, "an object");
+  jsonValue(value, what);
+  return JSON.stringify(value);
+}
+
 /** A user's row from the origin's fields. */
 export function userRow(id: number, fields: Obj): UserRow {
   return {
@@ -149,6 +177,11 @@ export function userRow(id: number, fields: Obj): UserRow {
     username: text(fields.username, "fields.username", { min: 1, max: MAX_USERNAME }),
     password: optionalText(fields.password, "fields.password"),
     is_active: flag(fields.is_active, "fields.is_active"),
+    simplejwt_id:
+      fields.simplejwt_id === null || fields.simplejwt_id === undefined
+        ? null
+        : text(fields.simplejwt_id, "fields.simplejwt_id", { min: 1 }),
+    claims: claimFields(fields.claims, "fields.claims"),
   };
 }
 

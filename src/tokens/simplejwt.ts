@@ -11,6 +11,7 @@
 import { CompactSign, compactVerify, errors } from "jose";
 import type { SimpleJwtConfig } from "../config";
 import { candidateKeys, jwsHeader } from "../crypto/keys";
+import type { UserRef } from "../storage/members";
 import { issuedAtMs } from "./claims";
 import { randomJti } from "./issue";
 
@@ -148,14 +149,112 @@ export function truthy(value: unknown): boolean {
   return true;
 }
 
-/** The user id claim as the integer id Django's lookup would make of it; undefined where it would raise. */
-export function userIdOf(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) {
-    const id = Number(value);
-    return Number.isSafeInteger(id) ? id : undefined;
+/** Python's int() of a base-10 string: surrounding whitespace, a sign, digits with single underscores between. */
+const PY_DECIMAL = /^\s*([+-]?\d+(?:_\d+)*)\s*$/;
+
+/**
+ * Django's IntegerField lookup value (get_prep_value: int()): a bool is 0 or 1, a float
+ * truncated, a decimal string parsed as Python does; undefined where int() raises (the
+ * origin's 500), or for an id beyond JavaScript's exact integers (no user has one).
+ */
+export function djangoInt(value: unknown): number | undefined {
+  let id: number;
+  if (typeof value === "boolean") id = value ? 1 : 0;
+  else if (typeof value === "number") id = Math.trunc(value);
+  else if (typeof value === "string") {
+    const match = PY_DECIMAL.exec(value);
+    if (match === null) return undefined;
+    id = Number(match[1]!.replaceAll("_", ""));
+  } else return undefined;
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+/** Python's int(text, 16): whitespace, a sign, an optional 0x, hex digits with single underscores between. */
+const PY_HEX = /^\s*([+-]?)(?:0[xX]_?)?([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)\s*$/;
+
+/**
+ * Django's UUIDField lookup value (to_python): an int is UUID(int=...), anything else
+ * UUID(hex=...) — "urn:" and "uuid:" removed, braces stripped from the ends, hyphens
+ * removed, then exactly 32 characters Python's int(…, 16) reads, in range — as the text
+ * the edge keeps (lower case, hyphenated). undefined where Django raises ValidationError
+ * (the origin's 500).
+ */
+export function djangoUuid(value: unknown): string | undefined {
+  let n: bigint;
+  if (typeof value === "boolean") n = value ? 1n : 0n;
+  else if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) return undefined; // a float is UUID(hex=1.5): AttributeError there too
+    n = BigInt(value);
+  } else if (typeof value === "string") {
+    const hex = value
+      .replaceAll("urn:", "")
+      .replaceAll("uuid:", "")
+      .replace(/^[{}]+|[{}]+$/g, "")
+      .replaceAll("-", "");
+    if ([...hex].length !== 32) return undefined;
+    const match = PY_HEX.exec(hex);
+    if (match === null) return undefined;
+    n = BigInt(`0x${match[2]!.replaceAll("_", "")}`);
+    if (match[1] === "-") n = -n;
+  } else return undefined;
+  if (n < 0n || n >= 1n << 128n) return undefined;
+  const h = n.toString(16).padStart(32, "0");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Django's CharField lookup value (to_python: str()): a string as it is, an int or bool as Python prints it. */
+function djangoString(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  return undefined; // null (IS NULL: no synced user), a float, a list, an object: the edge finds nobody
+}
+
+/**
+ * The user a token's USER_ID_CLAIM value names, as `User.objects.get(**{USER_ID_FIELD: value})`
+ * converts it: the primary key by int(), another field by its type's conversion (the
+ * synced text it is compared with). undefined: Django raises (the origin's 500) or no user can match.
+ */
+export function userRefOf(value: unknown, sj: SimpleJwtConfig): UserRef | undefined {
+  const lookup = sj.userIdLookup;
+  if (lookup.by === "pk") {
+    const id = djangoInt(value);
+    return id === undefined ? undefined : { id };
   }
-  return undefined;
+  const key =
+    lookup.type === "integer"
+      ? djangoInt(value)?.toString()
+      : lookup.type === "uuid"
+        ? djangoUuid(value)
+        : djangoString(value);
+  return key === undefined ? undefined : { key };
+}
+
+/** What the obtain view writes of its user, or what of it the sync has not brought (`missing`: a field's name). */
+export type TokenUser = { userId: unknown; claims: [string, unknown][] } | { missing: string };
+
+/**
+ * RefreshToken.for_user's `getattr(user, USER_ID_FIELD)` (an int through 5.5.0, `str()` in
+ * 5.5.1; a UUID or a string is text in both), then the custom claims (TOKEN_CLAIMS) from
+ * the user's synced fields, in their order.
+ */
+export function tokenUserOf(
+  sj: SimpleJwtConfig,
+  user: { userId: number; simplejwtId: string | null; claims: string | null },
+): TokenUser {
+  const lookup = sj.userIdLookup;
+  let userId: unknown;
+  if (lookup.by === "pk") userId = sj.userIdAsString ? String(user.userId) : user.userId;
+  else if (user.simplejwtId === null) return { missing: "simplejwt_id" };
+  else if (lookup.type === "integer" && !sj.userIdAsString) userId = Number(user.simplejwtId);
+  else userId = user.simplejwtId;
+  const fields = sj.tokenClaims.length === 0 || user.claims === null ? {} : (JSON.parse(user.claims) as Payload);
+  const claims: [string, unknown][] = [];
+  for (const { claim, field } of sj.tokenClaims) {
+    if (!Object.hasOwn(fields, field)) return { missing: `claims.${field}` };
+    claims.push([claim, fields[field]]);
+  }
+  return { userId, claims };
 }
 
 /** Token.__init__ of a new token: the type, exp = now + lifetime, iat = now (whole seconds, floored), the id. */
@@ -176,18 +275,19 @@ function withAudience(payload: Payload, sj: SimpleJwtConfig): Payload {
 }
 
 /**
- * RefreshToken.for_user: the user id (an int through 5.5.0, a string in 5.5.1), then aud and
- * iss; then the edge's `fam` (the family starts here) and `iat_ms`.
+ * RefreshToken.for_user, then the origin's get_token: the user id, the custom claims; aud and
+ * iss (TokenBackend.encode appends them); then the edge's `fam` (the family starts here) and `iat_ms`.
  */
 export function refreshForUser(
   sj: SimpleJwtConfig,
-  userId: number,
+  user: { userId: unknown; claims: readonly [string, unknown][] },
   nowMs: number,
   lifetime: number,
   jti = randomJti(),
 ): Payload {
   const payload = newPayload(sj, "refresh", nowMs, lifetime, jti);
-  payload[sj.userIdClaim] = sj.userIdAsString ? String(userId) : userId;
+  payload[sj.userIdClaim] = user.userId;
+  for (const [claim, value] of user.claims) payload[claim] = value;
   withAudience(payload, sj);
   payload.fam = jti;
   payload.iat_ms = Math.floor(nowMs);

@@ -60,7 +60,13 @@ export function nextVersion(): number {
 
 export const userRecord = (
   key: number,
-  fields: { username: string; password?: string | null; is_active?: boolean },
+  fields: {
+    username: string;
+    password?: string | null;
+    is_active?: boolean;
+    simplejwt_id?: string | null;
+    claims?: Record<string, unknown> | null;
+  },
   extra: { version?: number; password_changed?: boolean } = {},
 ) => ({
   kind: "user",

@@ -325,6 +325,27 @@ describe("no algorithm confusion: exactly ALGORITHM verifies", () => {
     await expectInvalid(await postJson(quickApp(), PATHS.refresh, { refresh }, sjEnv()), "Token is invalid or expired");
   });
 
+  it("the org-token API follows an HS512 ALGORITHM too (ps-web's tokens are SIMPLE_JWT's); its HS256 tokens are refused then", async () => {
+    const { s, response } = await orgLogin(undefined, { ALGORITHM: "HS512" });
+    const { access, refresh } = await response.json<Pair>();
+    expect(decodeProtectedHeader(access)).toEqual({ alg: "HS512", typ: "JWT" });
+    const key = new TextEncoder().encode(SECRET);
+    expect((await jwtVerify(refresh, key, { algorithms: ["HS512"] })).payload.user_id).toBe(s.userId);
+    const hs256 = await new SignJWT({
+      token_type: "refresh",
+      exp: Math.floor(Date.now() / 1000) + 60,
+      iat: Math.floor(Date.now() / 1000),
+      jti: hexId(),
+      user_id: s.userId,
+      org_name: s.orgName,
+      user_name: s.userName,
+    })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .sign(key);
+    const refused = await postJson(quickApp(), ORG_REFRESH, { refresh: hs256 }, { ALGORITHM: "HS512" });
+    expect(await refused.json()).toEqual(TOKEN_NOT_VALID);
+  });
+
   it("under HS256 the tokens carry no kid, as before", async () => {
     const user = await seedUser();
     const { access } = await obtain(quickApp(), user.userName, sjEnv());

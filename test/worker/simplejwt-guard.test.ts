@@ -225,7 +225,7 @@ describe("ended at the edge: Token is blacklisted", () => {
 
 describe("configuration", () => {
   it("a simplejwt setting the edge cannot honour: the contract's 500", async () => {
-    const answer = await guarded(bearer("x"), sjEnv({ USER_ID_FIELD: "email" }));
+    const answer = await guarded(bearer("x"), sjEnv({ USER_ID_FIELD_TYPE: "string" }));
     expect(answer.status).toBe(500);
     expect(JSON.parse(answer.text)).toEqual({
       detail: "Server misconfigured: the token service cannot sign or verify tokens.",

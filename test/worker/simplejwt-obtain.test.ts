@@ -137,7 +137,8 @@ describe("obtain: the pair as simplejwt writes it", () => {
 
 describe("obtain: configuration and methods", () => {
   it.each([
-    ["USER_ID_FIELD", "email"],
+    ["USER_ID_FIELD_TYPE", "uuid"], // with USER_ID_FIELD id: a UUID primary key
+    ["TOKEN_CLAIMS", "user_id:first_name"],
     ["SIMPLE_JWT_VERSION", "5.1.0"],
     ["JTI_CLAIM", "exp"],
   ])("%s=%s: the views answer 500 with a log line naming it; the org-token API still serves", async (name, value) => {

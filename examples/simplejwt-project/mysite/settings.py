@@ -172,3 +172,17 @@ ORG_TOKEN_EDGE = {
     'SECRET': os.environ.get('ORG_TOKEN_EDGE_SECRET', 'dev-only-simplejwt-example-sync-secret-0123456789'),
     'DELIVER_ON_COMMIT': os.environ.get('ORG_TOKEN_EDGE_DELIVER_ON_COMMIT', '1') == '1',
 }
+
+# The custom-user variant (EXAMPLE_CUSTOM_USER=1; the stock project otherwise): accounts.User,
+# named in tokens by its UUID (USER_ID_FIELD), and a TOKEN_OBTAIN_SERIALIZER adding claims of
+# the user's fields, declared for the edge in ORG_TOKEN_EDGE["CLAIMS"]. SIMPLE_JWT_* variables
+# still override its settings.
+if os.environ.get('EXAMPLE_CUSTOM_USER') == '1':
+    INSTALLED_APPS.append('accounts')
+    AUTH_USER_MODEL = 'accounts.User'
+    SIMPLE_JWT = {
+        'USER_ID_FIELD': 'uuid',
+        'TOKEN_OBTAIN_SERIALIZER': 'accounts.serializers.ClaimsTokenObtainPairSerializer',
+        **SIMPLE_JWT,
+    }
+    ORG_TOKEN_EDGE['CLAIMS'] = {'name': 'first_name', 'email': 'email', 'staff': 'is_staff'}

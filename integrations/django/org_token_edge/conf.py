@@ -95,6 +95,34 @@ def user_model():
     return _model(_options(strict=False).get("USER_MODEL", settings.AUTH_USER_MODEL))
 
 
+def simplejwt_id_field() -> Optional[str]:
+    """The user's field simplejwt names users by (SIMPLE_JWT["USER_ID_FIELD"]) when it is not
+    the primary key (`id`, `pk`): the sync sends its value as `simplejwt_id` (docs/sync.md)."""
+    try:
+        from rest_framework_simplejwt.settings import api_settings
+
+        name = api_settings.USER_ID_FIELD
+    except Exception:  # simplejwt absent or misconfigured: the config command says so
+        return None
+    return None if name in ("id", "pk") or not isinstance(name, str) else name
+
+
+def claims() -> Optional[dict]:
+    """ORG_TOKEN_EDGE["CLAIMS"]: {claim: user field}, in the order the origin's get_token adds
+    them; None when not declared (org_token_edge_config validates it)."""
+    value = _options(strict=False).get("CLAIMS")
+    return value if isinstance(value, dict) else None
+
+
+def claim_fields() -> list:
+    """The user's fields the claims are written from, each once, in the claims' order."""
+    fields = []
+    for field in (claims() or {}).values():
+        if isinstance(field, str) and field not in fields:
+            fields.append(field)
+    return fields
+
+
 def configured(name: str) -> bool:
     """Whether ORG_TOKEN_EDGE names this option itself (ORG_MODEL, MEMBERSHIP_MODEL...)."""
     return name in _options(strict=False)

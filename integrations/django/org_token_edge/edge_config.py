@@ -31,6 +31,8 @@ KEYS = (
     "BLACKLIST_AFTER_ROTATION",
     "ALGORITHM",
     "USER_ID_FIELD",
+    "USER_ID_FIELD_TYPE",
+    "TOKEN_CLAIMS",
     "USER_ID_CLAIM",
     "TOKEN_TYPE_CLAIM",
     "JTI_CLAIM",
@@ -74,6 +76,14 @@ INTEGER_FIELDS = (
     "PositiveBigIntegerField",
     "PositiveSmallIntegerField",
 )
+# How Django converts a lookup value for USER_ID_FIELD, by the field's internal type (the edge's USER_ID_FIELD_TYPE).
+STRING_FIELDS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
+# The types whose values json.dumps writes as simplejwt would (its JSON_ENCODER unset): a
+# claim from any other field fails at the origin (a date, a UUID, a Decimal).
+JSON_FIELDS = INTEGER_FIELDS + STRING_FIELDS + ("BooleanField", "NullBooleanField", "FloatField", "JSONField")
+# Claims the edge or simplejwt writes itself (besides the claim settings' own names).
+WRITTEN_CLAIMS = ("exp", "iat", "nbf", "aud", "iss", "jti", "fam", "iat_ms")
+
 # Settings the edge serves (printed above, or carried by a secret), and those that have no
 # effect in the stock views unless another setting turns them on.
 SERVED = {
@@ -95,6 +105,7 @@ SERVED = {
     "TOKEN_TYPE_CLAIM",
     "JTI_CLAIM",
     "REVOKE_TOKEN_CLAIM",  # 5.3+: written and checked only with CHECK_REVOKE_TOKEN (refused below)
+    "TOKEN_OBTAIN_SERIALIZER",  # served with ORG_TOKEN_EDGE["CLAIMS"] (read() says so otherwise)
 }
 # Why the edge does not serve a setting at a value other than simplejwt's default.
 NOT_SERVED = {
@@ -103,7 +114,6 @@ NOT_SERVED = {
     "USER_AUTHENTICATION_RULE": "the edge applies simplejwt's default rule (an active user) only",
     "AUTH_TOKEN_CLASSES": "the edge serves simplejwt's AccessToken only",
     "TOKEN_USER_CLASS": "custom token user classes are not served",
-    "TOKEN_OBTAIN_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
     "TOKEN_REFRESH_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
     "TOKEN_VERIFY_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
     "TOKEN_BLACKLIST_SERIALIZER": "custom serializers are not served; the edge answers as simplejwt's own",
@@ -224,34 +234,98 @@ def _header_types(value, refused):
 
 
 def _user_id_field(name, refused):
+    """(USER_ID_FIELD, USER_ID_FIELD_TYPE): `id`/`pk` the integer primary key (users_user.id at
+    the edge), another field unique and not null, whose values the sync sends (simplejwt_id)."""
     User = get_user_model()
     label = User._meta.label
     pk = User._meta.pk
     if not isinstance(name, str) or not name:
         refused.append("SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: it names no field" % (name,))
-        return ""
+        return "", ""
     try:
         found = pk if name == "pk" else User._meta.get_field(name)
     except Exception:
         refused.append(
             "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s has no such field" % (name, label)
         )
-        return ""
-    target = found.target_field if getattr(found, "is_relation", False) and found.concrete else found
-    kind = target.get_internal_type() if hasattr(target, "get_internal_type") else type(found).__name__
-    if kind not in INTEGER_FIELDS:
+        return "", ""
+    if pk.get_internal_type() not in INTEGER_FIELDS:
+        # The sync sends users keyed by their primary key; memberships and social accounts refer to it.
         refused.append(
-            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served yet by the edge: %s.%s is a %s, and the edge keys"
-            " users by an integer primary key in this version" % (name, label, found.name, kind)
+            "%s's primary key %s is a %s: not served by the edge, which keys users (and the sync sends them) by an"
+            " integer primary key; give the model an integer key and the UUID another field (USER_ID_FIELD can name"
+            " it)" % (label, pk.name, pk.get_internal_type())
         )
-        return ""
-    if found is not pk:
+        return "", ""
+    if getattr(found, "is_relation", False) or not getattr(found, "concrete", False):
         refused.append(
-            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served yet by the edge: %s.%s is not the primary key (%s),"
-            " which the edge keys users by" % (name, label, found.name, pk.name)
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s.%s is not a plain column"
+            % (name, label, found.name)
         )
+        return "", ""
+    kind = found.get_internal_type()
+    if name in ("id", "pk"):
+        if found is not pk:
+            refused.append(
+                "SIMPLE_JWT['USER_ID_FIELD'] = 'id' is not served by the edge: %s.id is not its primary key (%s)"
+                % (label, pk.name)
+            )
+            return "", ""
+        return name, "integer"
+    field_type = (
+        "integer" if kind in INTEGER_FIELDS else "uuid" if kind == "UUIDField" else "string" if kind in STRING_FIELDS
+        else None
+    )
+    if field_type is None:
+        refused.append(
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s.%s is a %s; the edge looks users up by an"
+            " integer, UUID or text field" % (name, label, found.name, kind)
+        )
+        return "", ""
+    if not (found.unique or found is pk) or found.null:
+        refused.append(
+            "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s.%s must be unique and not null (simplejwt"
+            " finds one user by it)" % (name, label, found.name)
+        )
+        return "", ""
+    return name, field_type
+
+
+def _claims(options, claim_settings, refused):
+    """ORG_TOKEN_EDGE["CLAIMS"] as TOKEN_CLAIMS (`claim:field`, comma-separated, in order)."""
+    declared = options.get("CLAIMS") if isinstance(options, dict) else None
+    if declared is None:
         return ""
-    return name
+    if not isinstance(declared, dict):
+        refused.append("ORG_TOKEN_EDGE['CLAIMS'] must be a dict {claim: user field}")
+        return ""
+    User = get_user_model()
+    written = set(WRITTEN_CLAIMS) | {value for value in claim_settings if value}
+    pairs = []
+    for claim, name in declared.items():
+        where = "ORG_TOKEN_EDGE['CLAIMS'][%r]" % (claim,)
+        if not isinstance(claim, str) or not re.fullmatch(r"[^\s:,]+", claim):
+            refused.append("%s: a claim's name is one word without ':' or ','" % where)
+            continue
+        if claim in written:
+            refused.append("%s: %s is a claim simplejwt or the edge writes itself" % (where, claim))
+            continue
+        try:
+            found = User._meta.get_field(name) if isinstance(name, str) else None
+        except Exception:
+            found = None
+        if found is None or getattr(found, "is_relation", False) or not getattr(found, "concrete", False):
+            refused.append("%s = %r: %s has no such field (a plain column)" % (where, name, User._meta.label))
+            continue
+        if found.get_internal_type() not in JSON_FIELDS:
+            kind = found.get_internal_type()
+            refused.append(
+                "%s = %r: %s.%s is a %s, which simplejwt's JSON encoding cannot write (put str() of it in a field of"
+                " its own, or leave that claim at the origin)" % (where, name, User._meta.label, name, kind)
+            )
+            continue
+        pairs.append("%s:%s" % (claim, name))
+    return ",".join(pairs)
 
 
 # The URLconf.
@@ -436,9 +510,21 @@ def read(with_secrets=False):
                     "SIMPLE_JWT[%r] is ignored under %s (simplejwt verifies with the signing key), and by the edge"
                     % (name, algorithm or "HS*")
                 )
-    values["USER_ID_FIELD"] = _user_id_field(get("USER_ID_FIELD"), refused)
+    values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(get("USER_ID_FIELD"), refused)
     for name in ("USER_ID_CLAIM", "TOKEN_TYPE_CLAIM", "JTI_CLAIM", "AUTH_HEADER_NAME"):
         values[name] = _text(name, get(name), refused)
+    options = getattr(settings, "ORG_TOKEN_EDGE", None)
+    claim_settings = [values["USER_ID_CLAIM"], values["TOKEN_TYPE_CLAIM"], values["JTI_CLAIM"]]
+    values["TOKEN_CLAIMS"] = _claims(options, claim_settings, refused)
+    # A serializer of the project's own is served once it declares the claims its get_token
+    # adds (CLAIMS, {} for none): the edge writes those, and answers as simplejwt's otherwise.
+    obtain = user_settings.get("TOKEN_OBTAIN_SERIALIZER")
+    custom = obtain is not None and _name(obtain) != _name(defaults["TOKEN_OBTAIN_SERIALIZER"])
+    if custom and not (isinstance(options, dict) and isinstance(options.get("CLAIMS"), dict)):
+        refused.append(
+            "SIMPLE_JWT['TOKEN_OBTAIN_SERIALIZER'] = %r is not served by the edge until ORG_TOKEN_EDGE['CLAIMS']"
+            " declares the claims its get_token adds ({claim: user field}; {} for none)" % (obtain,)
+        )
     values["AUTH_HEADER_TYPES"] = _header_types(get("AUTH_HEADER_TYPES"), refused)
     values["LEEWAY"] = _seconds("LEEWAY", get("LEEWAY"), refused, 0)
     values["AUDIENCE"] = _text("AUDIENCE", get("AUDIENCE"), refused, blank=True)

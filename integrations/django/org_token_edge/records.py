@@ -35,12 +35,34 @@ def columns(kind, model):
     """(field name in the record, model attribute) pairs."""
     if kind == USER:
         username = model._meta.get_field(model.USERNAME_FIELD).attname
-        return [("username", username), ("password", "password"), ("is_active", "is_active")]
+        pairs = [("username", username), ("password", "password"), ("is_active", "is_active")]
+        # simplejwt's user id field when it is not the primary key, and the claims' fields
+        # (a field the model lacks is left out: org_token_edge_config refuses it).
+        id_field = _attname(model, conf.simplejwt_id_field())
+        if id_field is not None:
+            pairs.append(("simplejwt_id", id_field))
+        for name in conf.claim_fields():
+            attname = _attname(model, name)
+            if attname is not None:
+                pairs.append((CLAIMS_PREFIX + name, attname))
+        return pairs
     if kind == ORGANIZATION:
         return [("name", "name")]
     if kind == MEMBERSHIP:
         return [("user", "user_id"), ("org", "org_id"), ("active", "active")]
     return [("user", "user_id"), ("provider", "provider"), ("uid", "uid"), ("login", "extra_data")]
+
+
+CLAIMS_PREFIX = "claims."
+
+
+def _attname(model, name):
+    if name is None:
+        return None
+    try:
+        return model._meta.get_field(name).attname
+    except Exception:
+        return None
 
 
 def wire_key(kind, key):
@@ -53,6 +75,9 @@ def wire_key(kind, key):
 
 
 def _value(kind, name, value):
+    if kind == USER and name == "simplejwt_id":
+        # Django's lookup form, as the edge compares it: a UUID hyphenated, an int in decimal.
+        return None if value is None else str(value)
     if name == "password":
         return value or None  # "" is no password, like an unusable one
     if name in ("is_active", "active"):
@@ -73,8 +98,15 @@ def _value(kind, name, value):
 
 
 def fields_from(kind, model, get):
-    """The record's fields; `get(attname)` reads one attribute of the row."""
-    return {name: _value(kind, name, get(attname)) for name, attname in columns(kind, model)}
+    """The record's fields; `get(attname)` reads one attribute of the row. The claims' fields
+    go under "claims" as {field: value}, in their order."""
+    fields = {}
+    for name, attname in columns(kind, model):
+        if name.startswith(CLAIMS_PREFIX):
+            fields.setdefault("claims", {})[name[len(CLAIMS_PREFIX):]] = get(attname)
+        else:
+            fields[name] = _value(kind, name, get(attname))
+    return fields
 
 
 def fields_of(kind, instance):

@@ -17,7 +17,7 @@ import {
   jtiOf,
   type Payload,
   tokenMessage,
-  userIdOf,
+  userRefOf,
 } from "../../tokens/simplejwt";
 import type { AppEnv } from "../../types";
 
@@ -71,8 +71,8 @@ export async function presentedRefresh(
     refuse(sj, message);
   }
   const jti = jtiOf(payload, sj);
-  const userId = userIdOf(payload[sj.userIdClaim]);
-  if (userId !== undefined) noteRequest(c, { userId });
+  const user = userRefOf(payload[sj.userIdClaim], sj);
+  if (user !== undefined && "id" in user) noteRequest(c, { userId: user.id });
   const ids =
     successor === "derived"
       ? successorJtis(config.derivations[keyIndex]!, jti)
@@ -86,7 +86,7 @@ export async function presentedRefresh(
     token: {
       jti,
       family,
-      userId,
+      user,
       expiresAt: Math.ceil(Number(payload.exp)),
       issuedAtMs: issuedAtMsOf(payload),
       successorJti: ids.refresh,
@@ -107,7 +107,7 @@ export function refuseIfBlacklisted(
 ) {
   if (verdict.revocation === undefined) return;
   if (verdict.revokedFamily) {
-    log("warn", "refresh_token_reuse", { family: presented.family, user_id: presented.token.userId });
+    log("warn", "refresh_token_reuse", { family: presented.family, user_id: presented.payload[sj.userIdClaim] });
     noteRequest(c, { outcome: "reuse_detected" });
     endFamilyAtEdge(c, presented.family);
   }

@@ -3,12 +3,13 @@
  * TokenObtainPairSerializer.validate), top to bottom in its check order.
  */
 import type { Context } from "hono";
+import { fail } from "../../errors";
 import { readFields } from "../../http/body";
-import { noteRequest } from "../../log";
+import { log, noteRequest } from "../../log";
 import { authenticate } from "../../login/password";
 import { quietly } from "../../login/session";
 import { succeeded } from "../../login/throttle";
-import { accessFrom, refreshForUser, signPayload } from "../../tokens/simplejwt";
+import { accessFrom, refreshForUser, signPayload, tokenUserOf } from "../../tokens/simplejwt";
 import type { AppEnv } from "../../types";
 import { simpleJwtOf } from "./common";
 
@@ -30,8 +31,17 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
   noteRequest(c, { userId: account.userId });
   c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
 
-  // 4. RefreshToken.for_user(user), then its access token: refresh first in the body.
-  const refresh = refreshForUser(sj, account.userId, now, config.refreshLifetime);
+  // 4. The origin's get_token: RefreshToken.for_user(user) and the custom claims (the user's
+  // synced fields; a user the sync has not brought them for is the edge's misconfiguration),
+  // then its access token: refresh first in the body.
+  const user = tokenUserOf(sj, account);
+  if ("missing" in user) {
+    log("error", "config_error", {
+      message: `user ${account.userId} has no synced ${user.missing}: run org_token_edge_sync --full after changing SIMPLE_JWT's USER_ID_FIELD or ORG_TOKEN_EDGE["CLAIMS"]`,
+    });
+    throw fail({ kind: "misconfigured" });
+  }
+  const refresh = refreshForUser(sj, user, now, config.refreshLifetime);
   const access = accessFrom(refresh, sj, refresh.fam as string, now, config.accessLifetime);
   const [refreshToken, accessToken] = await Promise.all([signPayload(refresh, sj), signPayload(access, sj)]);
   noteRequest(c, { outcome: "logged_in" });

@@ -12,6 +12,7 @@ import type {
   Standing,
   TokenSession,
   TokenStanding,
+  UserRef,
   UserState,
 } from "../members";
 
@@ -95,10 +96,23 @@ export const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
       u.sessions_revoked_at AS user_revoked_at, o.sessions_revoked_at AS org_revoked_at
     ${standingFrom("?1", "?2")}) AS s ON TRUE`;
 
-// One row always: the user by id (none: nulls), the family's end beside it.
+/**
+ * The user's id a simplejwt token names (?id its primary key, else NULL; ?key its synced
+ * USER_ID_FIELD value, else NULL), as an SQL expression: either way one index lookup.
+ */
+export const userIdByRef = (id: string, key: string) =>
+  `coalesce(${id}, (SELECT id FROM users_user WHERE simplejwt_id = ${key}))`;
+
+/** A UserRef as the two parameters userIdByRef takes. */
+export function refParams(user: UserRef | undefined): [number | null, string | null] {
+  if (user === undefined) return [null, null];
+  return "id" in user ? [user.id, null] : [null, user.key];
+}
+
+// One row always: the user by id or synced key (none: nulls), the family's end beside it.
 export const USER_SESSION = `SELECT u.id AS user_id, u.is_active AS user_active, u.sessions_revoked_at AS user_revoked_at,
     ${familyEnded("?2")} AS family_ended
-  FROM (SELECT 1) LEFT JOIN users_user AS u ON u.id = ?1`;
+  FROM (SELECT 1) LEFT JOIN users_user AS u ON u.id = ${userIdByRef("?1", "?3")}`;
 
 export function bearerStandingFromRow(row: BearerRow | null): BearerStanding {
   if (row === null || row.user_name === null) return { kind: "no_user" };
@@ -146,19 +160,27 @@ export class D1Members implements Members {
     });
   }
 
-  userSession(userId: number, session: TokenSession): Promise<{ user: UserState; sessionsRevoked: boolean }> {
+  userSession(
+    user: UserRef,
+    session: TokenSession,
+  ): Promise<{ user: UserState; userId: number | undefined; sessionsRevoked: boolean }> {
     return guard("members.userSession", async () => {
+      const [id, key] = refParams(user);
       const row = await this.reader()
         .prepare(USER_SESSION)
-        .bind(userId, session.family ?? null)
+        .bind(id, session.family ?? null, key)
         .first<{
           user_id: number | null;
           user_active: number | null;
           user_revoked_at: number | null;
           family_ended: number;
         }>();
-      const user: UserState = row?.user_id == null ? "missing" : row.user_active === 1 ? "active" : "inactive";
-      return { user, sessionsRevoked: row?.family_ended === 1 || endedByRevocation(row, session.issuedAtMs) };
+      const state: UserState = row?.user_id == null ? "missing" : row.user_active === 1 ? "active" : "inactive";
+      return {
+        user: state,
+        userId: row?.user_id ?? undefined,
+        sessionsRevoked: row?.family_ended === 1 || endedByRevocation(row, session.issuedAtMs),
+      };
     });
   }
 
@@ -178,11 +200,25 @@ export class D1Members implements Members {
   credentials(userName: string): Promise<Credentials | undefined> {
     return guard("members.credentials", async () => {
       const row = await this.reader()
-        .prepare("SELECT id, username, password, is_active FROM users_user WHERE username = ?1")
+        .prepare("SELECT id, username, password, is_active, simplejwt_id, claims FROM users_user WHERE username = ?1")
         .bind(userName)
-        .first<{ id: number; username: string; password: string | null; is_active: number }>();
+        .first<{
+          id: number;
+          username: string;
+          password: string | null;
+          is_active: number;
+          simplejwt_id: string | null;
+          claims: string | null;
+        }>();
       if (row === null) return undefined;
-      return { userId: row.id, userName: row.username, passwordHash: row.password, userActive: row.is_active === 1 };
+      return {
+        userId: row.id,
+        userName: row.username,
+        passwordHash: row.password,
+        userActive: row.is_active === 1,
+        simplejwtId: row.simplejwt_id,
+        claims: row.claims,
+      };
     });
   }
 

@@ -30,7 +30,15 @@ import type {
   UserVerdict,
   Verdict,
 } from "../revocations";
-import { endedByRevocation, STANDING, STANDING_SUBQUERY, type StandingRow, standingFromRow } from "./members";
+import {
+  endedByRevocation,
+  refParams,
+  STANDING,
+  STANDING_SUBQUERY,
+  type StandingRow,
+  standingFromRow,
+  userIdByRef,
+} from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
 const PURGE_SLICES = 20; // 100000 rows an hour at most; the next run takes the rest
@@ -95,8 +103,8 @@ const LOG_OUT = `
 
 const LEDGER_ROW = "SELECT reason, used_at FROM token_ledger WHERE jti = ?1";
 
-// simplejwt's tokens carry no organization: the user's own row decides (?3 user id, NULL
-// for none; ?4 the successor's jti).
+// simplejwt's tokens carry no organization: the user's own row decides (?3 user id, ?5 the
+// synced USER_ID_FIELD value, NULL for none: userIdByRef; ?4 the successor's jti).
 const USER_STATE = `
   SELECT
     (SELECT 1 FROM token_family_revocation WHERE family = ?2) AS family_revoked,
@@ -105,17 +113,17 @@ const USER_STATE = `
     u.id AS user_id, u.is_active AS user_active, u.sessions_revoked_at AS user_revoked_at
   FROM (SELECT 1)
   LEFT JOIN token_ledger AS l ON l.jti = ?1
-  LEFT JOIN users_user AS u ON u.id = ?3`;
+  LEFT JOIN users_user AS u ON u.id = ${userIdByRef("?3", "?5")}`;
 
 // Consume a simplejwt refresh token unless the jti is there already, the family is revoked,
-// the token was issued (?6, unix ms) at or before its user's (?5) sessions_revoked_at, or
-// (?7 = 1, simplejwt 5.4+) the user is missing or inactive.
+// the token was issued (?6, unix ms) at or before its user's (?5 id, ?8 synced key: userIdByRef)
+// sessions_revoked_at, or (?7 = 1, simplejwt 5.4+) the user is missing or inactive.
 const CONSUME_USER = `
   INSERT INTO token_ledger (jti, family, reason, used_at, expires_at)
   SELECT ?1, ?2, 'rotated', ?3, ?4
   WHERE NOT EXISTS (SELECT 1 FROM token_family_revocation WHERE family = ?2)
-    AND NOT EXISTS (SELECT 1 FROM users_user WHERE id = ?5 AND coalesce(sessions_revoked_at, -1) >= ?6)
-    AND (?7 = 0 OR EXISTS (SELECT 1 FROM users_user WHERE id = ?5 AND is_active = 1))
+    AND NOT EXISTS (SELECT 1 FROM users_user WHERE id = ${userIdByRef("?5", "?8")} AND coalesce(sessions_revoked_at, -1) >= ?6)
+    AND (?7 = 0 OR EXISTS (SELECT 1 FROM users_user WHERE id = ${userIdByRef("?5", "?8")} AND is_active = 1))
   ON CONFLICT (jti) DO NOTHING`;
 
 interface UserStateRow {
@@ -126,6 +134,12 @@ interface UserStateRow {
   user_id: number | null;
   user_active: number | null;
   user_revoked_at: number | null;
+}
+
+/** USER_STATE's ?3 to ?5: the user's id, the successor's jti, the user's synced key. */
+function userStateParams(token: PresentedUserToken): [number | null, string, string | null] {
+  const [id, key] = refParams(token.user);
+  return [id, token.successorJti, key];
 }
 
 function userStateOf(row: UserStateRow | undefined): UserState {
@@ -269,7 +283,7 @@ export class D1Revocations implements Revocations {
     return guard("revocations.userTokenState", async () => {
       const row = await this.primary
         .prepare(USER_STATE)
-        .bind(token.jti, token.family, token.userId ?? null, token.successorJti)
+        .bind(token.jti, token.family, ...userStateParams(token))
         .first<UserStateRow>();
       return userVerdictOf(row ?? undefined, token, false, false);
     });
@@ -283,9 +297,10 @@ export class D1Revocations implements Revocations {
         token.family,
         attempt.usedAtMs,
         token.expiresAt,
-        token.userId ?? null,
+        refParams(token.user)[0],
         token.issuedAtMs,
         attempt.requireActiveUser ? 1 : 0,
+        refParams(token.user)[1],
       );
     return this.decideUser(token, attempt, "rotated", write);
   }
@@ -312,7 +327,7 @@ export class D1Revocations implements Revocations {
     let results: D1Result[];
     try {
       results = await db.batch([
-        db.prepare(USER_STATE).bind(token.jti, token.family, token.userId ?? null, token.successorJti),
+        db.prepare(USER_STATE).bind(token.jti, token.family, ...userStateParams(token)),
         revokeIfReused(db, token, attempt),
         write,
       ]);
@@ -340,8 +355,10 @@ export class D1Revocations implements Revocations {
       const [ledger, user] = await this.primary.batch([
         this.primary.prepare(LEDGER_ROW).bind(token.jti),
         this.primary
-          .prepare("SELECT id AS user_id, is_active AS user_active FROM users_user WHERE id = ?1")
-          .bind(token.userId ?? null),
+          .prepare(
+            `SELECT id AS user_id, is_active AS user_active FROM users_user WHERE id = ${userIdByRef("?1", "?2")}`,
+          )
+          .bind(...refParams(token.user)),
       ]);
       const row = ledger?.results[0] as LedgerRow | undefined;
       if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;

@@ -9,13 +9,13 @@
 import { DISPLACED_NAME_SQL, type Kind, type SyncRecord } from "../../sync/records";
 
 export const STAGE = `INSERT INTO sync_staging (kind, key, idx, version, deleted, password_changed, username, password,
-    is_active, name, user_id, org_key, active, provider, uid, login)
+    is_active, name, user_id, org_key, active, provider, uid, login, simplejwt_id, claims)
   SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
     json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'),
     json_extract(value, '$[9]'), json_extract(value, '$[10]'), json_extract(value, '$[11]'),
     json_extract(value, '$[12]'), json_extract(value, '$[13]'), json_extract(value, '$[14]'),
-    json_extract(value, '$[15]')
+    json_extract(value, '$[15]'), json_extract(value, '$[16]'), json_extract(value, '$[17]')
   FROM json_each(?1)`;
 
 /** ?1: 1 for a full run's records, which apply at a version equal to the kept one too. */
@@ -42,11 +42,19 @@ const DISPLACE_USERS = `UPDATE users_user SET username = ${DISPLACED_NAME_SQL}
   WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.username = s.username
     WHERE u.id <> CAST(s.key AS INTEGER))`;
 
-const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active)
-  SELECT CAST(key AS INTEGER), username, password, is_active FROM (${APPLYING("user", 0)}) ORDER BY idx
+// The same for simplejwt's user id (USER_ID_FIELD): its old holder here is found by no token
+// until its own change arrives.
+const DISPLACE_SIMPLEJWT_IDS = `UPDATE users_user SET simplejwt_id = NULL
+  WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.simplejwt_id = s.simplejwt_id
+    WHERE u.id <> CAST(s.key AS INTEGER))`;
+
+const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active, simplejwt_id, claims)
+  SELECT CAST(key AS INTEGER), username, password, is_active, simplejwt_id, claims FROM (${APPLYING("user", 0)})
+  ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password,
-    is_active = excluded.is_active
-  WHERE username IS NOT excluded.username OR password IS NOT excluded.password OR is_active IS NOT excluded.is_active`;
+    is_active = excluded.is_active, simplejwt_id = excluded.simplejwt_id, claims = excluded.claims
+  WHERE username IS NOT excluded.username OR password IS NOT excluded.password OR is_active IS NOT excluded.is_active
+    OR simplejwt_id IS NOT excluded.simplejwt_id OR claims IS NOT excluded.claims`;
 
 // Only ever raised: a later end (an admin command) is never moved back.
 const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = max(coalesce(sessions_revoked_at, -1), ?1)
@@ -196,6 +204,7 @@ export const RECORD_STATEMENTS: readonly { name: string; sql: string; when: (hol
   { name: "DECIDE", sql: DECIDE, when: () => true },
   { name: "MARK_REVOKED", sql: MARK_REVOKED, when: (h) => h("user", false) || h("user", true) },
   { name: "DISPLACE_USERS", sql: DISPLACE_USERS, when: (h) => h("user", false) },
+  { name: "DISPLACE_SIMPLEJWT_IDS", sql: DISPLACE_SIMPLEJWT_IDS, when: (h) => h("user", false) },
   { name: "UPSERT_USERS", sql: UPSERT_USERS, when: (h) => h("user", false) },
   { name: "END_SESSIONS", sql: END_SESSIONS, when: (h) => h("user", false) },
   {
@@ -248,8 +257,17 @@ export function staged(record: SyncRecord): unknown[] {
   if (record.deleted) return [...base, 0];
   switch (record.kind) {
     case "user": {
-      const { username, password, is_active } = record.row;
-      return [...base, record.passwordChanged ? 1 : 0, username, password, is_active];
+      const { username, password, is_active, simplejwt_id, claims } = record.row;
+      return [
+        ...base,
+        record.passwordChanged ? 1 : 0,
+        username,
+        password,
+        is_active,
+        ...[null, null, null, null, null, null, null],
+        simplejwt_id,
+        claims,
+      ];
     }
     case "organization":
       return [...base, 0, null, null, null, record.row.name];

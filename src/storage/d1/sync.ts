@@ -216,25 +216,28 @@ function diagnosis(applying: readonly SyncRecord[], haveUsers: Set<number>, have
   let conflict: Diagnosis["conflict"];
   for (const record of applying) {
     if (record.deleted) continue;
-    const unique =
+    const uniques: (readonly [string, string | null])[] =
       record.kind === "user"
-        ? ["username", record.row.username]
+        ? [
+            ["username", record.row.username],
+            ["simplejwt_id", record.row.simplejwt_id],
+          ]
         : record.kind === "organization"
-          ? ["name", record.row.name]
+          ? [["name", record.row.name]]
           : record.kind === "social_account"
-            ? ["provider and uid", `${record.row.provider}\u0000${record.row.uid}`]
-            : undefined;
-    if (unique === undefined) continue;
-    const id = `${record.kind} ${unique[0]} ${unique[1]}`;
-    const other = held.get(id);
-    if (other !== undefined) {
-      conflict = {
-        record,
-        detail: `${record.kind} ${unique[0]} already held by record ${other.index} of this delivery`,
-      };
-      break;
+            ? [["provider and uid", `${record.row.provider}\u0000${record.row.uid}`]]
+            : [];
+    for (const [what, value] of uniques) {
+      if (value === null) continue;
+      const id = `${record.kind} ${what} ${value}`;
+      const other = held.get(id);
+      if (other !== undefined) {
+        conflict = { record, detail: `${record.kind} ${what} already held by record ${other.index} of this delivery` };
+        break;
+      }
+      held.set(id, record);
     }
-    held.set(id, record);
+    if (conflict !== undefined) break;
   }
   return { missing, conflict };
 }

@@ -70,6 +70,8 @@ export interface StartOptions {
   /** The port to listen on (a restart at the same URL); a free one by default. */
   port?: number;
   readyTimeoutMs?: number;
+  /** Another entry than wrangler.toml's `main`: a file of this repository (copied into the snapshot too). */
+  main?: string;
 }
 
 /** What `wrangler dev` bundles and reads: the Worker's sources and configuration (node_modules is linked). */
@@ -82,10 +84,10 @@ const PROJECT_ENTRIES = ["src", "worker", "migrations", "wrangler.toml", "packag
  * an edit made there during a test cut a forwarded body mid-stream, and could put a half-edited
  * Worker under test. The copy is the source as the file's tests began, and nothing edits it.
  */
-function projectSnapshot(stateDir: string): string {
+function projectSnapshot(stateDir: string, extra: readonly string[] = []): string {
   const dir = join(stateDir, "project");
   mkdirSync(dir, { recursive: true });
-  for (const entry of PROJECT_ENTRIES) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of [...PROJECT_ENTRIES, ...extra]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
 }
@@ -102,14 +104,16 @@ export async function startWorker({
   devVars,
   port: fixedPort,
   readyTimeoutMs = 45_000,
+  main,
 }: StartOptions): Promise<LocalWorker> {
   const [port, inspectorPort] = [fixedPort ?? (await freePort()), await freePort()];
   const emptyEnvFile = join(stateDir, "empty.env");
   writeFileSync(emptyEnvFile, "");
-  const project = projectSnapshot(stateDir);
+  const project = projectSnapshot(stateDir, main === undefined ? [] : [main]);
   if (devVars !== undefined) writeFileSync(join(project, ".dev.vars"), devVars);
   const args = [
     "dev",
+    ...(main === undefined ? [] : [join(project, main)]),
     "--config",
     join(project, "wrangler.toml"),
     "--ip",

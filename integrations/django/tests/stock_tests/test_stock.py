@@ -62,6 +62,8 @@ class StockProjectTests(TestCase):
                 "BLACKLIST_AFTER_ROTATION=false",
                 "ALGORITHM=HS256",
                 "USER_ID_FIELD=id",
+                "USER_ID_FIELD_TYPE=integer",
+                "TOKEN_CLAIMS=",
                 "USER_ID_CLAIM=user_id",
                 "TOKEN_TYPE_CLAIM=token_type",
                 "JTI_CLAIM=jti",

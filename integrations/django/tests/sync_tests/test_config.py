@@ -38,6 +38,8 @@ DEFAULT_LINES = [
     "BLACKLIST_AFTER_ROTATION=false",
     "ALGORITHM=HS256",
     "USER_ID_FIELD=id",
+    "USER_ID_FIELD_TYPE=integer",
+    "TOKEN_CLAIMS=",
     "USER_ID_CLAIM=user_id",
     "TOKEN_TYPE_CLAIM=token_type",
     "JTI_CLAIM=jti",
@@ -261,9 +263,9 @@ class ConfigCommandTests(SimpleTestCase):
                 "SIMPLE_JWT['ALGORITHM'] = 'none' is not served by the edge: it signs with %s" % ALGORITHMS,
             ),
             "USER_ID_FIELD": (
-                "username",
-                "SIMPLE_JWT['USER_ID_FIELD'] = 'username' is not served yet by the edge: users.User.username is a"
-                " CharField, and the edge keys users by an integer primary key in this version",
+                "email",
+                "SIMPLE_JWT['USER_ID_FIELD'] = 'email' is not served by the edge: users.User.email must be unique and"
+                " not null (simplejwt finds one user by it)",
             ),
             "AUDIENCE": (
                 ["a", "b"],
@@ -286,8 +288,8 @@ class ConfigCommandTests(SimpleTestCase):
             ),
             "TOKEN_OBTAIN_SERIALIZER": (
                 "myapp.serializers.Obtain",
-                "SIMPLE_JWT['TOKEN_OBTAIN_SERIALIZER'] = 'myapp.serializers.Obtain' is not served by the edge:"
-                " custom serializers are not served; the edge answers as simplejwt's own",
+                "SIMPLE_JWT['TOKEN_OBTAIN_SERIALIZER'] = 'myapp.serializers.Obtain' is not served by the edge until"
+                " ORG_TOKEN_EDGE['CLAIMS'] declares the claims its get_token adds ({claim: user field}; {} for none)",
             ),
             "USER_AUTHENTICATION_RULE": (
                 "myapp.rules.allow",
@@ -584,3 +586,97 @@ class DriftCheckTests(SimpleTestCase):
 
 class Pbkdf2At1000(PBKDF2PasswordHasher):
     iterations = 1000
+
+
+TOKEN_USER = "users.TokenUser"
+
+
+@unittest.skipUnless(settings.SIMPLEJWT, "needs Debian's python3-djangorestframework-simplejwt")
+@override_settings(SIMPLE_JWT=BASE, ORG_TOKEN_EDGE=EDGE)
+class UserIdFieldAndClaimsTests(SimpleTestCase):
+    """USER_ID_FIELD of another field than the key (USER_ID_FIELD_TYPE), and ORG_TOKEN_EDGE["CLAIMS"]."""
+
+    def test_a_unique_field_of_each_type(self):
+        self.assertEqual(
+            (values(USER_ID_FIELD="username")["USER_ID_FIELD"], values(USER_ID_FIELD="username")["USER_ID_FIELD_TYPE"]),
+            ("username", "string"),
+        )
+        with override_settings(AUTH_USER_MODEL=TOKEN_USER, ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=TOKEN_USER)):
+            found = values(USER_ID_FIELD="uuid")
+            self.assertEqual((found["USER_ID_FIELD"], found["USER_ID_FIELD_TYPE"]), ("uuid", "uuid"))
+            self.assertEqual(values()["USER_ID_FIELD_TYPE"], "integer")
+
+    def test_a_uuid_primary_key_is_refused(self):
+        label = "users.UuidKeyUser"
+        with override_settings(AUTH_USER_MODEL=label, ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=label)):
+            self.assertEqual(
+                refused(),
+                [
+                    "users.UuidKeyUser's primary key id is a UUIDField: not served by the edge, which keys users (and"
+                    " the sync sends them) by an integer primary key; give the model an integer key and the UUID"
+                    " another field (USER_ID_FIELD can name it)"
+                ],
+            )
+
+    @override_settings(AUTH_USER_MODEL=TOKEN_USER, ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=TOKEN_USER))
+    def test_a_nullable_field_or_another_type_is_refused(self):
+        with override_settings(SIMPLE_JWT=dict(BASE, USER_ID_FIELD="nickname")):
+            self.assertEqual(
+                refused(),
+                [
+                    "SIMPLE_JWT['USER_ID_FIELD'] = 'nickname' is not served by the edge: users.TokenUser.nickname must"
+                    " be unique and not null (simplejwt finds one user by it)"
+                ],
+            )
+        with override_settings(SIMPLE_JWT=dict(BASE, USER_ID_FIELD="joined")):
+            self.assertEqual(
+                refused(),
+                [
+                    "SIMPLE_JWT['USER_ID_FIELD'] = 'joined' is not served by the edge: users.TokenUser.joined is a"
+                    " DateField; the edge looks users up by an integer, UUID or text field"
+                ],
+            )
+
+    @override_settings(
+        AUTH_USER_MODEL=TOKEN_USER,
+        ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=TOKEN_USER, CLAIMS={"name": "first_name", "staff": "is_staff"}),
+        SIMPLE_JWT=dict(BASE, TOKEN_OBTAIN_SERIALIZER="myapp.serializers.Obtain"),
+    )
+    def test_claims_are_printed_in_order_and_a_custom_serializer_is_served_with_them(self):
+        lines = settings_lines(run()[0])
+        self.assertIn("TOKEN_CLAIMS=name:first_name,staff:is_staff", lines)
+        self.assertEqual(lines.index("TOKEN_CLAIMS=name:first_name,staff:is_staff"), 12)
+
+    @override_settings(
+        SIMPLE_JWT=dict(BASE, TOKEN_OBTAIN_SERIALIZER="myapp.serializers.Obtain"),
+        ORG_TOKEN_EDGE=dict(EDGE, CLAIMS={}),
+    )
+    def test_no_claims_declared_serves_a_custom_serializer_adding_none(self):
+        self.assertIn("TOKEN_CLAIMS=", settings_lines(run()[0]))
+
+    @override_settings(AUTH_USER_MODEL=TOKEN_USER)
+    def test_bad_claims_are_refused_each_on_its_line(self):
+        claims = {
+            "user_id": "first_name",
+            "fam": "first_name",
+            "a b": "first_name",
+            "when": "joined",
+            "who": "nobody",
+            "uuid": "uuid",
+        }
+        with override_settings(ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=TOKEN_USER, CLAIMS=claims)):
+            self.assertEqual(
+                refused(),
+                [
+                    "ORG_TOKEN_EDGE['CLAIMS']['user_id']: user_id is a claim simplejwt or the edge writes itself",
+                    "ORG_TOKEN_EDGE['CLAIMS']['fam']: fam is a claim simplejwt or the edge writes itself",
+                    "ORG_TOKEN_EDGE['CLAIMS']['a b']: a claim's name is one word without ':' or ','",
+                    "ORG_TOKEN_EDGE['CLAIMS']['when'] = 'joined': users.TokenUser.joined is a DateField, which"
+                    " simplejwt's JSON encoding cannot write (put str() of it in a field of its own, or leave that"
+                    " claim at the origin)",
+                    "ORG_TOKEN_EDGE['CLAIMS']['who'] = 'nobody': users.TokenUser has no such field (a plain column)",
+                    "ORG_TOKEN_EDGE['CLAIMS']['uuid'] = 'uuid': users.TokenUser.uuid is a UUIDField, which"
+                    " simplejwt's JSON encoding cannot write (put str() of it in a field of its own, or leave that"
+                    " claim at the origin)",
+                ],
+            )

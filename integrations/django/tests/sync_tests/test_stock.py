@@ -11,7 +11,7 @@ from django.test import TestCase, override_settings
 
 from org_token_edge import full, records
 from org_token_edge.delivery import Sender
-from users.models import EmailUser
+from users.models import EmailUser, TokenUser
 
 from .support import FakeClock, FakeEdge
 
@@ -65,3 +65,31 @@ class EmailUserTests(TestCase):
             sorted((row["username"], row["is_active"]) for row in edge.rows.values()),
             [("alice@example.org", True), ("bob@example.org", False)],
         )
+
+
+TOKEN_USERS = dict(USERS_ONLY, USER_MODEL="users.TokenUser", CLAIMS={"name": "first_name", "staff": "is_staff"})
+
+
+@unittest.skipUnless(settings.SIMPLEJWT, "needs Debian's python3-djangorestframework-simplejwt")
+@override_settings(ORG_TOKEN_EDGE=TOKEN_USERS, SIMPLE_JWT={"USER_ID_FIELD": "uuid"})
+class TokenUserTests(TestCase):
+    """simplejwt's USER_ID_FIELD (not the key) as `simplejwt_id`, and the claims' fields under `claims`."""
+
+    def test_the_record_carries_the_uuid_and_the_claims_fields_in_order(self):
+        user = TokenUser(username="zoe", first_name="Zoë", is_staff=True)
+        fields = records.fields_of(records.USER, user)
+        self.assertEqual(fields["simplejwt_id"], str(user.uuid))
+        self.assertEqual(list(fields["claims"].items()), [("first_name", "Zoë"), ("is_staff", True)])
+
+    @override_settings(SIMPLE_JWT={}, ORG_TOKEN_EDGE=dict(USERS_ONLY, USER_MODEL="users.TokenUser"))
+    def test_by_the_primary_key_and_no_claims_the_record_is_as_before(self):
+        fields = records.fields_of(records.USER, TokenUser(username="bo"))
+        self.assertEqual(sorted(fields), ["is_active", "password", "username"])
+
+    def test_full_sends_them(self):
+        user = TokenUser.objects.create(username="ann", first_name="Ann")
+        edge = FakeEdge()
+        full.run(Sender(clock=FakeClock(), transport=edge))
+        (row,) = edge.rows.values()
+        self.assertEqual(row["simplejwt_id"], str(user.uuid))
+        self.assertEqual(row["claims"], {"first_name": "Ann", "is_staff": False})

@@ -34,3 +34,28 @@ class EmailUser(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
 
     USERNAME_FIELD = "email"
+
+
+class UuidKeyUser(AbstractBaseUser):
+    """A custom user keyed by a UUID: the edge refuses it (org_token_edge_config)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    is_active = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "email"
+
+
+class TokenUser(AbstractBaseUser):
+    """An integer-keyed custom user named in tokens by its UUID field (USER_ID_FIELD = "uuid"),
+    with fields custom claims are written from (ORG_TOKEN_EDGE["CLAIMS"])."""
+
+    username = models.CharField(max_length=150, unique=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    first_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False)
+    nickname = models.CharField(max_length=50, null=True, unique=True)
+    joined = models.DateField(null=True)
+    is_active = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "username"
