@@ -40,7 +40,7 @@ def _crypto():
 
 
 def _kind(key):
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return "RSA", key.key_size
@@ -48,6 +48,8 @@ def _kind(key):
         return CURVES.get(key.curve.name, "EC %s" % key.curve.name), None
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return "Ed25519", None
+    if isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
+        return "Ed448", None  # EdDSA's other curve: workerd's Web Crypto has no Ed448
     return type(key).__name__, None
 
 

@@ -19,7 +19,7 @@ from .test_config import DEFAULT_LINES, EDGE, SYNC, refused, run, settings_lines
 
 try:
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 except ImportError:  # pragma: no cover
     serialization = None
 
@@ -143,6 +143,18 @@ class AsymmetricConfigTests(SimpleTestCase):
                     )
                 with mock.patch.object(backends, "ALLOWED_ALGORITHMS", set(backends.ALLOWED_ALGORITHMS) | {algorithm}):
                     self.assertEqual(settings_lines(run()[0]), expected_lines(algorithm, pem(key.public_key())))
+        ed448_key = ed448.Ed448PrivateKey.generate()
+        simple_jwt = {"ALGORITHM": "EdDSA", "SIGNING_KEY": pkcs8(ed448_key), "JWK_URL": JWKS}
+        with override_settings(SIMPLE_JWT=simple_jwt), mock.patch.object(
+            backends, "ALLOWED_ALGORITHMS", set(backends.ALLOWED_ALGORITHMS) | {"EdDSA"}
+        ):
+            self.assertEqual(
+                refused(),
+                [
+                    "SIMPLE_JWT['SIGNING_KEY'] is not served by the edge under ALGORITHM 'EdDSA': it is an Ed448 key,"
+                    " and EdDSA signs with an Ed25519 key"
+                ],
+            )
 
     def test_each_key_the_edge_cannot_take_is_refused(self):
         small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
