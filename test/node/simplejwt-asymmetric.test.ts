@@ -5,13 +5,14 @@
  * .dev.vars) and `org_token_edge_sync --full`. The origin's SIMPLE_JWT comes from the environment
  * (SIMPLE_JWT_<NAME>, the example's settings); its keys are generated here, never stored.
  *
- * Per configuration (RS256 with JWK_URL at the edge's JWKS, ES256 with JWK_URL, RS256 with
- * VERIFYING_KEY): the edge publishes SIGNING_KEY's public key under its RFC 7638 thumbprint, the
- * origin's protected view (/api/whoami/, JWTAuthentication) takes the edge's access tokens, the
- * edge refreshes and verifies the origin's. Then a rotation: the edge restarted at the same URL
- * with a new SIGNING_KEY and the old public key in PREVIOUS_VERIFYING_KEYS, the origin process
- * unchanged: the previous key's tokens still pass on both sides until their exp.
- * One origin and one edge at a time.
+ * First the command's output read back by wrangler's own readers (.dev.vars, wrangler.toml).
+ * Then per algorithm (RS256: an origin by JWK_URL at the edge's JWKS, then one by VERIFYING_KEY,
+ * against the same edge; ES256: by JWK_URL): the edge publishes SIGNING_KEY's public key under
+ * its RFC 7638 thumbprint, the origin's protected view (/api/whoami/, JWTAuthentication) takes
+ * the edge's access tokens, the edge refreshes and verifies the origin's. Then (RS256) a
+ * rotation: the edge restarted at the same URL with a new SIGNING_KEY and the old public key in
+ * PREVIOUS_VERIFYING_KEYS, the origin process unchanged: the previous key's tokens still pass
+ * on both sides until their exp. One origin and one edge at a time, over one D1.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
