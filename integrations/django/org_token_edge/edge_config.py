@@ -2,11 +2,13 @@
 read from the origin's SIMPLE_JWT (through simplejwt's own `api_settings`, so its defaults
 apply), its AUTH_USER_MODEL and its URLconf; and what the edge cannot serve, refused, one line
 each. `manage.py org_token_edge_config` prints it; the system check (W003) compares its
-fingerprint with ORG_TOKEN_EDGE["EDGE_CONFIG"]."""
+fingerprint with ORG_TOKEN_EDGE["EDGE_CONFIG"]. Under an asymmetric ALGORITHM the keys are read
+through keys.py (PEMs the edge takes) and JWK_URL is compared with where the edge serves its JWKS."""
 import datetime
 import hashlib
 import importlib
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from . import conf
+from . import conf, keys
 
 # The edge's settings, in the order they are printed (the fingerprint depends on it).
 KEYS = (
@@ -42,7 +44,10 @@ KEYS = (
     "USERNAME_FIELD",
     "PASSWORD_ITERATIONS",
 )
-SECRET_KEYS = ("JWT_SECRET_KEY", "SYNC_SECRET")
+# Printed after ALGORITHM when it is asymmetric (an HS* configuration prints, and fingerprints, as before).
+ASYMMETRIC_KEYS = ("VERIFYING_KEY", "JWKS_PATH")
+SECRET_KEYS = ("JWT_SECRET_KEY", "SIGNING_KEY", "SYNC_SECRET")
+DEFAULT_JWKS_PATH = "/.well-known/jwks.json"  # the edge's JWKS_PATH default
 # simplejwt's stock views (rest_framework_simplejwt.views) and the edge's setting for each path.
 VIEWS = (
     ("TokenObtainPairView", "TOKEN_OBTAIN_PAIR_PATH"),
@@ -50,7 +55,8 @@ VIEWS = (
     ("TokenVerifyView", "TOKEN_VERIFY_PATH"),
     ("TokenBlacklistView", "TOKEN_BLACKLIST_PATH"),
 )
-SERVED_ALGORITHMS = ("HS256", "HS384", "HS512")
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+SERVED_ALGORITHMS = HMAC_ALGORITHMS + tuple(keys.ALGORITHMS)
 SERVED_VERSIONS = ((5, 2), (5, 5))  # 5.2.x to 5.5.x
 MIN_SIGNING_KEY_BYTES = 32
 BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
@@ -87,6 +93,8 @@ SERVED = {
     "BLACKLIST_AFTER_ROTATION",
     "ALGORITHM",
     "SIGNING_KEY",
+    "VERIFYING_KEY",  # read below: under HS* simplejwt ignores it (noted), else the edge's VERIFYING_KEY
+    "JWK_URL",  # read below: under HS* simplejwt ignores it (noted), else compared with the edge's JWKS
     "AUDIENCE",
     "ISSUER",
     "LEEWAY",
@@ -102,8 +110,6 @@ SERVED = {
 # Why the edge does not serve a setting at a value other than simplejwt's default.
 NOT_SERVED = {
     "UPDATE_LAST_LOGIN": "the edge does not write the origin's last_login",
-    "VERIFYING_KEY": "the edge signs and verifies with the signing key only (HS256, HS384, HS512)",
-    "JWK_URL": "the edge fetches no JWKS; it verifies with the signing key only",
     "JSON_ENCODER": "the edge writes claims with its own JSON encoding, not a custom encoder",
     "USER_AUTHENTICATION_RULE": "the edge applies simplejwt's default rule (an active user) only",
     "AUTH_TOKEN_CLASSES": "the edge serves simplejwt's AccessToken only",
@@ -131,9 +137,10 @@ class Refused(Exception):
 
 @dataclass
 class EdgeConfig:
-    values: List[Tuple[str, str]]  # (edge setting, value), KEYS' order
+    values: List[Tuple[str, str]]  # (edge setting, value), KEYS' order (ASYMMETRIC_KEYS after ALGORITHM)
     secrets: List[Tuple[str, str]] = field(default_factory=list)  # with_secrets only
     notes: List[str] = field(default_factory=list)  # printed as comments
+    warnings: List[str] = field(default_factory=list)  # served, but likely not what is meant: to stderr
 
     def fingerprint(self):
         return fingerprint(self.values)
@@ -455,7 +462,7 @@ def read(with_secrets=False):
     api = module.api_settings  # replaced by simplejwt when SIMPLE_JWT changes: read it now
     defaults = module.DEFAULTS
     user_settings = getattr(settings, "SIMPLE_JWT", None) or {}
-    refused, notes = [], []
+    refused, notes, warnings = [], [], []
     if not isinstance(user_settings, dict):
         raise Refused(["SIMPLE_JWT must be a dict"])
 
@@ -504,14 +511,20 @@ def read(with_secrets=False):
                 " answers 200 and blacklists nothing, the edge would blacklist"
                 % (values["TOKEN_BLACKLIST_PATH"], BLACKLIST_APP)
             )
-    algorithm = get("ALGORITHM")
-    if algorithm not in SERVED_ALGORITHMS:
-        refused.append(
-            "SIMPLE_JWT['ALGORITHM'] = %r is not served yet by the edge: it signs with %s"
-            % (algorithm, ", ".join(SERVED_ALGORITHMS))
-        )
-        algorithm = ""
+    algorithm = _algorithm(get("ALGORITHM"), refused)
     values["ALGORITHM"] = algorithm
+    asymmetric = algorithm in keys.ALGORITHMS
+    signing = user_settings.get("SIGNING_KEY", settings.SECRET_KEY)
+    pkcs8 = ""
+    if asymmetric:
+        pkcs8 = _asymmetric(algorithm, signing, user_settings, values, refused, notes, warnings)
+    else:
+        for name in ("VERIFYING_KEY", "JWK_URL"):
+            if user_settings.get(name):
+                notes.append(
+                    "SIMPLE_JWT[%r] is ignored under %s (simplejwt verifies with the signing key), and by the edge"
+                    % (name, algorithm or "HS*")
+                )
     values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(get("USER_ID_FIELD"), refused)
     for name in ("USER_ID_CLAIM", "TOKEN_TYPE_CLAIM", "JTI_CLAIM", "AUTH_HEADER_NAME"):
         values[name] = _text(name, get(name), refused)
@@ -554,7 +567,32 @@ def read(with_secrets=False):
 
     secrets = []
     if with_secrets:
-        key = user_settings.get("SIGNING_KEY", settings.SECRET_KEY)
+        secrets = _secrets(asymmetric, signing, pkcs8, user_settings, refused)
+    if refused:
+        raise Refused(refused)
+    order = KEYS[: KEYS.index("ALGORITHM") + 1] + (ASYMMETRIC_KEYS if asymmetric else ()) + KEYS[
+        KEYS.index("ALGORITHM") + 1:
+    ]
+    return EdgeConfig(
+        values=[(key, values[key]) for key in order], secrets=secrets, notes=notes, warnings=warnings
+    )
+
+
+def _secrets(asymmetric, signing, pkcs8, user_settings, refused):
+    """JWT_SECRET_KEY (simplejwt's SIGNING_KEY under HS*, else derived from SECRET_KEY), SIGNING_KEY
+    (the PKCS#8 PEM, asymmetric only) and SYNC_SECRET."""
+    secrets = []
+    if asymmetric:
+        secrets.append(("JWT_SECRET_KEY", keys.derived_secret(settings.SECRET_KEY)))
+        if pkcs8:
+            secrets.append(("SIGNING_KEY", pkcs8))
+    else:
+        key = signing
+        if isinstance(key, (bytes, bytearray)):  # PyJWT signs with the bytes; the edge with their UTF-8
+            try:
+                key = bytes(key).decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         if not isinstance(key, str) or "\n" in key or "\r" in key:
             refused.append("SIMPLE_JWT['SIGNING_KEY'] is not served by the edge: it takes one line of text")
         elif len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
@@ -567,17 +605,120 @@ def read(with_secrets=False):
             )
         else:
             secrets.append(("JWT_SECRET_KEY", key))
-        options = getattr(settings, "ORG_TOKEN_EDGE", None)
-        sync_secret = options.get("SECRET") if isinstance(options, dict) else None
-        if not isinstance(sync_secret, str) or not sync_secret:
-            refused.append("ORG_TOKEN_EDGE['SECRET'] is not set: it is the edge's SYNC_SECRET")
-        elif len(conf.secret_key(sync_secret)) < conf.MIN_SECRET_BYTES or "\n" in sync_secret:
-            refused.append("ORG_TOKEN_EDGE['SECRET'] must be one line of at least %d bytes" % conf.MIN_SECRET_BYTES)
+    options = getattr(settings, "ORG_TOKEN_EDGE", None)
+    sync_secret = options.get("SECRET") if isinstance(options, dict) else None
+    if not isinstance(sync_secret, str) or not sync_secret:
+        refused.append("ORG_TOKEN_EDGE['SECRET'] is not set: it is the edge's SYNC_SECRET")
+    elif len(conf.secret_key(sync_secret)) < conf.MIN_SECRET_BYTES or "\n" in sync_secret:
+        refused.append("ORG_TOKEN_EDGE['SECRET'] must be one line of at least %d bytes" % conf.MIN_SECRET_BYTES)
+    else:
+        secrets.append(("SYNC_SECRET", sync_secret))
+    return secrets
+
+
+# Asymmetric algorithms.
+
+
+def _algorithm(algorithm, refused):
+    if algorithm not in SERVED_ALGORITHMS:
+        refused.append(
+            "SIMPLE_JWT['ALGORITHM'] = %r is not served by the edge: it signs with %s"
+            % (algorithm, ", ".join(SERVED_ALGORITHMS))
+        )
+        return ""
+    try:
+        allowed = importlib.import_module("rest_framework_simplejwt.backends").ALLOWED_ALGORITHMS
+    except (ImportError, AttributeError):
+        return algorithm
+    if algorithm not in allowed:
+        refused.append(
+            "SIMPLE_JWT['ALGORITHM'] = %r is not one simplejwt %s signs with (%s): the origin cannot serve it either"
+            % (algorithm, installed_version(), ", ".join(sorted(allowed)))
+        )
+        return ""
+    return algorithm
+
+
+def _asymmetric(algorithm, signing, user_settings, values, refused, notes, warnings):
+    """VERIFYING_KEY (the public key of SIGNING_KEY, which must pair with SIMPLE_JWT's own) and
+    JWKS_PATH into `values`; the PKCS#8 PEM of SIGNING_KEY returned ("" when refused)."""
+    values["VERIFYING_KEY"] = values["JWKS_PATH"] = ""
+    pkcs8 = public = ""
+    source = "SIMPLE_JWT['SIGNING_KEY']" if "SIGNING_KEY" in user_settings else "SECRET_KEY (simplejwt's SIGNING_KEY)"
+    try:
+        pkcs8, public = keys.private_key(signing, algorithm)
+    except keys.BadKey as error:
+        refused.append("%s is not served by the edge under ALGORITHM %r: %s" % (source, algorithm, error))
+    verifying = user_settings.get("VERIFYING_KEY")
+    jwk_url = user_settings.get("JWK_URL")
+    if verifying:
+        try:
+            given = keys.public_key(verifying, algorithm)
+        except keys.BadKey as error:
+            refused.append("SIMPLE_JWT['VERIFYING_KEY'] is not served by the edge under ALGORITHM %r: %s"
+                           % (algorithm, error))
         else:
-            secrets.append(("SYNC_SECRET", sync_secret))
-    if refused:
-        raise Refused(refused)
-    return EdgeConfig(values=[(key, values[key]) for key in KEYS], secrets=secrets, notes=notes)
+            if public and given != public:
+                refused.append(
+                    "SIMPLE_JWT['VERIFYING_KEY'] is not the public key of SIMPLE_JWT['SIGNING_KEY']: the origin"
+                    " would refuse the tokens it signs, the edge would not"
+                )
+            public = public or given
+    elif not jwk_url:
+        refused.append(
+            "SIMPLE_JWT sets ALGORITHM %r with neither VERIFYING_KEY nor JWK_URL: the origin verifies no token, the"
+            " edge would; set VERIFYING_KEY to the public key, or JWK_URL to the edge's JWKS" % algorithm
+        )
+    values["VERIFYING_KEY"] = public
+    values["JWKS_PATH"] = _jwks_path(jwk_url, notes, warnings, refused)
+    return pkcs8
+
+
+def _plain_path(path):
+    """A path as the edge takes JWKS_PATH: absolute, no escapes, `//` or dot segments."""
+    return (
+        re.fullmatch(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*", path) is not None
+        and "//" not in path
+        and not any(segment in (".", "..") for segment in path.split("/"))
+    )
+
+
+def _jwks_path(jwk_url, notes, warnings, refused):
+    """Where the edge serves its JWKS: JWK_URL's path when JWK_URL is at the edge (ORG_TOKEN_EDGE['URL']),
+    so the origin fetches it there; else the edge's default, and a warning where the two cannot agree."""
+    if not jwk_url:
+        return DEFAULT_JWKS_PATH
+    if not isinstance(jwk_url, str):
+        refused.append("SIMPLE_JWT['JWK_URL'] = %r is not served by the edge: it takes a URL" % (jwk_url,))
+        return ""
+    url = urllib.parse.urlsplit(jwk_url)
+    options = getattr(settings, "ORG_TOKEN_EDGE", None)
+    edge = options.get("URL") if isinstance(options, dict) else None
+    edge_url = urllib.parse.urlsplit(edge) if isinstance(edge, str) and edge else None
+    at_edge = edge_url is not None and (url.scheme, url.netloc.lower()) == (edge_url.scheme, edge_url.netloc.lower())
+    if at_edge:
+        if not _plain_path(url.path) or url.path == "/" or url.query or url.fragment:
+            refused.append(
+                "SIMPLE_JWT['JWK_URL'] = %r is not served by the edge: at the edge it takes one path (JWKS_PATH),"
+                " such as %s%s" % (jwk_url, edge.rstrip("/"), DEFAULT_JWKS_PATH)
+            )
+            return ""
+        notes.append("SIMPLE_JWT['JWK_URL'] is the edge's JWKS: the edge serves it at JWKS_PATH %s" % url.path)
+        return url.path
+    where = "%s%s" % (edge.rstrip("/"), DEFAULT_JWKS_PATH) if edge_url is not None else DEFAULT_JWKS_PATH
+    if edge_url is not None:
+        warnings.append(
+            "SIMPLE_JWT['JWK_URL'] = %r is not at the edge (ORG_TOKEN_EDGE['URL'] = %r): the origin accepts the"
+            " edge's tokens only if that URL serves the edge's JWKS, which the edge serves at %s"
+            % (jwk_url, edge, where)
+        )
+    elif not url.path.endswith(DEFAULT_JWKS_PATH):
+        warnings.append(
+            "SIMPLE_JWT['JWK_URL'] = %r does not end with the edge's JWKS_PATH (%s), and ORG_TOKEN_EDGE['URL'] is not"
+            " set to compare it with: the origin accepts the edge's tokens only if it serves the edge's JWKS"
+            % (jwk_url, DEFAULT_JWKS_PATH)
+        )
+    return DEFAULT_JWKS_PATH
 
 
 # Output.
@@ -589,6 +730,10 @@ def env_value(value):
     """A value as .dev.vars (dotenv) reads it back unchanged: bare when plain, else quoted."""
     if _PLAIN.fullmatch(value):
         return value
+    if "\n" in value or "\r" in value:  # a PEM: on one line, dotenv turns backslash-n in double quotes into a newline
+        if '"' in value or "\\" in value:
+            raise ValueError("a value of several lines with a quote or a backslash cannot be written to .dev.vars")
+        return '"%s"' % value.replace("\r", "\\r").replace("\n", "\\n")
     if "'" not in value:
         return "'%s'" % value  # dotenv keeps single-quoted text as it is
     if '"' not in value and "\\" not in value:
@@ -598,8 +743,14 @@ def env_value(value):
     raise ValueError("a value with every quote character cannot be written to .dev.vars")
 
 
+_MULTI_LINE_LITERAL = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f]*\n[^\x00-\x08\x0b-\x1f\x7f]*")
+
+
 def toml_value(value):
-    """A TOML basic string."""
+    """A TOML string: a value of several lines (a PEM) as a multi-line literal string, line by
+    line as it reads (TOML drops the newline right after the opening quotes); else a basic string."""
+    if _MULTI_LINE_LITERAL.fullmatch(value) and "'''" not in value and not value.endswith("'"):
+        return "'''\n%s'''" % value
     out = []
     for char in value:
         if char in '"\\':

@@ -62,6 +62,13 @@ export interface StartOptions {
   /** Directory for wrangler's logs, registry and an empty env file. */
   stateDir: string;
   vars: Record<string, string>;
+  /**
+   * `.dev.vars` text, written into the project snapshot for wrangler to read itself (with its
+   * own dotenv parser), instead of the empty `--env-file`: a value exactly as an operator's file has it.
+   */
+  devVars?: string;
+  /** The port to listen on (a restart at the same URL); a free one by default. */
+  port?: number;
   readyTimeoutMs?: number;
   /** Another entry than wrangler.toml's `main`: a file of this repository (copied into the snapshot too). */
   main?: string;
@@ -94,13 +101,16 @@ export async function startWorker({
   persistTo,
   stateDir,
   vars,
+  devVars,
+  port: fixedPort,
   readyTimeoutMs = 45_000,
   main,
 }: StartOptions): Promise<LocalWorker> {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = [fixedPort ?? (await freePort()), await freePort()];
   const emptyEnvFile = join(stateDir, "empty.env");
   writeFileSync(emptyEnvFile, "");
   const project = projectSnapshot(stateDir, main === undefined ? [] : [main]);
+  if (devVars !== undefined) writeFileSync(join(project, ".dev.vars"), devVars);
   const args = [
     "dev",
     ...(main === undefined ? [] : [join(project, main)]),
@@ -114,8 +124,7 @@ export async function startWorker({
     String(inspectorPort),
     "--persist-to",
     persistTo,
-    "--env-file",
-    emptyEnvFile,
+    ...(devVars === undefined ? ["--env-file", emptyEnvFile] : []),
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];

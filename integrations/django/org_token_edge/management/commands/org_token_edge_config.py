@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--with-secrets",
             action="store_true",
-            help="include JWT_SECRET_KEY (simplejwt's SIGNING_KEY) and SYNC_SECRET (ORG_TOKEN_EDGE['SECRET'])",
+            help="include JWT_SECRET_KEY (simplejwt's SIGNING_KEY under HS*), SIGNING_KEY (its private key under an"
+            " asymmetric ALGORITHM) and SYNC_SECRET (ORG_TOKEN_EDGE['SECRET'])",
         )
         parser.add_argument("--format", choices=("env", "toml"), default="env", help="env (default) or toml")
         parser.add_argument(
@@ -27,8 +28,8 @@ class Command(BaseCommand):
         if toml and options["with_secrets"]:
             raise CommandError(
                 "--with-secrets with --format toml: secrets never go in wrangler.toml; print them with"
-                " --format env for .dev.vars, or set them with `npx wrangler secret put JWT_SECRET_KEY` and"
-                " `npx wrangler secret put SYNC_SECRET`"
+                " --format env for .dev.vars, or set them with `npx wrangler secret put` (JWT_SECRET_KEY, SYNC_SECRET,"
+                " and SIGNING_KEY under an asymmetric ALGORITHM)"
             )
         try:
             config = edge_config.read(with_secrets=options["with_secrets"])
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "the edge cannot serve this origin's simplejwt as configured (%d refused)" % len(refused.lines)
             )
+        for warning in config.warnings:
+            self.stderr.write("warning: %s" % warning)
         if options["fingerprint"]:
             self.stdout.write(config.fingerprint())
             return
@@ -52,7 +55,13 @@ class Command(BaseCommand):
                 lines += ["%s=%s" % (key, edge_config.env_value(value)) for key, value in pairs]
             except ValueError as error:
                 raise CommandError(str(error))
-        if not config.secrets:
+        if not config.secrets and dict(config.values).get("VERIFYING_KEY"):
+            lines.append(
+                "# secrets, not printed: set SIGNING_KEY (simplejwt's SIGNING_KEY, a PKCS#8 PEM), JWT_SECRET_KEY"
+                " (derived from SECRET_KEY) and SYNC_SECRET (ORG_TOKEN_EDGE['SECRET']) with `npx wrangler secret put`"
+                + ("" if toml else ", or print them here with --with-secrets")
+            )
+        elif not config.secrets:
             lines.append(
                 "# secrets, not printed: set JWT_SECRET_KEY (simplejwt's SIGNING_KEY) and SYNC_SECRET"
                 " (ORG_TOKEN_EDGE['SECRET']) with `npx wrangler secret put`"
