@@ -2,8 +2,8 @@
  * Round trips per path (docs/exactly-once.md): the real D1 and KV bindings, recorded. A
  * refresh, a replay, an inactive member's refresh and a logout each wait on one call: the
  * D1 primary batch (a logout's KV write comes after the response). Membership status and
- * the guard wait on one stage: the D1 read and the KV blacklist side by side. A new serial
- * stage on any of them fails here.
+ * the guard wait on one stage: the D1 read and the KV blacklist side by side. simplejwt's
+ * refresh waits on one call too. A new serial stage on any of them fails here.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -190,4 +190,37 @@ describe("round trips per path", () => {
     expect(record.names()).toEqual(["session.first", "d1.batch"]);
     expect(record.stages()).toBe(2);
   });
+});
+
+describe("round trips of simplejwt's refresh (TOKEN_REFRESH_PATH)", () => {
+  const SJ = { TOKEN_OBTAIN_PAIR_PATH: "/api/sj/token/", TOKEN_REFRESH_PATH: "/api/sj/token/refresh/" };
+
+  // Spending: the read and the consuming insert in one batch; without rotation nothing is written: one read.
+  for (const [name, flags, calls] of [
+    [
+      "rotating and spending (ROTATE_REFRESH_TOKENS, BLACKLIST_AFTER_ROTATION)",
+      { ROTATE_REFRESH_TOKENS: "True", BLACKLIST_AFTER_ROTATION: "True" },
+      ["d1.batch"],
+    ],
+    ["without rotation", {}, ["d1.first"]],
+  ] as const) {
+    it(`${name}: one call (${calls.join(", ")}); no KV`, async () => {
+      const { record, target } = recordedApp();
+      const s = await seed({ passwordHash: QUICK_HASH });
+      const vars = { ...SJ, ...flags };
+      const login = await postJson(
+        target,
+        SJ.TOKEN_OBTAIN_PAIR_PATH,
+        { username: s.userName, password: vectors.django_password_hashes.password },
+        vars,
+      );
+      expect(login.status).toBe(200);
+      const { refresh } = await login.json<{ refresh: string }>();
+      record.reset();
+      const response = await postJson(target, SJ.TOKEN_REFRESH_PATH, { refresh }, vars);
+      expect(response.status).toBe(200);
+      expect(record.names()).toEqual(calls);
+      expect(record.stages()).toBe(1);
+    });
+  }
 });
