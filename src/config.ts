@@ -7,9 +7,10 @@
  * this repository's Worker maps its env vars onto them in worker/env.ts.
  */
 
+import { isHmac, type JwsAlgorithm } from "./crypto/algorithms";
 import { asymmetricKeys, KeyError, type PublishedKey } from "./crypto/asymmetric-keys";
 import type { HmacPads } from "./crypto/hmac-sha256";
-import { derivationKeys, hmacRing, isHmac, type JwsAlgorithm, type KeyRing } from "./crypto/keys";
+import { derivationKeys, hmacRing, type KeyRing } from "./crypto/keys";
 import {
   ConfigError,
   isBlank,
@@ -91,6 +92,12 @@ export interface Config {
    * 5.5.0 ("Token is invalid", "Token is expired"). A version the views refuse leaves "joined".
    */
   decodeMessages: DecodeMessages;
+  /**
+   * Why the org-token API issues no token, if it must not: its tokens name users by primary
+   * key in `user_id`, so under a USER_ID_FIELD other than the key simplejwt's views and guard
+   * would read them as another user's.
+   */
+  orgTokensRefused: string | undefined;
 }
 
 export interface Jwks {
@@ -172,6 +179,11 @@ class SettingsReader {
 
   name(key: keyof SettingNames): string {
     return this.names[key] ?? key;
+  }
+
+  /** Whether the host set it (not blank), before any parsing. */
+  isSet(key: SettingsKey): boolean {
+    return !isBlank(this.settings[key]);
   }
 
   read<K extends SettingsKey>(key: K) {
@@ -292,8 +304,10 @@ async function syncConfig(settings: Settings, read: SettingsReader): Promise<Syn
   }
 }
 
+const PEM_SETTINGS = ["signingKey", "verifyingKey", "previousVerifyingKeys"] as const;
+
 /** A PEM setting as crypto/asymmetric-keys.ts takes it; blank: unset. */
-function pemSetting(read: SettingsReader, key: "signingKey" | "verifyingKey" | "previousVerifyingKeys") {
+function pemSetting(read: SettingsReader, key: (typeof PEM_SETTINGS)[number]) {
   const text = read.read(key);
   return text === undefined ? undefined : { name: read.name(key), text };
 }
@@ -304,19 +318,18 @@ async function tokenKeys(
   secrets: readonly Uint8Array[],
 ): Promise<{ keys: KeyRing; jwks: Jwks | undefined }> {
   const algorithm = read.read("algorithm");
-  const signing = pemSetting(read, "signingKey");
-  const verifying = pemSetting(read, "verifyingKey");
-  const previous = pemSetting(read, "previousVerifyingKeys");
   if (isHmac(algorithm)) {
-    // The HMAC secret is JWT_SECRET_KEY: a key set here would be silently unused.
-    const set = [signing, verifying, previous].find((setting) => setting !== undefined);
+    // The HMAC secret is JWT_SECRET_KEY: a key set here would be silently unused. Asked before
+    // the PEM is read: simplejwt's HS secret put in SIGNING_KEY is this mistake, not a bad PEM.
+    const set = PEM_SETTINGS.find((key) => read.isSet(key));
     if (set !== undefined) {
       throw new ConfigError(
-        `${set.name} is set, but ${read.name("algorithm")} ${algorithm} signs and verifies with ${read.name("secret")}`,
+        `${read.name(set)} is set, but ${read.name("algorithm")} ${algorithm} signs and verifies with ${read.name("secret")}`,
       );
     }
     return { keys: await hmacRing(algorithm, secrets), jwks: undefined };
   }
+  const [signing, verifying, previous] = PEM_SETTINGS.map((key) => pemSetting(read, key));
   if (signing === undefined) {
     throw new ConfigError(
       `${read.name("signingKey")} is not set: ${read.name("algorithm")} ${algorithm} signs with it`,
@@ -400,6 +413,10 @@ async function buildConfig({
     sync,
     simpleJwt,
     decodeMessages,
+    orgTokensRefused:
+      "error" in simpleJwt || simpleJwt.userIdLookup.by === "pk"
+        ? undefined
+        : `${read.name("userIdField")} ${read.read("userIdField")} is not the primary key: the org-token API, whose tokens name users by primary key, issues none`,
   };
 }
 

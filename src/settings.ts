@@ -10,7 +10,7 @@
  *
  * The bottom layer: nothing here knows of tokens, routes or the Worker.
  */
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm } from "./crypto/keys";
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm } from "./crypto/algorithms";
 import { secretBytes } from "./sync/signature";
 import { parseUrl } from "./url";
 

@@ -5,7 +5,8 @@
  * `kid` is its RFC 7638 thumbprint (SHA-256): the same on every deploy, and computable by anyone.
  * A key that is not one of the algorithm's, or too weak, is refused before anything is signed.
  */
-import type { AsymmetricAlgorithm, KeyRing, RingKey } from "./keys";
+import type { AsymmetricAlgorithm } from "./algorithms";
+import type { KeyRing, RingKey } from "./keys";
 import { type KeyType, PemError, type PemKey, pemKeys } from "./pem";
 
 // Web Crypto directly, not jose's key import and export: those bring their own ASN.1 reader

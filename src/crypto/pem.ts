@@ -101,6 +101,9 @@ function base64Bytes(body: string): Uint8Array {
   }
 }
 
+const ENCRYPTED =
+  "is an encrypted private key: decrypt it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem), as simplejwt takes no password";
+
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /** Every PEM block of a text, in order; anything between blocks but whitespace is refused. */
@@ -109,6 +112,9 @@ export function pemKeys(text: string): PemKey[] {
   let rest = text;
   for (const [block, label = "", body = ""] of text.matchAll(BLOCK)) {
     rest = rest.replace(block, "");
+    // `openssl ecparam -genkey` writes the curve's parameters before the key: the key names its curve itself.
+    if (label === "EC PARAMETERS") continue;
+    if (/^\s*Proc-Type:\s*4,\s*ENCRYPTED/m.test(body)) throw new PemError(ENCRYPTED);
     const bytes = base64Bytes(body);
     switch (label) {
       case "PRIVATE KEY":
@@ -129,9 +135,7 @@ export function pemKeys(text: string): PemKey[] {
         keys.push({ kind: "public", der: spkiOfRsa(bytes), type: "RSA" });
         break;
       case "ENCRYPTED PRIVATE KEY":
-        throw new PemError(
-          "is an encrypted private key: decrypt it (openssl pkcs8 -in key.pem -out plain.pem), as simplejwt takes no password",
-        );
+        throw new PemError(ENCRYPTED);
       default:
         throw new PemError(`is a PEM ${label}, not a key`);
     }

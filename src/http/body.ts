@@ -183,16 +183,25 @@ export async function readFields<const Name extends string>(
   return (await readFieldsKeepingBytes(request, names)).fields;
 }
 
+/** A body to send on: its bytes, and its Content-Type when it is not the client's. */
+export interface ForwardBody {
+  bytes: Uint8Array;
+  contentType?: string;
+}
+
 /**
- * As readFields, with the body's bytes as the client sent them: a login the origin checks
- * (src/login/origin-login.ts) forwards exactly those.
+ * As readFields, with the body a login the origin checks (src/login/origin-login.ts) sends on:
+ * the bytes as the client sent them, but a multipart body as the form of the fields read here.
+ * Django's multipart parser decodes what workerd's does not (a part's base64 transfer encoding,
+ * its charset): the origin must check the very username and password the throttle counted.
  */
 export async function readFieldsKeepingBytes<const Name extends string>(
   request: Request,
   names: readonly Name[],
-): Promise<{ fields: Record<Name, string>; bytes: Uint8Array }> {
+): Promise<{ fields: Record<Name, string>; body: ForwardBody }> {
   const bytes = await readBytes(request);
-  const data = await parseBody(bytes, request.headers.get("Content-Type") ?? "");
+  const contentType = request.headers.get("Content-Type") ?? "";
+  const data = await parseBody(bytes, contentType);
   const values = {} as Record<Name, string>;
   const errors: Record<string, FieldMessage> = {};
   for (const name of names) {
@@ -201,5 +210,13 @@ export async function readFieldsKeepingBytes<const Name extends string>(
     else values[name] = field.value;
   }
   if (Object.keys(errors).length > 0) throw fail({ kind: "field_errors", fields: errors });
-  return { fields: values, bytes };
+  return { fields: values, body: forwardBody(bytes, contentType, data) };
+}
+
+function forwardBody(bytes: Uint8Array, contentType: string, data: Data): ForwardBody {
+  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "multipart/form-data") return { bytes };
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(data)) if (typeof value === "string") form.append(name, value);
+  return { bytes: new TextEncoder().encode(form.toString()), contentType: "application/x-www-form-urlencoded" };
 }

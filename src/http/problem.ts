@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import { type Problem, ProblemError, render } from "../errors";
+import { log } from "../log";
+import { ConfigError } from "../settings";
 import { StorageUnavailable } from "../storage/errors";
 
 /** How long a client waits before retrying once storage failed (the 503's Retry-After, seconds). */
@@ -13,6 +15,11 @@ const STORAGE_RETRY_AFTER = 1;
 export function problemOf(error: unknown): Problem | undefined {
   if (error instanceof ProblemError) return error.problem;
   if (error instanceof StorageUnavailable) return { kind: "storage_unavailable", retryAfter: STORAGE_RETRY_AFTER };
+  // A setting found wrong only where it matters (an org token under a USER_ID_FIELD that is not the key).
+  if (error instanceof ConfigError) {
+    log("error", "config_error", { message: error.message });
+    return { kind: "misconfigured" };
+  }
   return undefined;
 }
 

@@ -1,15 +1,18 @@
 /**
  * A login whose password the origin checks: the user's stored hash is one the edge does not
  * verify (argon2, bcrypt_sha256, scrypt…: src/passwords/identify.ts), so the request goes to
- * the origin's own view at the same path, with the body's exact bytes, the method and the
+ * the origin's own view at the same path, with the body's exact bytes (a multipart body as
+ * the form of the fields the edge read: src/http/body.ts), the method and the
  * headers a forwarded request carries (src/http/forward.ts), and the origin's answer comes
  * back unchanged but for CORS, which stays the edge's (its preflight answered for this path).
  * The attempt was counted by the throttle before; the origin's status settles it: 401 a
- * failure (it stays counted), a success or a refusal after the password (403, ps-web's
- * membership) no failure, anything else (the origin down, 5xx) nothing checked.
+ * failure (it stays counted), a success or a refusal the view makes only after the password
+ * (`afterPassword`: ps-web's 403 of a membership) no failure, anything else (the origin down,
+ * 5xx, a 403 of a proxy in front of simplejwt's view) nothing checked.
  */
 import type { Context } from "hono";
 import { fail } from "../errors";
+import type { ForwardBody } from "../http/body";
 import { answeredByOrigin, askOrigin, isForwardingLoop } from "../http/forward";
 import { log, noteRequest } from "../log";
 import type { AppEnv } from "../types";
@@ -20,7 +23,8 @@ export async function loginAtOrigin(
   c: Context<AppEnv>,
   userId: number,
   admission: Admission,
-  bytes: Uint8Array,
+  body: ForwardBody,
+  afterPassword: readonly number[] = [],
 ): Promise<Response> {
   const { stores } = c.var;
   noteRequest(c, { userId });
@@ -38,7 +42,12 @@ export async function loginAtOrigin(
     throw fail({ kind: "forwarding_loop" });
   }
   const { raw } = c.req;
-  const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes });
+  const headers = new Headers(raw.headers);
+  if (body.contentType !== undefined) {
+    headers.set("Content-Type", body.contentType);
+    headers.delete("Content-Length"); // the new body's own
+  }
+  const request = new Request(raw.url, { method: raw.method, headers, body: body.bytes });
   let response: Response;
   try {
     response = await askOrigin(request, origin, (forwarded) => c.var.outbound(forwarded));
@@ -47,7 +56,7 @@ export async function loginAtOrigin(
     throw error;
   }
   const { status } = response;
-  if (status < 300 || status === 403) {
+  if (status < 300 || afterPassword.includes(status)) {
     c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
   } else if (status !== 401) {
     giveBack();

@@ -11,11 +11,11 @@ import type { AppEnv } from "../types";
 
 export async function login(c: Context<AppEnv>) {
   const { clock } = c.var;
-  const { fields, bytes } = await readFieldsKeepingBytes(c.req.raw, ["username", "password", "org_name"]);
+  const { fields, body } = await readFieldsKeepingBytes(c.req.raw, ["username", "password", "org_name"]);
   const { username, password, org_name: orgName } = fields;
   const now = clock();
   const { checkedBy, account, admission } = await authenticate(c, username, password, now, { kind: "bad_credentials" });
   // A password hash the edge does not verify: ps-web's own view answers (OrgTokenObtainPairView).
-  if (checkedBy === "origin") return loginAtOrigin(c, account.userId, admission, bytes);
+  if (checkedBy === "origin") return loginAtOrigin(c, account.userId, admission, body, [403]);
   return startSession(c, account, orgName, now, [admission]);
 }

@@ -7,6 +7,7 @@ import { CompactSign } from "jose";
 import type { Config } from "../config";
 import type { HmacPads } from "../crypto/hmac-sha256";
 import { jwsHeader, type KeyRing } from "../crypto/keys";
+import { ConfigError } from "../settings";
 import { type Subject, subjectOf, type TokenClaims, type TokenType } from "./claims";
 import { pythonFloat, utcTimestamp } from "./format";
 import { opaqueId } from "./opaque-id";
@@ -95,6 +96,7 @@ function sign(claims: TokenClaims, keys: KeyRing): Promise<string> {
 }
 
 async function signPair(config: Config, access: TokenClaims, refresh: TokenClaims): Promise<TokenPair> {
+  if (config.orgTokensRefused !== undefined) throw new ConfigError(config.orgTokensRefused);
   const [accessToken, refreshToken] = await Promise.all([sign(access, config.keys), sign(refresh, config.keys)]);
   return { access: accessToken, refresh: refreshToken, accessClaims: access, refreshClaims: refresh };
 }

@@ -182,6 +182,18 @@ describe("the PEM forms cryptography accepts", () => {
   });
 });
 
+describe("the PEM files openssl writes", () => {
+  it("`openssl ecparam -genkey`: the EC PARAMETERS block before the SEC1 key is passed over", async () => {
+    const user = await seedUser();
+    // prime256v1's OID, as `openssl ecparam -name prime256v1` writes it.
+    const parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+    const envs = sjEnv({ ALGORITHM: "ES256", SIGNING_KEY: parameters + (await sec1Private(es)) });
+    const { access } = await obtain(quickApp(), user.userName, envs);
+    expect(decodeProtectedHeader(access).kid).toBe(es.kid);
+    expect(await verifiedBy(access, es)).toMatchObject({ user_id: user.userId });
+  });
+});
+
 describe("rotation: PREVIOUS_VERIFYING_KEYS still verify", () => {
   const rotated = keyEnv(rs);
   const withOld = (more: Record<string, string> = {}) =>
@@ -394,6 +406,22 @@ describe("a bad key is a configuration error naming it; nothing is signed", () =
       keyEnv(rs, { PREVIOUS_VERIFYING_KEYS: `${rsOld.publicPem}${es.publicPem}` }),
       "PREVIOUS_VERIFYING_KEYS",
       /PREVIOUS_VERIFYING_KEYS key 2 is a P-256 key/,
+    ],
+    [
+      "a legacy encrypted RSA key (Proc-Type: 4,ENCRYPTED)",
+      {
+        ALGORITHM: "RS256",
+        SIGNING_KEY:
+          "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,11B746BB51379D71170DE35336BC2D45\n\nAAAA\n-----END RSA PRIVATE KEY-----",
+      },
+      "SIGNING_KEY",
+      /SIGNING_KEY is an encrypted private key/,
+    ],
+    [
+      "simplejwt's HS secret put in SIGNING_KEY under HS256",
+      { SIGNING_KEY: "the origin's HS256 secret, not a PEM" },
+      "SIGNING_KEY",
+      /SIGNING_KEY is set, but ALGORITHM HS256/,
     ],
     [
       "SIGNING_KEY under HS256",

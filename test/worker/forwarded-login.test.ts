@@ -111,7 +111,7 @@ describe("obtain: a hash only the origin checks", () => {
     expect(request.headers.get("Via")).toBe(VIA);
   });
 
-  it("form and multipart bodies go as sent too", async () => {
+  it("a form body goes as sent; a multipart body as the form of the fields the edge read", async () => {
     const user = await seedHashed(BCRYPT_SHA256);
     const stub = origin(() => originJson(401, { detail: "x" }));
     const form = `username=${user.userName}&password=a%20b&extra=1`;
@@ -121,16 +121,36 @@ describe("obtain: a hash only the origin checks", () => {
     expect(new TextDecoder().decode(stub.seen[0]!.body)).toBe(form);
     const multipart = new FormData();
     multipart.set("username", user.userName);
-    multipart.set("password", PASSWORD);
+    multipart.set("password", "p&ss word");
     const built = new Request("http://x/", { method: "POST", body: multipart });
-    const bytes = new Uint8Array(await built.arrayBuffer());
     await call(
       quickApp({ outbound: stub.outbound }),
       PATHS.obtain,
-      { method: "POST", headers: { "Content-Type": built.headers.get("Content-Type")! }, body: bytes },
+      {
+        method: "POST",
+        headers: { "Content-Type": built.headers.get("Content-Type")! },
+        body: new Uint8Array(await built.arrayBuffer()),
+      },
       withOrigin(),
     );
-    expect(stub.seen[1]!.body).toEqual(bytes);
+    expect(stub.seen[1]!.request.headers.get("Content-Type")).toBe("application/x-www-form-urlencoded");
+    expect(new TextDecoder().decode(stub.seen[1]!.body)).toBe(`username=${user.userName}&password=p%26ss+word`);
+  });
+
+  it("a multipart part Django would decode otherwise (base64 transfer encoding) is not sent on as bytes: the origin checks the username the throttle counted", async () => {
+    const user = await seedHashed(BCRYPT_SHA256);
+    const stub = origin(() => originJson(401, { detail: "x" }));
+    // Django decodes this part to another user's name; workerd reads it as the text it is.
+    const other = btoa("someone-else");
+    const boundary = "b0undary";
+    const raw =
+      `--${boundary}\r\nContent-Disposition: form-data; name="username"\r\nContent-Transfer-Encoding: base64\r\n\r\n${other}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="password"\r\n\r\nx\r\n--${boundary}--\r\n`;
+    await env.DB.prepare("UPDATE users_user SET username = ?1 WHERE id = ?2").bind(other, user.userId).run();
+    await post(quickApp({ outbound: stub.outbound }), PATHS.obtain, raw, withOrigin(), {
+      "Content-Type": `multipart/form-data; boundary=${boundary}`,
+    });
+    expect(new TextDecoder().decode(stub.seen[0]!.body)).toBe(`username=${encodeURIComponent(other)}&password=x`);
   });
 
   it.each([
@@ -283,6 +303,28 @@ describe("obtain forwarded: the throttle", () => {
     expect((await attempt(target, user.userName)).status).toBe(401);
     expect((await attempt(target, user.userName)).status).toBe(429);
     expect(stub.seen).toHaveLength(5);
+  });
+});
+
+describe("obtain forwarded: a 403 from in front of simplejwt's view", () => {
+  it("checked no password: it neither clears the pair's failures nor counts as one", async () => {
+    const user = await seedHashed(ARGON2);
+    const statuses = [401, 403, 401];
+    const stub = origin(() => originJson(statuses.shift() ?? 401, { detail: "x" }));
+    const target = quickApp({ outbound: stub.outbound });
+    const attempt = () =>
+      post(
+        target,
+        PATHS.obtain,
+        JSON.stringify({ username: user.userName, password: "pw" }),
+        withOrigin({ LOGIN_PAIR_FAILURE_LIMIT: "2" }),
+        { "CF-Connecting-IP": "198.51.100.8" },
+      );
+    expect((await attempt()).status).toBe(401);
+    expect((await attempt()).status).toBe(403);
+    expect((await attempt()).status).toBe(401);
+    expect((await attempt()).status).toBe(429); // two failures: the 403 cleared nothing
+    expect(stub.seen).toHaveLength(3);
   });
 });
 

@@ -11,7 +11,18 @@ import { describe, expect, it, vi } from "vitest";
 import { orgTokenApi, requireSimpleJwtToken, type SimpleJwtTokenVariables } from "../../src/api";
 import type { Env } from "../../worker/env";
 import { workerApiOptions } from "../../worker/env";
-import { app, claimsOf, env, manualClock, postJson, QUICK_HASH, quickApp, unique } from "../support/harness";
+import {
+  app,
+  claimsOf,
+  env,
+  manualClock,
+  mintToken,
+  postJson,
+  QUICK_HASH,
+  quickApp,
+  seed,
+  unique,
+} from "../support/harness";
 import { mintSj, obtain, PASSWORD, PATHS, sjEnv } from "../support/simplejwt";
 import { deliver, userRecord } from "../support/sync";
 
@@ -392,5 +403,33 @@ describe("the sync brings simplejwt_id and claims", () => {
     });
     expect(answer.status).toBe(409);
     expect(JSON.stringify(await answer.json())).toContain("simplejwt_id already held by record 0");
+  });
+});
+
+describe("the org-token API under a USER_ID_FIELD that is not the primary key", () => {
+  // Its tokens' user_id is a primary key: at simplejwt's views and guard it would name the
+  // user whose USER_ID_FIELD equals that number.
+  const FIELD = sjEnv({ USER_ID_FIELD: "employee_no", USER_ID_FIELD_TYPE: "integer" });
+
+  it("issues no token: login and refresh answer the misconfiguration 500 and log it; with the primary key both work", async () => {
+    const s = await seed({ passwordHash: QUICK_HASH });
+    await seedUser({ simplejwtId: String(s.userId) }); // another user, whose field holds the member's key
+    const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const named = () =>
+        errors.mock.calls.some(([line]) => /config_error.*USER_ID_FIELD employee_no/.test(String(line)));
+      const login = await postJson(quickApp(), "/api/org_token/", body, FIELD);
+      expect(login.status).toBe(500);
+      expect(await login.text()).not.toContain("access");
+      expect(named()).toBe(true);
+      errors.mockClear();
+      const refresh = await postJson(quickApp(), "/api/org_token/refresh/", { refresh: await mintToken(s) }, FIELD);
+      expect(refresh.status).toBe(500);
+      expect(named()).toBe(true);
+    } finally {
+      errors.mockRestore();
+    }
+    expect((await postJson(quickApp(), "/api/org_token/", body, sjEnv())).status).toBe(200);
   });
 });

@@ -19,7 +19,7 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
   const sj = simpleJwtOf(c);
 
   // 1. The fields, USERNAME_FIELD then password: DRF's CharField each, every error in one 400.
-  const { fields, bytes } = await readFieldsKeepingBytes(c.req.raw, [sj.usernameField, "password"]);
+  const { fields, body } = await readFieldsKeepingBytes(c.req.raw, [sj.usernameField, "password"]);
   const now = clock();
 
   // 2-3. authenticate() (ModelBackend: the password, and is_active), then USER_AUTHENTICATION_RULE:
@@ -30,7 +30,7 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
     authenticate: sj.wwwAuthenticate,
   });
   // A password hash the edge does not verify (argon2, bcrypt…): the origin's own view answers.
-  if (checkedBy === "origin") return loginAtOrigin(c, account.userId, admission, bytes);
+  if (checkedBy === "origin") return loginAtOrigin(c, account.userId, admission, body);
   noteRequest(c, { userId: account.userId });
   c.var.background(quietly("attempts_success", succeeded(stores.attempts, admission)));
 
