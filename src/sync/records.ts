@@ -180,7 +180,7 @@ export function userRow(id: number, fields: Obj): UserRow {
     simplejwt_id:
       fields.simplejwt_id === null || fields.simplejwt_id === undefined
         ? null
-        : text(fields.simplejwt_id, "fields.simplejwt_id", { min: 1 }),
+        : text(fields.simplejwt_id, "fields.simplejwt_id"), // "" too: a unique CharField may hold it once
     claims: claimFields(fields.claims, "fields.claims"),
   };
 }

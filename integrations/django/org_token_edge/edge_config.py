@@ -671,7 +671,24 @@ def _asymmetric(algorithm, signing, user_settings, values, refused, notes, warni
         )
     values["VERIFYING_KEY"] = public
     values["JWKS_PATH"] = _jwks_path(jwk_url, notes, warnings, refused)
+    if jwk_url:
+        _jwk_url_and_forwarded_logins(warnings)
     return pkcs8
+
+
+def _jwk_url_and_forwarded_logins(warnings):
+    """A login the edge forwards (a hash it does not check) gets this origin's tokens, which carry
+    no kid; PyJWKClient finds no key for a token without one."""
+    from django.contrib.auth.hashers import get_hashers
+
+    others = [hasher.algorithm for hasher in get_hashers() if hasher.algorithm != "pbkdf2_sha256"]
+    if others:
+        warnings.append(
+            "SIMPLE_JWT['JWK_URL'] with PASSWORD_HASHERS checking %s: the edge forwards those users' logins to"
+            " this origin, whose tokens carry no kid, which JWK_URL finds no key for: this origin's own views"
+            " refuse them until the edge refreshes them; set VERIFYING_KEY instead of JWK_URL, or have those"
+            " users' hashes become pbkdf2_sha256" % ", ".join(others)
+        )
 
 
 def _plain_path(path):

@@ -103,10 +103,25 @@ def fields_from(kind, model, get):
     fields = {}
     for name, attname in columns(kind, model):
         if name.startswith(CLAIMS_PREFIX):
-            fields.setdefault("claims", {})[name[len(CLAIMS_PREFIX):]] = get(attname)
+            fields.setdefault("claims", {})[name[len(CLAIMS_PREFIX):]] = _python(model, attname, get(attname))
+        elif name == "simplejwt_id":
+            fields[name] = _value(kind, name, _python(model, attname, get(attname)))
         else:
             fields[name] = _value(kind, name, get(attname))
     return fields
+
+
+def _python(model, attname, value):
+    """The value as the database gives it back: an instance holds what was assigned ("007" to an
+    IntegerField, an upper-case UUID string), which the edge, comparing Django's lookup form,
+    would not find. A value the field refuses is sent as it is (saving it fails anyway)."""
+    field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
+    if field is None or value is None:
+        return value
+    try:
+        return field.to_python(value)
+    except Exception:
+        return value
 
 
 def fields_of(kind, instance):

@@ -244,6 +244,18 @@ class AsymmetricConfigTests(SimpleTestCase):
         with self.rs256(JWK_URL="https://PS.example.org/auth/keys.json"):
             self.assertEqual(settings_lines(run()[0]), expected_lines("RS256", public, "/auth/keys.json"))
 
+    def test_jwk_url_with_hashers_whose_logins_the_origin_answers_is_a_warning(self):
+        hashers = [
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+        ]
+        with self.rs256(VERIFYING_KEY="", JWK_URL=JWKS), override_settings(PASSWORD_HASHERS=hashers):
+            err = run()[1]
+        self.assertEqual(len(err), 1)
+        self.assertTrue(err[0].startswith("warning: SIMPLE_JWT['JWK_URL'] with PASSWORD_HASHERS checking md5:"), err)
+        with self.rs256(VERIFYING_KEY="", JWK_URL=JWKS), override_settings(PASSWORD_HASHERS=hashers[:1]):
+            self.assertEqual(run()[1], [])
+
     def test_jwk_url_elsewhere_is_a_warning(self):
         with self.rs256(JWK_URL="https://keys.example.com/.well-known/jwks.json"):
             lines, err = run()

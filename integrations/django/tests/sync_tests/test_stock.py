@@ -81,6 +81,13 @@ class TokenUserTests(TestCase):
         self.assertEqual(fields["simplejwt_id"], str(user.uuid))
         self.assertEqual(list(fields["claims"].items()), [("first_name", "Zoë"), ("is_staff", True)])
 
+    def test_values_as_assigned_are_sent_in_the_form_the_database_gives_back(self):
+        # An upper-case, unhyphenated UUID string and a string for a boolean, as a form might assign them.
+        user = TokenUser(username="ed", uuid="A3C1E0F2B4D64E8A9C7B5D3E1F2A4B6C", is_staff="1")
+        fields = records.fields_of(records.USER, user)
+        self.assertEqual(fields["simplejwt_id"], "a3c1e0f2-b4d6-4e8a-9c7b-5d3e1f2a4b6c")
+        self.assertIs(fields["claims"]["is_staff"], True)
+
     @override_settings(SIMPLE_JWT={}, ORG_TOKEN_EDGE=dict(USERS_ONLY, USER_MODEL="users.TokenUser"))
     def test_by_the_primary_key_and_no_claims_the_record_is_as_before(self):
         fields = records.fields_of(records.USER, TokenUser(username="bo"))
