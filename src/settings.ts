@@ -346,7 +346,7 @@ export const SETTINGS = {
     kind: "secret",
     default: undefined,
     parse: previousSecrets,
-    doc: "JSON array of older secrets that still verify ([rotation](docs/deploy.md#rotating-the-secret))",
+    doc: "JSON array of older secrets that still verify under `HS*` ([rotation](docs/deploy.md#rotating-the-secret)); under an asymmetric `ALGORITHM` unused (the previous keys are `PREVIOUS_VERIFYING_KEYS`)",
   },
   syncSecret: {
     env: "SYNC_SECRET",
