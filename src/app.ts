@@ -20,7 +20,7 @@ import {
 import { fail } from "./errors";
 import { cors } from "./http/cors";
 import { drfRendered } from "./http/drf-rendering";
-import { forwardUnowned, type OriginTarget } from "./http/forward";
+import { forwardUnowned } from "./http/forward";
 import { loadOriginTimeout, loadOriginUrl } from "./http/origin-settings";
 import { problemOf, problemResponse } from "./http/problem";
 import { requestLog } from "./http/request-log";
@@ -34,7 +34,7 @@ import { openApiDocument } from "./routes/openapi";
 import { SIMPLE_JWT_VIEW_SPECS, viewMetadata } from "./routes/simplejwt";
 import { ROUTES } from "./routes/table";
 import { type Background, type StorageBindings, type Stores, storesOver } from "./storage";
-import type { AppEnv } from "./types";
+import type { AppEnv, OriginTarget } from "./types";
 
 export type { AppEnv } from "./types";
 

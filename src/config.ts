@@ -8,7 +8,7 @@
  */
 
 import { isHmac, type JwsAlgorithm } from "./crypto/algorithms";
-import { asymmetricKeys, KeyError, type PublishedKey } from "./crypto/asymmetric-keys";
+import { asymmetricKeys, KeyError } from "./crypto/asymmetric-keys";
 import type { HmacPads } from "./crypto/hmac-sha256";
 import { derivationKeys, hmacRing, type KeyRing } from "./crypto/keys";
 import {
@@ -100,12 +100,10 @@ export interface Config {
   orgTokensRefused: string | undefined;
 }
 
+/** The JWKS as served (where: src/app.ts, by JWKS_PATH). */
 export interface Jwks {
-  /** Where it is served, under the base path (JWKS_PATH). */
-  path: string;
   /** The response's body: {"keys": [...]}, the signing key's first. */
   body: string;
-  keys: readonly PublishedKey[];
 }
 
 /** The simplejwt views by name, as the settings call them. */
@@ -342,8 +340,8 @@ async function tokenKeys(
     if (error instanceof KeyError) throw new ConfigError(error.message);
     throw error;
   }
-  const path = read.read("jwksPath");
-  return { keys: built.ring, jwks: { path, body: JSON.stringify({ keys: built.published }), keys: built.published } };
+  read.read("jwksPath"); // a malformed JWKS_PATH is this configuration's error (jwksPathOf serves it)
+  return { keys: built.ring, jwks: { body: JSON.stringify({ keys: built.published }) } };
 }
 
 /**

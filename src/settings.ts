@@ -10,7 +10,7 @@
  *
  * The bottom layer: nothing here knows of tokens, routes or the Worker.
  */
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm } from "./crypto/algorithms";
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, type JwsAlgorithm } from "./crypto/algorithms";
 import { secretBytes } from "./sync/signature";
 import { parseUrl } from "./url";
 
@@ -228,7 +228,6 @@ function jwksPath(raw: string, name: string): string {
   return value;
 }
 
-export { HMAC_ALGORITHMS, type HmacAlgorithm, type JwsAlgorithm };
 export const ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
 /** simplejwt's ALGORITHM, as far as PyJWT and workerd's Web Crypto both sign it. */
@@ -250,13 +249,6 @@ function pemText(raw: string, name: string): string {
 
 /** A Python identifier: a model field's name. */
 function fieldName(raw: string, name: string): string {
-  const value = raw.trim();
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new ConfigError(`${name} must be a model field's name`);
-  return value;
-}
-
-/** USER_ID_FIELD: `id` or `pk` (the primary key, users_user.id at the edge) or another field's name. */
-function userIdField(raw: string, name: string): string {
   const value = raw.trim();
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new ConfigError(`${name} must be a model field's name`);
   return value;
@@ -564,7 +556,7 @@ export const SETTINGS = {
     env: "USER_ID_FIELD",
     kind: "var",
     default: "id",
-    parse: userIdField,
+    parse: fieldName,
     doc: "simplejwt's: the user's field its tokens name the user by; `id` or `pk` is the primary key, another field is the one the sync brings (`simplejwt_id`, docs/sync.md)",
   },
   userIdFieldType: {

@@ -16,7 +16,7 @@ import { type KeyType, PemError, type PemKey, pemKeys } from "./pem";
 export class KeyError extends Error {}
 
 /** Below this, an RSA key is refused (NIST SP 800-131A; RFC 7518 3.3 requires 2048). */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 
 /** The key type each algorithm signs with (`cryptography` would sign ES256 with a P-384 key; a verifier would not). */
 const KEY_TYPES: Record<AsymmetricAlgorithm, KeyType> = {

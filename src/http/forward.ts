@@ -16,8 +16,6 @@ import { parseUrl } from "../url";
 /** Marks a request this Worker forwarded; seeing it come back in means ORIGIN_URL points here. */
 export const VIA = "1.1 org-token-edge";
 
-export type { OriginTarget } from "../types";
-
 /** RFC 9110 §7.6.1's hop-by-hop fields, plus the legacy ones proxies still meet. */
 const HOP_BY_HOP = [
   "connection",
