@@ -85,11 +85,12 @@ function claimsFor(
 const encoder = new TextEncoder();
 
 /**
- * A compact JWS over the claims as they are: jose's CompactSign, byte for byte what SignJWT
- * makes of them (test/worker/refresh.test.ts compares), without SignJWT's per-call claim
- * validation; a refresh signs two tokens, and this is most of its CPU.
+ * A compact JWS over the claims as they are, the ring's header: jose's CompactSign, byte for
+ * byte what SignJWT makes of them (test/worker/refresh.test.ts compares), without SignJWT's
+ * per-call claim validation; a refresh signs two tokens, and this is most of its CPU. Both
+ * APIs' tokens (simplejwt's views: ./simplejwt.ts).
  */
-function sign(claims: TokenClaims, keys: KeyRing): Promise<string> {
+export function sign(claims: object, keys: KeyRing): Promise<string> {
   return new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader(jwsHeader(keys))
     .sign(keys.signing.key);

@@ -8,12 +8,12 @@
  * these carry no organization, and their claims are whatever the origin's settings name.
  * The edge adds its own two (`fam`, `iat_ms`), which simplejwt ignores and copies along.
  */
-import { CompactSign, compactVerify, errors } from "jose";
+import { compactVerify, errors } from "jose";
 import type { SimpleJwtConfig } from "../config";
-import { candidateKeys, jwsHeader } from "../crypto/keys";
+import { candidateKeys } from "../crypto/keys";
 import type { UserRef } from "../storage/members";
 import { issuedAtMs } from "./claims";
-import { randomJti } from "./issue";
+import { randomJti, sign } from "./issue";
 
 /** A token's payload, in its claims' order (simplejwt keeps insertion order). */
 export type Payload = Record<string, unknown>;
@@ -29,7 +29,6 @@ export type TokenMessage =
   | "Token has wrong type";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-const encoder = new TextEncoder();
 const JTI = /^[0-9a-f]{32}$/;
 
 /** The decode failure's message: 5.2.2 says one thing for all, 5.5.0+ tells an expired token apart. */
@@ -337,9 +336,7 @@ export function rotatedRefresh(
   return withAudience(next, sj);
 }
 
-/** The compact JWS, as PyJWT writes it: header {"alg","typ":"JWT"} (and the signing key's kid, asymmetric), the current key. */
+/** A payload signed with the views' key ring (./issue.ts sign, one definition for both APIs). */
 export function signPayload(payload: Payload, sj: SimpleJwtConfig): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader(jwsHeader(sj.keys))
-    .sign(sj.keys.signing.key);
+  return sign(payload, sj.keys);
 }
