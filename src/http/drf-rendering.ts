@@ -31,8 +31,9 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The browsable API's page: the origin's, for a safe method and an origin to ask; else the 406. */
 async function browsable(c: Context<AppEnv>): Promise<Response> {
-  const origin = SAFE.has(c.req.method) && !isForwardingLoop(c.req.raw) ? c.var.origin() : undefined;
+  const origin = SAFE.has(c.req.method) ? c.var.origin() : undefined;
   if (origin === undefined) throw fail({ kind: "not_acceptable" });
+  if (isForwardingLoop(c.req.raw)) throw fail({ kind: "forwarding_loop" }); // as every forward: 508
   const response = await askOrigin(c.req.raw, origin, (request) => c.var.outbound(request));
   noteRequest(c, { outcome: "forwarded" });
   return answeredByOrigin(response, origin.url, new URL(c.req.url).origin);

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { orgTokenApi, requireSimpleJwtToken, type SimpleJwtTokenVariables } from "../../src/api";
+import { VIA } from "../../src/http/forward";
 import { negotiate } from "../../src/http/negotiation";
 import { type Env, workerApiOptions } from "../../worker/env";
 import { call, env, quickApp, unique } from "../support/harness";
@@ -206,6 +207,18 @@ describe("the browsable API: the origin's page for a request without a body, els
       `GET http://origin.internal${PATHS.obtain}`,
       `OPTIONS http://origin.internal${PATHS.refresh}?format=api`,
     ]);
+  });
+
+  it("a GET preferring HTML that came back through the edge (ORIGIN_URL pointing here): 508, as every forward", async () => {
+    const stub = html();
+    const response = await call(
+      quickApp({ outbound: stub.outbound }),
+      PATHS.obtain,
+      { headers: { Accept: "text/html", Via: VIA } },
+      withOrigin,
+    );
+    expect(response.status).toBe(508);
+    expect(stub.seen).toHaveLength(0);
   });
 
   it("a POST preferring HTML is the 406 even with ORIGIN_URL: never past the throttle or the ledger", async () => {
