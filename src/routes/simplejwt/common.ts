@@ -8,6 +8,7 @@ import type { SimpleJwtConfig } from "../../config";
 import { fail } from "../../errors";
 import { endFamilyAtEdge } from "../../http/session-ends";
 import { log, noteRequest } from "../../log";
+import { ConfigError } from "../../settings";
 import type { PresentedUserToken, UserVerdict } from "../../storage/revocations";
 import { randomJti, successorJtis } from "../../tokens/issue";
 import {
@@ -24,10 +25,7 @@ import type { AppEnv } from "../../types";
 /** The views' settings; a setting the edge cannot honour answers these views (only) with the 500, logged by name. */
 export function simpleJwtOf(c: Context<AppEnv>): SimpleJwtConfig {
   const sj = c.var.config.simpleJwt;
-  if ("error" in sj) {
-    log("error", "config_error", { message: sj.error });
-    throw fail({ kind: "misconfigured" });
-  }
+  if ("error" in sj) throw new ConfigError(sj.error); // logged and answered by http/problem.ts
   return sj;
 }
 

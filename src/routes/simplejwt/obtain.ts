@@ -3,13 +3,13 @@
  * TokenObtainPairSerializer.validate), top to bottom in its check order.
  */
 import type { Context } from "hono";
-import { fail } from "../../errors";
 import { readFieldsKeepingBytes } from "../../http/body";
-import { log, noteRequest } from "../../log";
+import { noteRequest } from "../../log";
 import { loginAtOrigin } from "../../login/origin-login";
 import { authenticate } from "../../login/password";
 import { quietly } from "../../login/session";
 import { succeeded } from "../../login/throttle";
+import { ConfigError } from "../../settings";
 import { accessFrom, refreshForUser, signPayload, tokenUserOf } from "../../tokens/simplejwt";
 import type { AppEnv } from "../../types";
 import { simpleJwtOf } from "./common";
@@ -39,10 +39,9 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
   // then its access token: refresh first in the body.
   const user = tokenUserOf(sj, account);
   if ("missing" in user) {
-    log("error", "config_error", {
-      message: `user ${account.userId} has no synced ${user.missing}: run org_token_edge_sync --full after changing SIMPLE_JWT's USER_ID_FIELD or ORG_TOKEN_EDGE["CLAIMS"]`,
-    });
-    throw fail({ kind: "misconfigured" });
+    throw new ConfigError(
+      `user ${account.userId} has no synced ${user.missing}: run org_token_edge_sync --full after changing SIMPLE_JWT's USER_ID_FIELD or ORG_TOKEN_EDGE["CLAIMS"]`,
+    );
   }
   const refresh = refreshForUser(sj, user, now, config.refreshLifetime);
   const access = accessFrom(refresh, sj, refresh.fam as string, now, config.accessLifetime);
