@@ -218,29 +218,22 @@ export class D1Revocations implements Revocations {
               token.issuedAtMs,
             )
         : db.prepare(LOG_OUT).bind(token.jti, token.family, attempt.usedAtMs, token.expiresAt);
-    let results: D1Result[];
-    try {
-      results = await db.batch([
+    const verdict = await this.inOneBatch(
+      reason,
+      [
         db.prepare(STATE).bind(token.jti, token.family, token.userId, token.orgName, token.successorJti),
         revokeIfReused(db, token, attempt),
         write,
-      ]);
-    } catch (error) {
-      // A batch can commit and still fail on the way back (a timeout, a lost connection).
-      // Answering 503 then would strand the client: its retry would look like reuse.
-      const recovered = await this.committed(token, attempt, reason);
-      if (recovered !== undefined) return recovered;
-      return guard(`revocations.${reason}`, () => Promise.reject(error));
-    }
-    const [read, revoke, insert] = results;
-    const state = read?.results[0] as StateRow | undefined;
-    const verdict: Verdict = {
-      won: insert?.meta.changes === 1,
-      revocation: revocationOf(state, token.issuedAtMs),
-      revokedFamily: (revoke?.meta.changes ?? 0) > 0,
-      successorUsed: state?.successor_used === 1,
-      standing: state === undefined || state.org_id === null ? { kind: "no_organization" } : standingFromRow(state),
-    };
+      ],
+      (state: StateRow | undefined, won, revokedFamily): Verdict => ({
+        won,
+        revocation: revocationOf(state, token.issuedAtMs),
+        revokedFamily,
+        successorUsed: state?.successor_used === 1,
+        standing: state === undefined || state.org_id === null ? { kind: "no_organization" } : standingFromRow(state),
+      }),
+      () => this.committed(token, attempt, reason),
+    );
     if (
       !verdict.won &&
       verdict.revocation === undefined &&
@@ -257,23 +250,64 @@ export class D1Revocations implements Revocations {
     attempt: Attempt,
     reason: LedgerRow["reason"],
   ): Promise<Verdict | undefined> {
+    const found = await this.ownWrite(
+      token.jti,
+      attempt,
+      reason,
+      this.primary.prepare(STANDING).bind(token.userId, token.orgName),
+    );
+    if (found === undefined) return undefined;
+    // The insert was conditional on an active membership: that is what it was when it won.
+    return {
+      won: true,
+      revocation: undefined,
+      revokedFamily: false,
+      successorUsed: false,
+      standing:
+        reason === "rotated" ? { kind: "active_member" } : standingFromRow(found.row as StandingRow | undefined),
+    };
+  }
+
+  /**
+   * The read, the family's revocation if the token is reused, and the write, in one batch (one
+   * transaction); the verdict from the read's row and what the two writes changed. A batch can
+   * commit and still fail on the way back (a timeout, a lost connection): answering 503 then
+   * would strand the client, whose retry would look like reuse; `recover` finds our own write.
+   */
+  private async inOneBatch<Row, V>(
+    reason: LedgerRow["reason"],
+    statements: [read: D1PreparedStatement, revoke: D1PreparedStatement, write: D1PreparedStatement],
+    verdictOf: (row: Row | undefined, won: boolean, revokedFamily: boolean) => V,
+    recover: () => Promise<V | undefined>,
+  ): Promise<V> {
+    let results: D1Result[];
     try {
-      const [ledger, standing] = await this.primary.batch([
-        this.primary.prepare(LEDGER_ROW).bind(token.jti),
-        this.primary.prepare(STANDING).bind(token.userId, token.orgName),
-      ]);
+      results = await this.primary.batch(statements);
+    } catch (error) {
+      const recovered = await recover();
+      if (recovered !== undefined) return recovered;
+      return guard(`revocations.${reason}`, () => Promise.reject(error));
+    }
+    const [read, revoke, insert] = results;
+    return verdictOf(read?.results[0] as Row | undefined, insert?.meta.changes === 1, (revoke?.meta.changes ?? 0) > 0);
+  }
+
+  /**
+   * Whether the ledger holds our own write of `jti` (same reason and time: a same-millisecond
+   * sibling would have signed the identical pair, so answering it is no second pair), with the
+   * first row of `also`, read in the same batch; undefined when not, or unreadable.
+   */
+  private async ownWrite(
+    jti: string,
+    attempt: Attempt,
+    reason: LedgerRow["reason"],
+    also: D1PreparedStatement,
+  ): Promise<{ row: unknown } | undefined> {
+    try {
+      const [ledger, other] = await this.primary.batch([this.primary.prepare(LEDGER_ROW).bind(jti), also]);
       const row = ledger?.results[0] as LedgerRow | undefined;
-      // A same-millisecond sibling would have signed the identical pair: answering it is no second pair.
       if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;
-      const found = standingFromRow(standing?.results[0] as StandingRow | undefined);
-      // The insert was conditional on an active membership: that is what it was when it won.
-      return {
-        won: true,
-        revocation: undefined,
-        revokedFamily: false,
-        successorUsed: false,
-        standing: reason === "rotated" ? { kind: "active_member" } : found,
-      };
+      return { row: other?.results[0] };
     } catch {
       return undefined;
     }
@@ -290,6 +324,7 @@ export class D1Revocations implements Revocations {
   }
 
   rotateUserToken(token: PresentedUserToken, attempt: UserAttempt): Promise<UserVerdict> {
+    const [userId, userKey] = refParams(token.user);
     const write = this.primary
       .prepare(CONSUME_USER)
       .bind(
@@ -297,10 +332,10 @@ export class D1Revocations implements Revocations {
         token.family,
         attempt.usedAtMs,
         token.expiresAt,
-        refParams(token.user)[0],
+        userId,
         token.issuedAtMs,
         attempt.requireActiveUser ? 1 : 0,
-        refParams(token.user)[1],
+        userKey,
       );
     return this.decideUser(token, attempt, "rotated", write);
   }
@@ -316,62 +351,39 @@ export class D1Revocations implements Revocations {
     });
   }
 
-  /** As `decide`, over the user's row instead of a membership: one batch, read then write. */
-  private async decideUser(
+  /** As `decide`, over the user's row instead of a membership. */
+  private decideUser(
     token: PresentedUserToken,
     attempt: Attempt,
     reason: LedgerRow["reason"],
     write: D1PreparedStatement,
   ): Promise<UserVerdict> {
     const db = this.primary;
-    let results: D1Result[];
-    try {
-      results = await db.batch([
+    return this.inOneBatch(
+      reason,
+      [
         db.prepare(USER_STATE).bind(token.jti, token.family, ...userStateParams(token)),
         revokeIfReused(db, token, attempt),
         write,
-      ]);
-    } catch (error) {
-      // As `decide`: a batch that committed but failed on the way back is our win.
-      const recovered = await this.committedUser(token, attempt, reason);
-      if (recovered !== undefined) return recovered;
-      return guard(`revocations.${reason}User`, () => Promise.reject(error));
-    }
-    const [read, revoke, insert] = results;
-    return userVerdictOf(
-      read?.results[0] as UserStateRow | undefined,
-      token,
-      insert?.meta.changes === 1,
-      (revoke?.meta.changes ?? 0) > 0,
-    );
-  }
-
-  private async committedUser(
-    token: PresentedUserToken,
-    attempt: Attempt,
-    reason: LedgerRow["reason"],
-  ): Promise<UserVerdict | undefined> {
-    try {
-      const [ledger, user] = await this.primary.batch([
-        this.primary.prepare(LEDGER_ROW).bind(token.jti),
-        this.primary
+      ],
+      (row: UserStateRow | undefined, won, revokedFamily) => userVerdictOf(row, token, won, revokedFamily),
+      async () => {
+        const user = db
           .prepare(
             `SELECT id AS user_id, is_active AS user_active FROM users_user WHERE id = ${userIdByRef("?1", "?2")}`,
           )
-          .bind(...refParams(token.user)),
-      ]);
-      const row = ledger?.results[0] as LedgerRow | undefined;
-      if (row === undefined || row.reason !== reason || row.used_at !== attempt.usedAtMs) return undefined;
-      return {
-        won: true,
-        revocation: undefined,
-        revokedFamily: false,
-        successorUsed: false,
-        user: userStateOf(user?.results[0] as UserStateRow | undefined),
-      };
-    } catch {
-      return undefined;
-    }
+          .bind(...refParams(token.user));
+        const found = await this.ownWrite(token.jti, attempt, reason, user);
+        if (found === undefined) return undefined;
+        return {
+          won: true,
+          revocation: undefined,
+          revokedFamily: false,
+          successorUsed: false,
+          user: userStateOf(found.row as UserStateRow | undefined),
+        };
+      },
+    );
   }
 
   async purgeExpired(nowMs: number): Promise<{ tokens: number; families: number }> {
