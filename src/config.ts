@@ -128,8 +128,8 @@ export type DecodeMessages = "joined" | "split";
  */
 export interface SimpleJwtConfig {
   version: SimpleJwtVersion;
-  /** 5.5.0+: a failed decode is "Token is invalid", an expired one "Token is expired" (5.2.2: "Token is invalid or expired" both). */
-  splitDecodeMessages: boolean;
+  /** How a failed decode is worded (Config.decodeMessages): "split" from 5.5.0. */
+  decodeMessages: DecodeMessages;
   /** 5.4.0+: refresh looks up the token's user and refuses an inactive one. */
   refreshChecksUser: boolean;
   /** 5.5.1: user_id is written as a string, and an access token's iat is its own (not the refresh's). */
@@ -259,7 +259,7 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
     const authHeaderTypes = read.read("authHeaderTypes");
     return {
       version,
-      splitDecodeMessages: atLeast(version, "5.5.0"),
+      decodeMessages: atLeast(version, "5.5.0") ? "split" : "joined",
       refreshChecksUser: atLeast(version, "5.4.0"),
       userIdAsString: atLeast(version, "5.5.1"),
       accessOwnIat: atLeast(version, "5.5.1"),
@@ -391,7 +391,7 @@ async function buildConfig({
   const secretDerivations = await derivationKeys(secrets);
   const derivations = isHmac(keys.algorithm) ? secretDerivations : keys.verifying.map(() => secretDerivations[0]!);
   const simpleJwt = simpleJwtConfig(read, keys);
-  const decodeMessages: DecodeMessages = "error" in simpleJwt || !simpleJwt.splitDecodeMessages ? "joined" : "split";
+  const decodeMessages: DecodeMessages = "error" in simpleJwt ? "joined" : simpleJwt.decodeMessages;
   return {
     keys,
     jwks,

@@ -14,6 +14,7 @@ import { candidateKeys } from "../crypto/keys";
 import type { UserRef } from "../storage/members";
 import { issuedAtMs } from "./claims";
 import { randomJti, sign } from "./issue";
+import { decodeFailureMessage } from "./verify";
 
 /** A token's payload, in its claims' order (simplejwt keeps insertion order). */
 export type Payload = Record<string, unknown>;
@@ -33,8 +34,7 @@ const JTI = /^[0-9a-f]{32}$/;
 
 /** The decode failure's message: 5.2.2 says one thing for all, 5.5.0+ tells an expired token apart. */
 export function decodeMessage(sj: SimpleJwtConfig, expired: boolean): string {
-  if (!sj.splitDecodeMessages) return "Token is invalid or expired";
-  return expired ? "Token is expired" : "Token is invalid";
+  return decodeFailureMessage(sj.decodeMessages, expired);
 }
 
 /** Python's int() of a claim, as PyJWT applies it to iat, nbf and exp; undefined where int() raises. */

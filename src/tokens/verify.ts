@@ -32,10 +32,17 @@ export type TokenRejection =
 
 export type TokenCheck = { ok: true; claims: TokenClaims; keyIndex: number } | { ok: false; reason: TokenRejection };
 
-/** A failed decode in the words of the origin's simplejwt: one message through 5.4, two from 5.5.0. */
+/** A failed decode in the words of the origin's simplejwt: one message through 5.4, two from 5.5.0 (both APIs). */
+export function decodeFailureMessage(
+  messages: DecodeMessages,
+  expired: boolean,
+): "Token is invalid or expired" | "Token is invalid" | "Token is expired" {
+  if (messages === "joined") return "Token is invalid or expired";
+  return expired ? "Token is expired" : "Token is invalid";
+}
+
 function decodeFailed(messages: DecodeMessages, expired: boolean): TokenCheck {
-  if (messages === "joined") return { ok: false, reason: "Token is invalid or expired" };
-  return { ok: false, reason: expired ? "Token is expired" : "Token is invalid" };
+  return { ok: false, reason: decodeFailureMessage(messages, expired) };
 }
 
 async function verifiedPayload(
