@@ -103,6 +103,12 @@ export const TOKEN_STANDING = `SELECT s.*, ${familyEnded("?3")} AS family_ended
 export const userIdByRef = (id: string, key: string) =>
   `coalesce(${id}, (SELECT id FROM users_user WHERE simplejwt_id = ${key}))`;
 
+/** A row's user (user_id and user_active, NULL when no user matched) as a UserState. */
+export function userStateOf(row: { user_id: number | null; user_active: number | null } | null | undefined): UserState {
+  if (row?.user_id == null) return "missing";
+  return row.user_active === 1 ? "active" : "inactive";
+}
+
 /** A UserRef as the two parameters userIdByRef takes. */
 export function refParams(user: UserRef | undefined): [number | null, string | null] {
   if (user === undefined) return [null, null];
@@ -175,9 +181,8 @@ export class D1Members implements Members {
           user_revoked_at: number | null;
           family_ended: number;
         }>();
-      const state: UserState = row?.user_id == null ? "missing" : row.user_active === 1 ? "active" : "inactive";
       return {
-        user: state,
+        user: userStateOf(row),
         userId: row?.user_id ?? undefined,
         sessionsRevoked: row?.family_ended === 1 || endedByRevocation(row, session.issuedAtMs),
       };

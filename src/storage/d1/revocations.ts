@@ -26,7 +26,6 @@ import type {
   Revocation,
   Revocations,
   UserAttempt,
-  UserState,
   UserVerdict,
   Verdict,
 } from "../revocations";
@@ -38,6 +37,7 @@ import {
   type StandingRow,
   standingFromRow,
   userIdByRef,
+  userStateOf,
 } from "./members";
 
 const PURGE_SLICE_ROWS = 5000;
@@ -140,11 +140,6 @@ interface UserStateRow {
 function userStateParams(token: PresentedUserToken): [number | null, string, string | null] {
   const [id, key] = refParams(token.user);
   return [id, token.successorJti, key];
-}
-
-function userStateOf(row: UserStateRow | undefined): UserState {
-  if (row?.user_id == null) return "missing";
-  return row.user_active === 1 ? "active" : "inactive";
 }
 
 function userVerdictOf(
