@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VAR_NAMES } from "../../src/env-names";
 import { type LocalWorker, seedDatabase, startWorker } from "./support/local-worker";
 import {
   type Algorithm,
@@ -1121,6 +1122,9 @@ for (const [index, config] of CONFIGS.entries()) {
           ACCESS_TOKEN_LIFETIME: String(LIFETIMES.access),
           REFRESH_TOKEN_LIFETIME: String(LIFETIMES.refresh),
         });
+        // Every line names one of the edge's settings (src/settings.ts): a misspelt one would be ignored.
+        const known = new Set<string>(Object.values(VAR_NAMES));
+        expect(Object.keys(edgeVars.vars).filter((name) => !known.has(name))).toEqual([]);
         expect(edgeVars.vars.USER_ID_CLAIM ?? "user_id").toBe(userIdClaim(config));
         expect((edgeVars.vars.AUTH_HEADER_TYPES ?? "Bearer").split(",")[0]).toBe(headerType(config));
         const flag = (name: string) => ["true", "on", "1"].includes((edgeVars.vars[name] ?? "").toLowerCase());
