@@ -9,9 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DumpRecord, generateDjangoDump } from "../../scripts/lib/django-fixture";
+import { type Db, openLocal, resolveTarget } from "../../src/cli/lib/db";
 import { progressBar } from "../../src/cli/lib/progress";
+import { CONFIG_PATH } from "../../src/cli/lib/project";
 import { MAX_ITERATIONS } from "../../src/passwords/django-format";
-import { type SharedAdmin, sharedAdmin } from "./support/admin";
+import { runInProcess, type SharedAdmin, sharedAdmin } from "./support/admin";
 
 let shared: SharedAdmin;
 let files: string;
@@ -41,8 +43,7 @@ function file(content: DumpRecord[] | string): string {
 }
 
 /** Everything the import may write, in a stable order. */
-async function snapshot() {
-  const { db } = shared;
+async function snapshot(db: Db = shared.db) {
   return {
     users: await db.query("SELECT id, username, password, is_active FROM users_user ORDER BY id"),
     social: await db.query("SELECT id, user_id, provider, uid, login FROM socialaccount_socialaccount ORDER BY id"),
@@ -288,17 +289,20 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     const records = generateDjangoDump({ users: 30, orgs: 3, nullMemberships: 1, seed: 9 });
     records.find((r) => r.model === "users.orgaccount")!.fields.name = "O'Reilly; DROP TABLE users_user; -- ?1";
     const path = file(records);
-    const viaWrangler = await shared.admin(["--via-wrangler", "import-django", path, "--json"]);
+    // A state directory of its own, migrated by the command itself: no other process holds
+    // its SQLite file while wrangler writes it (local state is one process's at a time).
+    const dir = mkdtempSync(join(files, "via-wrangler-"));
+    const viaWrangler = await runInProcess(["--persist-to", dir, "--via-wrangler", "import-django", path, "--json"]);
     expect(viaWrangler.code, viaWrangler.stderr).toBe(0);
     expect(JSON.parse(viaWrangler.stdout).memberships.created).toBeGreaterThan(30);
-    const written = await snapshot();
-    // The same file through the bound path, into an emptied database: the same rows.
-    await shared.db.batch(
-      ["users_membership", "users_orgaccount", "users_user"].map((table) => ({
-        sql: `DELETE FROM ${table}`,
-        params: [],
-      })),
-    );
+    const db = await openLocal(resolveTarget(CONFIG_PATH, "DB", dir));
+    let written;
+    try {
+      written = await snapshot(db);
+    } finally {
+      await db.close();
+    }
+    // The same file through the bound path: the same rows.
     await importJson(path);
     expect(await snapshot()).toEqual(written);
   });
