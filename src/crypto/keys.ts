@@ -5,7 +5,7 @@
  * ./asymmetric-keys.ts. And each secret's derivation key for opaque ids (successor ids,
  * login throttle keys) as HMAC pad states (src/crypto/hmac-sha256.ts).
  */
-import { decodeProtectedHeader } from "jose";
+import { decodeProtectedHeader, errors } from "jose";
 import type { HmacAlgorithm, JwsAlgorithm } from "./algorithms";
 import { type HmacPads, hmacPads } from "./hmac-sha256";
 
@@ -41,6 +41,30 @@ export function candidateKeys(ring: KeyRing, token: string): readonly number[] {
   if (kid === undefined) return all;
   const index = ring.verifying.findIndex((entry) => entry.kid === kid);
   return index < 0 ? [] : [index];
+}
+
+/**
+ * `verify` under the token's candidate keys in turn: the first key whose signature holds, and
+ * what `verify` gave under it. Only a signature depends on the key, so any other of jose's
+ * verdicts (expired, another alg, malformed) is final and returned; none: no key's signature
+ * held (or no key was a candidate). An error not jose's is a bug or a broken key and is thrown,
+ * to surface as a 500, never as an invalid token.
+ */
+export async function verifyWithRing<T>(
+  ring: KeyRing,
+  token: string,
+  verify: (key: CryptoKey) => Promise<T>,
+): Promise<{ ok: true; value: T; keyIndex: number } | { ok: false; error: errors.JOSEError | undefined }> {
+  for (const keyIndex of candidateKeys(ring, token)) {
+    try {
+      return { ok: true, value: await verify(ring.verifying[keyIndex]!.key), keyIndex };
+    } catch (error) {
+      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
+      if (error instanceof errors.JOSEError) return { ok: false, error };
+      throw error;
+    }
+  }
+  return { ok: false, error: undefined };
 }
 
 const headers = new WeakMap<KeyRing, { alg: JwsAlgorithm; typ: "JWT"; kid?: string }>();

@@ -8,9 +8,9 @@
  * these carry no organization, and their claims are whatever the origin's settings name.
  * The edge adds its own two (`fam`, `iat_ms`), which simplejwt ignores and copies along.
  */
-import { compactVerify, errors } from "jose";
+import { compactVerify } from "jose";
 import type { SimpleJwtConfig } from "../config";
-import { candidateKeys } from "../crypto/keys";
+import { verifyWithRing } from "../crypto/keys";
 import type { UserRef } from "../storage/members";
 import { issuedAtMs } from "./claims";
 import { randomJti, sign } from "./issue";
@@ -47,29 +47,20 @@ function pythonInt(value: unknown): number | undefined {
 
 /**
  * Step 1 of every view's token (TokenBackend.decode, PyJWT's jwt.decode): the signature
- * under the algorithm (one of its keys: the one a kid names, else each in order), the payload a JSON object, then PyJWT's claim
- * checks in its order: iat not in the future, nbf, exp (the only "expired"), iss and aud
+ * under the algorithm (one of its keys: the one a kid names, else each in order), the
+ * payload a JSON object, then PyJWT's claim checks in its order: iat not in the future, nbf, exp (the only "expired"), iss and aud
  * when set. Any failure is one message (the version's).
  */
 export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: number): Promise<Decoded> {
-  let verified: { payload: Uint8Array; keyIndex: number } | undefined;
-  for (const keyIndex of candidateKeys(sj.keys, token)) {
-    try {
-      const { payload } = await compactVerify(token, sj.keys.verifying[keyIndex]!.key, { algorithms: [sj.algorithm] });
-      verified = { payload, keyIndex };
-      break;
-    } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
-      // Malformed, another algorithm: the same answer. Anything else is a bug: a 500.
-      if (error instanceof errors.JOSEError) break;
-      throw error;
-    }
-  }
+  const verified = await verifyWithRing(sj.keys, token, (key) =>
+    compactVerify(token, key, { algorithms: [sj.algorithm] }),
+  );
   const invalid: Decoded = { ok: false, message: decodeMessage(sj, false) };
-  if (verified === undefined) return invalid;
+  // Malformed, another algorithm, no key's signature: the same answer.
+  if (!verified.ok) return invalid;
   let payload: unknown;
   try {
-    payload = JSON.parse(decoder.decode(verified.payload));
+    payload = JSON.parse(decoder.decode(verified.value.payload));
   } catch {
     return invalid;
   }

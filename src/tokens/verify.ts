@@ -3,14 +3,12 @@
  * header says), the signature, `exp` with no leeway, then the claims. A token that fails any
  * check is simply not a token of ours.
  *
- * Several keys may verify (the current key first, then the previous ones of a rotation): a
- * token naming a `kid` is tried under that key only; else a token whose signature fails under
- * one key is tried under the next; any other verdict (expired, wrong alg, malformed) is final,
- * since those do not depend on the key.
+ * Several keys may verify (the current key first, then the previous ones of a rotation), as
+ * src/crypto/keys.ts `verifyWithRing` tries them.
  */
 import { errors, type JWTPayload, jwtVerify } from "jose";
 import type { DecodeMessages } from "../config";
-import { candidateKeys, type KeyRing } from "../crypto/keys";
+import { type KeyRing, verifyWithRing } from "../crypto/keys";
 import { parseClaims, type TokenClaims, type TokenType } from "./claims";
 
 /**
@@ -50,26 +48,17 @@ async function verifiedPayload(
   keys: KeyRing,
   nowMs: number,
 ): Promise<{ payload: JWTPayload; keyIndex: number } | "expired" | undefined> {
-  for (const keyIndex of candidateKeys(keys, token)) {
-    try {
-      const { payload } = await jwtVerify(token, keys.verifying[keyIndex]!.key, {
-        algorithms: [keys.algorithm],
-        currentDate: new Date(nowMs),
-        clockTolerance: 0,
-        // exp is checked when present; its absence is simplejwt's own message (checkToken).
-      });
-      return { payload, keyIndex };
-    } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
-      // Only the signature depends on the key: an expired token is so under any of them.
-      if (error instanceof errors.JWTExpired) return "expired";
-      // jose's other typed errors (alg, malformed) all mean the same to a client. Anything
-      // else is a bug or a broken key, and must surface as a 500, never as an invalid token.
-      if (error instanceof errors.JOSEError) return undefined;
-      throw error;
-    }
-  }
-  return undefined;
+  const verified = await verifyWithRing(keys, token, (key) =>
+    jwtVerify(token, key, {
+      algorithms: [keys.algorithm],
+      currentDate: new Date(nowMs),
+      clockTolerance: 0,
+      // exp is checked when present; its absence is simplejwt's own message (checkToken).
+    }),
+  );
+  if (verified.ok) return { payload: verified.value.payload, keyIndex: verified.keyIndex };
+  // jose's other verdicts (alg, malformed, a signature no key holds) all mean the same to a client.
+  return verified.error instanceof errors.JWTExpired ? "expired" : undefined;
 }
 
 /**
