@@ -16,9 +16,11 @@ CREATE TABLE IF NOT EXISTS users_user (
   date_joined TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
   sessions_revoked_at INTEGER,              -- unix ms: tokens issued at or before it are refused (migrations 0005, 0008)
   simplejwt_id TEXT,                        -- the origin's USER_ID_FIELD value when not the primary key, in Django's lookup form (0009)
-  claims      TEXT                          -- JSON {field: value}: the fields the origin's token claims are written from (0009)
+  claims      TEXT,                         -- JSON {field: value}: the fields the origin's token claims are written from (0009)
+  origin_key  TEXT                          -- the origin's UUID primary key (then id is the edge's own); NULL: id is the origin's (0010)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS users_user_simplejwt_id ON users_user (simplejwt_id);
+CREATE UNIQUE INDEX IF NOT EXISTS users_user_origin_key ON users_user (origin_key);
 
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
@@ -135,6 +137,7 @@ CREATE TABLE IF NOT EXISTS sync_staging (
   claims           TEXT,
   applies          INTEGER NOT NULL DEFAULT 0,
   revoke           INTEGER NOT NULL DEFAULT 0,
+  row_id           INTEGER,                 -- a user's row here (0010)
   PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 

@@ -142,9 +142,9 @@ export interface SimpleJwtConfig {
   keys: KeyRing;
   usernameField: string;
   /**
-   * How a token's user is found: by the primary key (USER_ID_FIELD `id`/`pk`: users_user.id),
-   * or by the synced USER_ID_FIELD value (users_user.simplejwt_id) converted as Django's
-   * field of this type converts a lookup value.
+   * How a token's user is found: by the integer primary key (USER_ID_FIELD `id`/`pk`:
+   * users_user.id), or by the synced USER_ID_FIELD value (users_user.simplejwt_id; a UUID
+   * primary key too) converted as Django's field of this type converts a lookup value.
    */
   userIdLookup: { by: "pk" } | { by: "field"; type: UserIdFieldType };
   /** The custom claims (TOKEN_CLAIMS), in the origin's get_token order, each from a synced field of the user. */
@@ -229,12 +229,14 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
     const version = read.read("simpleJwtVersion");
     const userIdField = read.read("userIdField");
     const userIdFieldType = read.read("userIdFieldType");
-    const byPk = userIdField === "id" || userIdField === "pk";
-    if (byPk && userIdFieldType !== "integer") {
+    const pk = userIdField === "id" || userIdField === "pk";
+    if (pk && userIdFieldType === "string") {
       throw new ConfigError(
-        `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer primary key`,
+        `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer or UUID primary key`,
       );
     }
+    // A UUID primary key is found as any synced field is: the sync sends it as simplejwt_id.
+    const byPk = pk && userIdFieldType === "integer";
     const tokenClaims = read.read("tokenClaims");
     const claims = {
       userIdClaim: read.read("userIdClaim"),
@@ -414,7 +416,7 @@ async function buildConfig({
     orgTokensRefused:
       "error" in simpleJwt || simpleJwt.userIdLookup.by === "pk"
         ? undefined
-        : `${read.name("userIdField")} ${read.read("userIdField")} is not the primary key: the org-token API, whose tokens name users by primary key, issues none`,
+        : `${read.name("userIdField")} ${read.read("userIdField")} is not an integer primary key: the org-token API, whose tokens name users by integer primary key, issues none`,
   };
 }
 

@@ -564,7 +564,7 @@ export const SETTINGS = {
     kind: "var",
     default: "integer",
     parse: userIdFieldType,
-    doc: "how Django converts a token's user id for `USER_ID_FIELD`'s lookup: `integer`, `uuid` (`UUIDField`) or `string` (`CharField` and kin); the primary key is `integer` only",
+    doc: "how Django converts a token's user id for `USER_ID_FIELD`'s lookup: `integer`, `uuid` (`UUIDField`) or `string` (`CharField` and kin); the primary key is `integer` or `uuid`",
   },
   tokenClaims: {
     env: "TOKEN_CLAIMS",

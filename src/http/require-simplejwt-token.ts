@@ -22,7 +22,11 @@ import { liveUserSession } from "./session-ends";
 
 /** What `requireSimpleJwtToken()` puts on the context, as `c.var.simpleJwtToken`. */
 export interface VerifiedSimpleJwtToken {
-  /** The id (users_user.id, the origin's primary key) of the user the token's USER_ID_CLAIM names, found and active. */
+  /**
+   * The id here (users_user.id) of the user the token's USER_ID_CLAIM names, found and active:
+   * the origin's integer primary key, or, for a user model keyed by a UUID, a number of the
+   * edge's own (the origin's key is then the USER_ID_CLAIM claim).
+   */
   userId: number;
   /** Every verified claim, named as the origin's SIMPLE_JWT names them (token_type, exp, iat, jti, user_id, …). */
   claims: Readonly<Record<string, unknown>>;

@@ -30,7 +30,7 @@ export interface Credentials {
   userName: string;
   passwordHash: string | null;
   userActive: boolean;
-  /** The origin's USER_ID_FIELD value when not the primary key (users_user.simplejwt_id); null: not synced, or it is the key. */
+  /** The origin's USER_ID_FIELD value when not the integer primary key (users_user.simplejwt_id); null: not synced, or it is the key. */
   simplejwtId: string | null;
   /** The fields the custom claims are written from, as JSON text (users_user.claims); null: none synced. */
   claims: string | null;

@@ -10,12 +10,15 @@ export type Kind = (typeof KINDS)[number];
 export const MAX_RECORDS = 500;
 export const MAX_USERNAME = 150;
 
-export interface UserRow {
+/** A user's row, by the origin's integer id (the file import's); a delivery's users carry their key instead. */
+export interface UserRow extends UserFields {
   id: number;
+}
+export interface UserFields {
   username: string;
   password: string | null;
   is_active: 0 | 1;
-  /** The origin's USER_ID_FIELD value when that is not the primary key, in Django's lookup form; null: it is. */
+  /** The origin's USER_ID_FIELD value when that is not the integer primary key, in Django's lookup form; null: it is. */
   simplejwt_id: string | null;
   /** The fields the origin's token claims are written from, as JSON text `{field: value}` in its order; null: none. */
   claims: string | null;
@@ -47,7 +50,7 @@ interface Base {
 }
 export type SyncRecord =
   | (Base & { kind: Kind; deleted: true })
-  | (Base & { kind: "user"; deleted: false; row: UserRow; passwordChanged: boolean })
+  | (Base & { kind: "user"; deleted: false; row: UserFields; passwordChanged: boolean })
   | (Base & { kind: "organization"; deleted: false; row: OrganizationRow })
   | (Base & { kind: "membership"; deleted: false; row: MembershipRow })
   | (Base & { kind: "social_account"; deleted: false; row: SocialAccountRow });
@@ -134,8 +137,26 @@ function flag(value: unknown, what: string): 0 | 1 {
   return value ? 1 : 0;
 }
 
+/**
+ * The key as the edge keeps versions under it: a social account's integer in decimal; a
+ * user's integer in decimal, or its UUID (an origin whose user model has a UUID primary key)
+ * hyphenated, as the other kinds' UUIDs: the two forms never meet (a UUID has hyphens).
+ */
 function keyOf(kind: Kind, key: unknown): string {
-  return kind === "user" || kind === "social_account" ? String(positiveId(key, "key")) : canonicalUuid(key, "key");
+  if (kind === "social_account") return String(positiveId(key, "key"));
+  if (kind === "user") {
+    if (typeof key === "string" && UUID.test(key)) return canonicalUuid(key, "key");
+    if (typeof key !== "number" || !Number.isSafeInteger(key) || key < 1) {
+      throw wrongType("key", "a positive integer or a UUID");
+    }
+    return String(key);
+  }
+  return canonicalUuid(key, "key");
+}
+
+/** A user's key (keyOf) that is the origin's UUID, not its integer id. */
+export function isUuidUserKey(key: string): boolean {
+  return key.includes("-");
 }
 
 /**
@@ -172,8 +193,12 @@ function claimFields(value: unknown, what: string): string | null {
 
 /** A user's row from the origin's fields. */
 export function userRow(id: number, fields: Obj): UserRow {
+  return { id, ...userFields(fields) };
+}
+
+/** A user's fields, as the origin sends them. */
+export function userFields(fields: Obj): UserFields {
   return {
-    id,
     username: text(fields.username, "fields.username", { min: 1, max: MAX_USERNAME }),
     password: optionalText(fields.password, "fields.password"),
     is_active: flag(fields.is_active, "fields.is_active"),
@@ -240,7 +265,7 @@ export function parseRecord(raw: unknown, index: number): SyncRecord {
           version,
           index,
           deleted: false,
-          row: userRow(Number(key), fields),
+          row: userFields(fields),
           passwordChanged: changed,
         };
       }

@@ -27,6 +27,10 @@ describe("sync statements' query plans", () => {
     const bare = schemaDb("DROP INDEX socialaccount_socialaccount_user_id");
     expect(scans(bare, named("DELETE_USERS_SOCIAL"))).toEqual(["SCAN socialaccount_socialaccount"]);
   });
+  it("without users_user_origin_key, FIND_USERS (a UUID-keyed user's row) scans users_user", () => {
+    const bare = schemaDb("DROP INDEX users_user_origin_key");
+    expect(scans(bare, named("FIND_USERS"))).toEqual(["SCAN users_user"]);
+  });
   it("without users_orgaccount_django_uuid, ADOPT_ORGS scans users_orgaccount AS o", () => {
     const bare = schemaDb("DROP INDEX users_orgaccount_django_uuid");
     expect(scans(bare, named("ADOPT_ORGS"))).toEqual(["SCAN o"]);

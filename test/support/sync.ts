@@ -58,8 +58,9 @@ export function nextVersion(): number {
   return versions;
 }
 
-export const userRecord = (
-  key: number,
+export const userRecord = <K extends number | string>(
+  /** The origin's primary key: an integer, or a UUID (a user model keyed by one). */
+  key: K,
   fields: {
     username: string;
     password?: string | null;

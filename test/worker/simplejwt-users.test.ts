@@ -178,18 +178,6 @@ describe("USER_ID_FIELD of type uuid (UUIDField)", () => {
     expect(answer.status).toBe(401);
     expect(answer.body).toMatchObject({ messages: [{ message: "Token is blacklisted" }] });
   });
-
-  it("the primary key is never a UUID at the edge: USER_ID_FIELD id of type uuid is the contract's 500", async () => {
-    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    try {
-      const settings = sjEnv({ USER_ID_FIELD: "id", USER_ID_FIELD_TYPE: "uuid" });
-      const response = await postJson(quickApp(), PATHS.obtain, { username: "a", password: "b" }, settings);
-      expect(response.status).toBe(500);
-      expect(errors.mock.calls.map(String).join("\n")).toContain("USER_ID_FIELD_TYPE");
-    } finally {
-      errors.mockRestore();
-    }
-  });
 });
 
 describe("USER_ID_FIELD of type string or integer (another field than the key)", () => {

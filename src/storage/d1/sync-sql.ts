@@ -28,11 +28,24 @@ const DECIDE = `UPDATE sync_staging SET applies = (
 const APPLYING = (kind: string, deleted: 0 | 1) =>
   `SELECT * FROM sync_staging WHERE kind = '${kind}' AND applies = 1 AND deleted = ${deleted}`;
 
+/**
+ * A user's key is the origin's integer id, which is its row's id here, or the origin's UUID
+ * primary key (hyphenated: records.ts keyOf), kept in users_user.origin_key beside an id the
+ * edge gives. Each staged user's row, found before anything is written or deleted: NULL for a
+ * UUID the edge has no row for yet (FIND_NEW_USERS finds it once UPSERT_USERS made it).
+ */
+const USER_ORIGIN_KEY = "CASE WHEN key GLOB '*-*' THEN key END";
+const FIND_USERS = `UPDATE sync_staging SET row_id = CASE WHEN key GLOB '*-*'
+    THEN (SELECT id FROM users_user WHERE origin_key = sync_staging.key) ELSE CAST(key AS INTEGER) END
+  WHERE kind = 'user' AND applies = 1`;
+const FIND_NEW_USERS = `UPDATE sync_staging SET row_id = (SELECT id FROM users_user WHERE origin_key = sync_staging.key)
+  WHERE kind = 'user' AND applies = 1 AND deleted = 0 AND row_id IS NULL`;
+
 /** ?1: whether a password change ends sessions. Computed before the users are written. */
 const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
   WHERE kind = 'user' AND applies = 1 AND (
     (?1 = 1 AND deleted = 0 AND password_changed = 1)
-    OR EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = CAST(sync_staging.key AS INTEGER)
+    OR EXISTS (SELECT 1 FROM users_user AS u WHERE u.id = sync_staging.row_id
       AND u.is_active = 1 AND (sync_staging.deleted = 1 OR sync_staging.is_active = 0)))`;
 
 // Upserts write only what differs: a full run over an unchanged edge rewrites no row.
@@ -40,16 +53,17 @@ const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
 // delivery, or the holder's own change still on its way): NUL never passes validation.
 const DISPLACE_USERS = `UPDATE users_user SET username = ${DISPLACED_NAME_SQL}
   WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.username = s.username
-    WHERE u.id <> CAST(s.key AS INTEGER))`;
+    WHERE u.id IS NOT s.row_id)`;
 
 // The same for simplejwt's user id (USER_ID_FIELD): its old holder here is found by no token
 // until its own change arrives.
 const DISPLACE_SIMPLEJWT_IDS = `UPDATE users_user SET simplejwt_id = NULL
   WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.simplejwt_id = s.simplejwt_id
-    WHERE u.id <> CAST(s.key AS INTEGER))`;
+    WHERE u.id IS NOT s.row_id)`;
 
-const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active, simplejwt_id, claims)
-  SELECT CAST(key AS INTEGER), username, password, is_active, simplejwt_id, claims FROM (${APPLYING("user", 0)})
+// A new UUID-keyed user's row_id is NULL: SQLite gives it the next id.
+const UPSERT_USERS = `INSERT INTO users_user (id, origin_key, username, password, is_active, simplejwt_id, claims)
+  SELECT row_id, ${USER_ORIGIN_KEY}, username, password, is_active, simplejwt_id, claims FROM (${APPLYING("user", 0)})
   ORDER BY idx
   ON CONFLICT (id) DO UPDATE SET username = excluded.username, password = excluded.password,
     is_active = excluded.is_active, simplejwt_id = excluded.simplejwt_id, claims = excluded.claims
@@ -58,9 +72,9 @@ const UPSERT_USERS = `INSERT INTO users_user (id, username, password, is_active,
 
 // Only ever raised: a later end (an admin command) is never moved back.
 const END_SESSIONS = `UPDATE users_user SET sessions_revoked_at = max(coalesce(sessions_revoked_at, -1), ?1)
-  WHERE id IN (SELECT CAST(key AS INTEGER) FROM sync_staging WHERE kind = 'user' AND revoke = 1)`;
+  WHERE id IN (SELECT row_id FROM sync_staging WHERE kind = 'user' AND revoke = 1)`;
 
-const DELETED_USERS = `SELECT CAST(key AS INTEGER) FROM (${APPLYING("user", 1)})`;
+const DELETED_USERS = `SELECT row_id FROM (${APPLYING("user", 1)})`;
 const DELETED_ORGS = `SELECT id FROM users_orgaccount WHERE django_uuid IN (SELECT key FROM (${APPLYING("organization", 1)}))`;
 
 // As import-django: an organization made here under the same name takes the origin's UUID.
@@ -128,8 +142,8 @@ const MARK_SEEN = `UPDATE sync_version SET seen_run = ${OPEN_RUN}
 
 export const SUMMARY = "SELECT count(*) AS total, coalesce(sum(applies), 0) AS applied FROM sync_staging";
 // ?1 now (ms): a deleted user's sessions ended now; the others at their column, raised or not.
-export const ENDED = `SELECT CAST(s.key AS INTEGER) AS id, coalesce(u.sessions_revoked_at, ?1) AS revoked_at
-  FROM sync_staging AS s LEFT JOIN users_user AS u ON u.id = CAST(s.key AS INTEGER)
+export const ENDED = `SELECT s.row_id AS id, coalesce(u.sessions_revoked_at, ?1) AS revoked_at
+  FROM sync_staging AS s LEFT JOIN users_user AS u ON u.id = s.row_id
   WHERE s.kind = 'user' AND s.revoke = 1 ORDER BY s.idx`;
 
 // Which of the records (?1: JSON [index, kind, key, version] rows) apply, as DECIDE decides
@@ -142,7 +156,10 @@ export const APPLYING_INDEXES = `SELECT json_extract(r.value, '$[0]') AS idx FRO
 /** Keys seen by the run ?1, of one kind. */
 const SEEN = (kind: string) => `SELECT key FROM sync_version WHERE kind = '${kind}' AND seen_run = ?1`;
 const UNSEEN_ORGS = `SELECT id FROM users_orgaccount WHERE django_uuid IS NULL OR django_uuid NOT IN (${SEEN("organization")})`;
-const UNSEEN_USERS = `SELECT id FROM users_user WHERE id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("user")}))`;
+// A row by the key it is known by: its origin UUID, else its id (an integer key's digits only).
+const UNSEEN_USERS = `SELECT id FROM users_user WHERE CASE WHEN origin_key IS NULL
+    THEN id NOT IN (SELECT CAST(key AS INTEGER) FROM (${SEEN("user")}) WHERE key NOT GLOB '*-*')
+    ELSE origin_key NOT IN (${SEEN("user")}) END`;
 
 // The delivery and the run around its records.
 export const RECORD_DELIVERY = "INSERT INTO sync_delivery (id, received_at) VALUES (?1, ?2)";
@@ -202,10 +219,12 @@ export type Holds = (kind: string, deleted: boolean) => boolean;
  */
 export const RECORD_STATEMENTS: readonly { name: string; sql: string; when: (holds: Holds) => boolean }[] = [
   { name: "DECIDE", sql: DECIDE, when: () => true },
+  { name: "FIND_USERS", sql: FIND_USERS, when: (h) => h("user", false) || h("user", true) },
   { name: "MARK_REVOKED", sql: MARK_REVOKED, when: (h) => h("user", false) || h("user", true) },
   { name: "DISPLACE_USERS", sql: DISPLACE_USERS, when: (h) => h("user", false) },
   { name: "DISPLACE_SIMPLEJWT_IDS", sql: DISPLACE_SIMPLEJWT_IDS, when: (h) => h("user", false) },
   { name: "UPSERT_USERS", sql: UPSERT_USERS, when: (h) => h("user", false) },
+  { name: "FIND_NEW_USERS", sql: FIND_NEW_USERS, when: (h) => h("user", false) },
   { name: "END_SESSIONS", sql: END_SESSIONS, when: (h) => h("user", false) },
   {
     name: "DELETE_USERS_MEMBERSHIPS",

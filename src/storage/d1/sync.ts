@@ -4,7 +4,7 @@
  * batch read back to say why (a check of ours, or D1 itself: StorageUnavailable).
  */
 import type { Delivery, Kind, SyncRecord } from "../../sync/records";
-import { distinctRecords } from "../../sync/records";
+import { distinctRecords, isUuidUserKey } from "../../sync/records";
 import { unavailable } from "../errors";
 import { guard } from "../guard";
 import type { ApplyOptions, Removed, SyncOutcome, SyncStore } from "../sync";
@@ -202,7 +202,8 @@ interface Diagnosis {
 /** The diagnosis over the records that apply (in the delivery's order) and the rows here now. */
 function diagnosis(applying: readonly SyncRecord[], haveUsers: Set<number>, haveOrgs: Set<string>): Diagnosis {
   for (const record of applying) {
-    if (record.kind === "user")
+    // Memberships and social accounts name users by integer id: a UUID-keyed user is none of them.
+    if (record.kind === "user" && !isUuidUserKey(record.key))
       record.deleted ? haveUsers.delete(Number(record.key)) : haveUsers.add(Number(record.key));
     if (record.kind === "organization") record.deleted ? haveOrgs.delete(record.key) : haveOrgs.add(record.key);
   }

@@ -1,0 +1,7 @@
+-- Migration 0010: users whose origin key is a UUID (docs/sync.md, "Records").
+-- origin_key: the origin's primary key when it is a UUID (lower-case, hyphenated); the edge
+-- numbers such users itself (id). NULL: id is the origin's integer primary key.
+ALTER TABLE users_user ADD COLUMN origin_key TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS users_user_origin_key ON users_user (origin_key);
+-- row_id: a staged user's row here, found before the batch writes or deletes it.
+ALTER TABLE sync_staging ADD COLUMN row_id INTEGER;
