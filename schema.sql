@@ -5,7 +5,7 @@
 -- users_membership) column for column where we use them, so an import is a straight copy.
 
 CREATE TABLE IF NOT EXISTS users_user (
-  id          INTEGER PRIMARY KEY,          -- equal to the Django user id
+  id          INTEGER PRIMARY KEY,          -- the Django user id (an integer key), else the edge's own (origin_key)
   username    TEXT    NOT NULL UNIQUE,
   password    TEXT,                         -- Django's encoded hash; NULL: no password login
   is_active   INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),

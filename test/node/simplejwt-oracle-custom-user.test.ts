@@ -187,3 +187,100 @@ print(json.dumps({u.username: {"id": u.pk, "uuid": str(u.uuid)} for u in (alice,
     }
   });
 });
+
+describe("the example's UUID-key variant: a user model keyed by a UUID (USER_ID_FIELD id), rotation and blacklist on", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let origin: Origin | undefined;
+  let edge: LocalWorker | undefined;
+  let edgeVars: EdgeVars;
+  let users: { alice: string; bob: string };
+  const O = () => origin!.url;
+  const E = () => edge!.url;
+  const sync = () => manage(["org_token_edge_sync"], { ...env, ORG_TOKEN_EDGE_URL: edge!.url });
+  const shell = (code: string) => manage(["shell", "-c", code], env);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "simplejwt-oracle-uuid-pk-"));
+    env = exampleEnv({
+      EXAMPLE_CUSTOM_USER: "uuid-pk",
+      SIMPLE_JWT_ROTATE: "1",
+      DJANGO_SQLITE_PATH: join(dir, "origin.sqlite3"),
+      DJANGO_SECRET_KEY: SIGNING_KEY,
+      ORG_TOKEN_EDGE_SECRET: SYNC_SECRET,
+      ORG_TOKEN_EDGE_DELIVER_ON_COMMIT: "0",
+    });
+    await manage(["migrate", "--noinput", "-v", "0"], env);
+    users = JSON.parse(
+      await shell(`import json
+from django.contrib.auth import get_user_model
+User = get_user_model()
+alice = User.objects.create_user("alice", password=${JSON.stringify(PASSWORD.alice)})
+bob = User.objects.create_user("bob", password=${JSON.stringify(PASSWORD.bob)})
+print(json.dumps({u.username: str(u.pk) for u in (alice, bob)}))`),
+    );
+    const stateDir = join(dir, "edge");
+    const persistTo = join(stateDir, "state");
+    [origin, edgeVars] = await Promise.all([
+      startOrigin(env),
+      edgeVarsFromOrigin(env),
+      seedDatabase(persistTo, stateDir, "SELECT 1;"),
+    ]);
+    edge = await startWorker({ persistTo, stateDir, vars: { ...edgeVars.vars, ...EDGE_ONLY_VARS } });
+    await manage(["org_token_edge_sync", "--full"], { ...env, ORG_TOKEN_EDGE_URL: edge.url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([origin?.stop(), edge?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the edge's vars from the origin: USER_ID_FIELD id of type uuid", () => {
+    expect(edgeVars.vars).toMatchObject({ USER_ID_FIELD: "id", USER_ID_FIELD_TYPE: "uuid", TOKEN_CLAIMS: "" });
+  });
+
+  it("obtain, refresh (rotating), verify: the same answers, the user named by its UUID; tokens cross", async () => {
+    const credentials = { username: "alice", password: PASSWORD.alice };
+    const [atOrigin, atEdge] = [await post(O(), P.obtain, credentials), await post(E(), P.obtain, credentials)];
+    expect(atOrigin.status).toBe(200);
+    expect(decode(atOrigin.tokens.refresh)?.payload).toMatchObject({ user_id: users.alice });
+    expectSame(atEdge, atOrigin);
+    const [refreshedAtOrigin, refreshedAtEdge] = [
+      await post(O(), P.refresh, { refresh: atOrigin.tokens.refresh }),
+      await post(E(), P.refresh, { refresh: atEdge.tokens.refresh }),
+    ];
+    expect(refreshedAtOrigin.status).toBe(200);
+    expectSame(refreshedAtEdge, refreshedAtOrigin);
+    // The edge refreshes one of the origin's; both verify each other's access tokens.
+    const other = (await post(O(), P.obtain, credentials)).tokens;
+    expectSame(await post(E(), P.refresh, { refresh: other.refresh }), refreshedAtOrigin);
+    for (const token of [atOrigin.tokens.access!, atEdge.tokens.access!]) {
+      expectSame(await post(E(), P.verify, { token }), await post(O(), P.verify, { token }));
+    }
+    // The origin's protected view finds the user by the UUID in the edge's access tokens.
+    for (const access of [atEdge.tokens.access!, refreshedAtEdge.tokens.access!]) {
+      const whoami = await fetch(`${O()}${P.whoami}`, { headers: { Authorization: `Bearer ${access}` } });
+      expect([whoami.status, await whoami.json()]).toEqual([200, { id: users.alice, username: "alice" }]);
+    }
+  });
+
+  it("changes at the origin reach the edge by the sync: a deactivated user and a deleted one get no pair, at either", async () => {
+    const bob = { username: "bob", password: PASSWORD.bob };
+    expectSame(await post(E(), P.obtain, bob), await post(O(), P.obtain, bob));
+    await shell(`from django.contrib.auth import get_user_model
+User = get_user_model()
+bob = User.objects.get(username="bob")
+bob.is_active = False
+bob.save()`);
+    await sync();
+    const [inactiveAtOrigin, inactiveAtEdge] = [await post(O(), P.obtain, bob), await post(E(), P.obtain, bob)];
+    expect(inactiveAtOrigin.status).toBe(401);
+    expectSame(inactiveAtEdge, inactiveAtOrigin);
+    await shell(`from django.contrib.auth import get_user_model
+get_user_model().objects.filter(username="bob").delete()`);
+    await sync();
+    const [goneAtOrigin, goneAtEdge] = [await post(O(), P.obtain, bob), await post(E(), P.obtain, bob)];
+    expect(goneAtOrigin.status).toBe(401);
+    expectSame(goneAtEdge, goneAtOrigin);
+  });
+});
