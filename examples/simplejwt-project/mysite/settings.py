@@ -173,10 +173,13 @@ ORG_TOKEN_EDGE = {
     'DELIVER_ON_COMMIT': os.environ.get('ORG_TOKEN_EDGE_DELIVER_ON_COMMIT', '1') == '1',
 }
 
-# The custom-user variant (EXAMPLE_CUSTOM_USER=1; the stock project otherwise): accounts.User,
-# named in tokens by its UUID (USER_ID_FIELD), and a TOKEN_OBTAIN_SERIALIZER adding claims of
-# the user's fields, declared for the edge in ORG_TOKEN_EDGE["CLAIMS"]. SIMPLE_JWT_* variables
-# still override its settings.
+# The custom-user variants, by EXAMPLE_CUSTOM_USER (the stock project when unset); SIMPLE_JWT_*
+# variables still override their settings.
+# 1: accounts.User, named in tokens by its UUID field (USER_ID_FIELD; its primary key is an
+# integer), and a TOKEN_OBTAIN_SERIALIZER adding claims of the user's fields, declared for the
+# edge in ORG_TOKEN_EDGE["CLAIMS"].
+# uuid-pk: uuid_accounts.User, whose primary key `id` is a UUIDField, named in tokens by it
+# (simplejwt's default USER_ID_FIELD); no claims of its own.
 if os.environ.get('EXAMPLE_CUSTOM_USER') == '1':
     INSTALLED_APPS.append('accounts')
     AUTH_USER_MODEL = 'accounts.User'
@@ -186,3 +189,6 @@ if os.environ.get('EXAMPLE_CUSTOM_USER') == '1':
         **SIMPLE_JWT,
     }
     ORG_TOKEN_EDGE['CLAIMS'] = {'name': 'first_name', 'email': 'email', 'staff': 'is_staff'}
+elif os.environ.get('EXAMPLE_CUSTOM_USER') == 'uuid-pk':
+    INSTALLED_APPS.append('uuid_accounts')
+    AUTH_USER_MODEL = 'uuid_accounts.User'

@@ -95,16 +95,17 @@ def user_model():
     return _model(_options(strict=False).get("USER_MODEL", settings.AUTH_USER_MODEL))
 
 
-def simplejwt_id_field() -> Optional[str]:
-    """The user's field simplejwt names users by (SIMPLE_JWT["USER_ID_FIELD"]) when it is not
-    the primary key (`id`, `pk`): the sync sends its value as `simplejwt_id` (docs/sync.md)."""
+def simplejwt_user_id_field() -> Optional[str]:
+    """SIMPLE_JWT["USER_ID_FIELD"], the user's field simplejwt names users by, or None when
+    simplejwt cannot be read. records.columns decides whether the sync sends its value
+    (`simplejwt_id`, docs/sync.md): always but for an integer primary key."""
     try:
         from rest_framework_simplejwt.settings import api_settings
 
         name = api_settings.USER_ID_FIELD
     except Exception:  # simplejwt absent or misconfigured: the config command says so
         return None
-    return None if name in ("id", "pk") or not isinstance(name, str) else name
+    return name if isinstance(name, str) and name else None
 
 
 def claims() -> Optional[dict]:

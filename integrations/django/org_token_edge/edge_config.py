@@ -233,10 +233,10 @@ def _header_types(value, refused):
     return ",".join(types)
 
 
-def _user_id_field(name, refused):
-    """(USER_ID_FIELD, USER_ID_FIELD_TYPE): `id`/`pk` the integer primary key (users_user.id at
-    the edge), another field unique and not null, whose values the sync sends (simplejwt_id)."""
-    User = get_user_model()
+def _user_id_field(User, name, refused):
+    """(USER_ID_FIELD, USER_ID_FIELD_TYPE) for the user model `User`: `id`/`pk` its integer or
+    UUID primary key (the key the sync sends users by), or another field unique and not null;
+    the sync sends the value of any but an integer primary key (simplejwt_id)."""
     label = User._meta.label
     pk = User._meta.pk
     if not isinstance(name, str) or not name:
@@ -249,12 +249,12 @@ def _user_id_field(name, refused):
             "SIMPLE_JWT['USER_ID_FIELD'] = %r is not served by the edge: %s has no such field" % (name, label)
         )
         return "", ""
-    if pk.get_internal_type() not in INTEGER_FIELDS:
-        # The sync sends users keyed by their primary key; memberships and social accounts refer to it.
+    pk_type = pk.get_internal_type()
+    if pk_type not in INTEGER_FIELDS and pk_type != "UUIDField":
+        # The sync sends users keyed by their primary key.
         refused.append(
             "%s's primary key %s is a %s: not served by the edge, which keys users (and the sync sends them) by an"
-            " integer primary key; give the model an integer key and the UUID another field (USER_ID_FIELD can name"
-            " it)" % (label, pk.name, pk.get_internal_type())
+            " integer or UUID primary key" % (label, pk.name, pk_type)
         )
         return "", ""
     if getattr(found, "is_relation", False) or not getattr(found, "concrete", False):
@@ -271,7 +271,7 @@ def _user_id_field(name, refused):
                 % (label, pk.name)
             )
             return "", ""
-        return name, "integer"
+        return name, "uuid" if pk_type == "UUIDField" else "integer"
     field_type = (
         "integer" if kind in INTEGER_FIELDS else "uuid" if kind == "UUIDField" else "string" if kind in STRING_FIELDS
         else None
@@ -525,7 +525,9 @@ def read(with_secrets=False):
                     "SIMPLE_JWT[%r] is ignored under %s (simplejwt verifies with the signing key), and by the edge"
                     % (name, algorithm or "HS*")
                 )
-    values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(get("USER_ID_FIELD"), refused)
+    values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(
+        get_user_model(), get("USER_ID_FIELD"), refused
+    )
     for name in ("USER_ID_CLAIM", "TOKEN_TYPE_CLAIM", "JTI_CLAIM", "AUTH_HEADER_NAME"):
         values[name] = _text(name, get(name), refused)
     options = getattr(settings, "ORG_TOKEN_EDGE", None)

@@ -88,7 +88,7 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
             if kind not in models:
                 continue
             for key, fields in _rows(kind, models[kind], using):
-                version = versions.get((kind, str(key)), 0)
+                version = versions.get((kind, records.key_text(kind, key)), 0)
                 record = {"kind": kind, "key": records.wire_key(kind, key), "version": version, "fields": fields}
                 fault = records.fault(record)
                 if fault is not None:

@@ -14,14 +14,26 @@ DELETED_DIGEST = "deleted"
 
 
 def tracked_models():
-    """{kind: model} for the models found (a missing one is reported by the system check)."""
+    """{kind: model} for the models found (a missing one is reported by the system check).
+    Users only when they are keyed by a UUID: organizations, memberships and social accounts
+    serve the edge's org-token API only (its memberships and social accounts refer to an integer
+    user key), which such an origin is not given."""
+    user = conf.user_model()
+    if uuid_keyed(user):
+        return {USER: user}
     found = {
-        USER: conf.user_model(),
+        USER: user,
         ORGANIZATION: conf.org_model(),
         MEMBERSHIP: conf.membership_model(),
         SOCIAL_ACCOUNT: conf.social_account_model(),
     }
     return {kind: model for kind, model in found.items() if model is not None}
+
+
+def uuid_keyed(model):
+    """Whether `model` (the user model) has a UUIDField primary key: its users go by the UUID's
+    text (the record's key, the outbox's, the row versions'), not an integer."""
+    return model is not None and model._meta.pk.get_internal_type() == "UUIDField"
 
 
 def kind_of(model):
@@ -36,9 +48,9 @@ def columns(kind, model):
     if kind == USER:
         username = model._meta.get_field(model.USERNAME_FIELD).attname
         pairs = [("username", username), ("password", "password"), ("is_active", "is_active")]
-        # simplejwt's user id field when it is not the primary key, and the claims' fields
+        # simplejwt's user id field unless it is an integer primary key, and the claims' fields
         # (a field the model lacks is left out: org_token_edge_config refuses it).
-        id_field = _attname(model, conf.simplejwt_id_field())
+        id_field = _simplejwt_id(model)
         if id_field is not None:
             pairs.append(("simplejwt_id", id_field))
         for name in conf.claim_fields():
@@ -56,6 +68,15 @@ def columns(kind, model):
 CLAIMS_PREFIX = "claims."
 
 
+def _simplejwt_id(model):
+    """The attribute sent as `simplejwt_id`: USER_ID_FIELD's, but none for an integer primary
+    key (`id`, `pk`), which the record's key already is; a UUID primary key is sent (its text)."""
+    name = conf.simplejwt_user_id_field()
+    if name in ("id", "pk"):
+        return model._meta.pk.attname if uuid_keyed(model) else None
+    return _attname(model, name)
+
+
 def _attname(model, name):
     if name is None:
         return None
@@ -66,12 +87,25 @@ def _attname(model, name):
 
 
 def wire_key(kind, key):
-    """Integers for users and social accounts, UUID strings (hyphenated) for the others."""
+    """Integers for users and social accounts, UUID strings (hyphenated, lower case) for the
+    others, and for users too when the user model is keyed by a UUID. ValueError or TypeError
+    for a key that is not one."""
     if key is None:
         return None
-    if kind in (USER, SOCIAL_ACCOUNT):
+    if kind == SOCIAL_ACCOUNT or (kind == USER and not uuid_keyed(conf.user_model())):
         return int(key)
     return str(key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)))
+
+
+def key_text(kind, key):
+    """A row's key as the outbox and the row versions hold it: its wire key's text, so a saved
+    instance (whose key is what was assigned, "007" or an upper-case UUID) and --full's row (what
+    the database gives back) name the row alike. A key that is no such key is kept as it is:
+    recording never fails the save, and delivery parks that entry."""
+    try:
+        return str(wire_key(kind, key))
+    except (TypeError, ValueError):
+        return str(key)
 
 
 def _value(kind, name, value):

@@ -28,7 +28,7 @@ def _pre_save(sender, instance, raw=False, using=None, **kwargs):
         return
     # A row never recorded yet (it predates the app): what it held before this save, so an
     # unchanged save records nothing and a new password hash is seen as one.
-    if RowVersion.objects.using(using).filter(kind=kind, key=str(instance.pk)).exists():
+    if RowVersion.objects.using(using).filter(kind=kind, key=records.key_text(kind, instance.pk)).exists():
         return
     before = sender._base_manager.using(using).filter(pk=instance.pk).first()
     if before is not None:
@@ -66,7 +66,7 @@ def _pre_delete(sender, instance, using=None, **kwargs):
 def record_change(kind, key, fields, using=None, created=False, before=None):
     """One outbox entry and the row's version, unless `fields` are what was last recorded."""
     using = using or "default"
-    key = str(key)
+    key = records.key_text(kind, key)
     digest = records.digest(fields)
     kept = RowVersion.objects.using(using).filter(kind=kind, key=key).first()
     if kept is not None and kept.digest == digest:

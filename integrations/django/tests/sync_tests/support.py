@@ -1,10 +1,33 @@
 import datetime
 import json
+import os
+import subprocess
+import sys
 import threading
 
 from django.utils import timezone
 
 from org_token_edge.delivery import Answer
+
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def project_tests(settings_module, label):
+    """`manage.py test <label>` under another project's settings, in a process of its own (a
+    project swaps AUTH_USER_MODEL and INSTALLED_APPS, which one process cannot do twice): the
+    run's exit status and output."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=settings_module)
+    run = subprocess.run(
+        [sys.executable, "manage.py", "test", "--noinput", label],
+        cwd=HERE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+    return run.returncode, run.stdout
 
 
 class FakeClock:

@@ -7,14 +7,17 @@ import unittest
 from unittest import mock
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import models
 from django.test import SimpleTestCase, override_settings
+from django.test.utils import isolate_apps
 from django.urls import include, path, re_path
 
-from org_token_edge import edge_config
+from org_token_edge import conf, edge_config
 
 if settings.SIMPLEJWT:
     from rest_framework_simplejwt import views as stock
@@ -630,15 +633,33 @@ class UserIdFieldAndClaimsTests(SimpleTestCase):
             self.assertEqual((found["USER_ID_FIELD"], found["USER_ID_FIELD_TYPE"]), ("uuid", "uuid"))
             self.assertEqual(values()["USER_ID_FIELD_TYPE"], "integer")
 
-    def test_a_uuid_primary_key_is_refused(self):
+    def test_a_uuid_primary_key_is_served(self):
         label = "users.UuidKeyUser"
         with override_settings(AUTH_USER_MODEL=label, ORG_TOKEN_EDGE=dict(EDGE, USER_MODEL=label)):
+            for name, expected in (("id", "uuid"), ("pk", "uuid"), ("email", "string")):
+                found = values(USER_ID_FIELD=name)
+                self.assertEqual((found["USER_ID_FIELD"], found["USER_ID_FIELD_TYPE"]), (name, expected))
+
+    def test_a_primary_key_neither_integer_nor_uuid_is_refused(self):
+        with isolate_apps("users"):
+
+            class CharKeyUser(AbstractBaseUser):
+                id = models.CharField(primary_key=True, max_length=40)
+                email = models.EmailField(unique=True)
+                USERNAME_FIELD = "email"
+
+                class Meta:
+                    app_label = "users"
+
+        # The command reads the user model through both: an unregistered model stands in for it.
+        with mock.patch.object(edge_config, "get_user_model", return_value=CharKeyUser), mock.patch.object(
+            conf, "user_model", return_value=CharKeyUser
+        ):
             self.assertEqual(
                 refused(),
                 [
-                    "users.UuidKeyUser's primary key id is a UUIDField: not served by the edge, which keys users (and"
-                    " the sync sends them) by an integer primary key; give the model an integer key and the UUID"
-                    " another field (USER_ID_FIELD can name it)"
+                    "users.CharKeyUser's primary key id is a CharField: not served by the edge, which keys users (and"
+                    " the sync sends them) by an integer or UUID primary key"
                 ],
             )
 

@@ -1,9 +1,6 @@
 """A stock Django project: users only. The stock project itself (auth.User, no ps-web models:
 stockproject/, stock_tests/) runs in a process of its own, started here; a custom user signing
 in by email (users.EmailUser) is tested here, its email carried as the record's `username`."""
-import os
-import subprocess
-import sys
 import unittest
 
 from django.conf import settings
@@ -13,9 +10,8 @@ from org_token_edge import full, records
 from org_token_edge.delivery import Sender
 from users.models import EmailUser, TokenUser
 
-from .support import FakeClock, FakeEdge
+from .support import FakeClock, FakeEdge, project_tests
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USERS_ONLY = {
     "URL": "https://ps.example.org",
     "SECRET": "test-sync-secret-that-is-long-enough-0123456789",
@@ -30,18 +26,9 @@ USERS_ONLY = {
 @unittest.skipUnless(settings.SIMPLEJWT, "needs Debian's python3-djangorestframework-simplejwt")
 class StockProjectTests(unittest.TestCase):
     def test_the_stock_projects_own_tests_pass(self):
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="stockproject.settings")
-        run = subprocess.run(
-            [sys.executable, "manage.py", "test", "--noinput", "stock_tests"],
-            cwd=HERE,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300,
-        )
-        self.assertEqual(run.returncode, 0, run.stdout)
-        self.assertIn("OK", run.stdout)
+        code, output = project_tests("stockproject.settings", "stock_tests")
+        self.assertEqual(code, 0, output)
+        self.assertIn("OK", output)
 
 
 @override_settings(ORG_TOKEN_EDGE=USERS_ONLY)
