@@ -7,7 +7,9 @@
  * origin's two commands; the same requests go to both, and the answers compare as the stock
  * oracle compares them (status, body keys in order, tokens by their claims: describeToken), and
  * the tokens' claims in the same order. Tokens cross: the origin's protected view takes the
- * edge's access token, the edge refreshes the origin's refresh token.
+ * edge's access token, the edge refreshes the origin's refresh token. Then the `uuid-pk`
+ * variant (uuid_accounts.User keyed by a UUID, USER_ID_FIELD "id"): the same comparisons, and
+ * changes made at the origin carried to the edge by the sync under the UUID keys.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
