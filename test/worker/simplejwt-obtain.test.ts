@@ -137,7 +137,7 @@ describe("obtain: the pair as simplejwt writes it", () => {
 
 describe("obtain: configuration and methods", () => {
   it.each([
-    ["USER_ID_FIELD_TYPE", "uuid"], // with USER_ID_FIELD id: a UUID primary key
+    ["USER_ID_FIELD_TYPE", "string"], // with USER_ID_FIELD id: a text primary key
     ["TOKEN_CLAIMS", "user_id:first_name"],
     ["SIMPLE_JWT_VERSION", "5.1.0"],
     ["JTI_CLAIM", "exp"],
