@@ -22,6 +22,12 @@ CREATE TABLE IF NOT EXISTS users_user (
 CREATE UNIQUE INDEX IF NOT EXISTS users_user_simplejwt_id ON users_user (simplejwt_id);
 CREATE UNIQUE INDEX IF NOT EXISTS users_user_origin_key ON users_user (origin_key);
 
+-- The highest id given a UUID-keyed user (0010): never given again, whatever is deleted.
+CREATE TABLE IF NOT EXISTS users_user_ids (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  last_id   INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS users_orgaccount (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,

@@ -129,6 +129,8 @@ interface EdgeUser {
   username: string;
   password: string | null;
   is_active: number;
+  /** Set: a user of an origin keyed by UUIDs, whose id the edge gave (docs/sync.md). */
+  origin_key: string | null;
 }
 interface EdgeOrg {
   id: number;
@@ -185,9 +187,17 @@ async function plan(db: Db, dump: Dump): Promise<Plan> {
 
   const users = await readAll<EdgeUser>(
     db,
-    (where) => `SELECT id, username, password, is_active FROM users_user WHERE ${where}`,
+    (where) => `SELECT id, username, password, is_active, origin_key FROM users_user WHERE ${where}`,
   );
   const userById = new Map(users.map((row) => [row.id, row]));
+  // One edge serves one origin: a file's user never overwrites one of a UUID-keyed origin.
+  for (const user of dump.users) {
+    const held = userById.get(user.id);
+    if (held !== undefined && held.origin_key !== null)
+      throw new AdminError(
+        `record ${user.index} (users.user, pk ${user.id}): a user of an origin keyed by UUIDs holds id ${user.id} here (${held.origin_key}); nothing was written`,
+      );
+  }
   const userByName = new Map(users.map((row) => [row.username, row]));
   const fileUsers = new Set(dump.users.map((user) => user.id));
   for (const user of dump.users) {

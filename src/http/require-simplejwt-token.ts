@@ -25,7 +25,7 @@ export interface VerifiedSimpleJwtToken {
   /**
    * The id here (users_user.id) of the user the token's USER_ID_CLAIM names, found and active:
    * the origin's integer primary key, or, for a user model keyed by a UUID, a number of the
-   * edge's own (the origin's key is then the USER_ID_CLAIM claim).
+   * edge's own, never given to another user (the origin's key is then the USER_ID_CLAIM claim).
    */
   userId: number;
   /** Every verified claim, named as the origin's SIMPLE_JWT names them (token_type, exp, iat, jti, user_id, …). */

@@ -34,6 +34,8 @@ export interface Credentials {
   simplejwtId: string | null;
   /** The fields the custom claims are written from, as JSON text (users_user.claims); null: none synced. */
   claims: string | null;
+  /** The origin keys the user by a UUID (users_user.origin_key): `userId` is the edge's, not the origin's. */
+  uuidKeyed: boolean;
 }
 
 /**

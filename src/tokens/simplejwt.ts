@@ -220,8 +220,12 @@ export function userRefOf(value: unknown, sj: SimpleJwtConfig): UserRef | undefi
   return key === undefined ? undefined : { key };
 }
 
-/** What the obtain view writes of its user, or what of it the sync has not brought (`missing`: a field's name). */
-export type TokenUser = { userId: unknown; claims: [string, unknown][] } | { missing: string };
+/**
+ * What the obtain view writes of its user; else what of it the sync has not brought
+ * (`missing`: a field's name), or `uuidKeyed`: the origin keys it by a UUID while
+ * USER_ID_FIELD_TYPE says the primary key is an integer (its id here is not the origin's).
+ */
+export type TokenUser = { userId: unknown; claims: [string, unknown][] } | { missing: string } | { uuidKeyed: true };
 
 /**
  * RefreshToken.for_user's `getattr(user, USER_ID_FIELD)` (an int through 5.5.0, `str()` in
@@ -230,10 +234,11 @@ export type TokenUser = { userId: unknown; claims: [string, unknown][] } | { mis
  */
 export function tokenUserOf(
   sj: SimpleJwtConfig,
-  user: { userId: number; simplejwtId: string | null; claims: string | null },
+  user: { userId: number; simplejwtId: string | null; claims: string | null; uuidKeyed: boolean },
 ): TokenUser {
   const lookup = sj.userIdLookup;
   let userId: unknown;
+  if (lookup.by === "pk" && user.uuidKeyed) return { uuidKeyed: true };
   if (lookup.by === "pk") userId = sj.userIdAsString ? String(user.userId) : user.userId;
   else if (user.simplejwtId === null) return { missing: "simplejwt_id" };
   else if (lookup.type === "integer" && !sj.userIdAsString) userId = Number(user.simplejwtId);

@@ -512,6 +512,25 @@ describe("admin import-django", { timeout: 120_000 }, () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("refuses a user whose id a user of a UUID-keyed origin holds here (one edge serves one origin), nothing written", async () => {
+    const records = generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
+    const first = records.find((r) => r.model === "users.user")!;
+    const uuid = crypto.randomUUID();
+    await shared.db.batch([
+      {
+        sql: "INSERT INTO users_user (id, username, origin_key, simplejwt_id) VALUES (?1, 'uuid-user', ?2, ?2)",
+        params: [Number(first.pk), uuid],
+      },
+    ]);
+    const before = await snapshot();
+    const result = await shared.admin(["import-django", file(records)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `(users.user, pk ${first.pk}): a user of an origin keyed by UUIDs holds id ${first.pk} here (${uuid}); nothing was written`,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("imports GitHub social accounts (extra_data as a dict or a JSON string), skips other providers, and a rerun changes nothing", async () => {
     const records = generateDjangoDump({ users: 40, orgs: 3, seed: 7 });
     records.push(

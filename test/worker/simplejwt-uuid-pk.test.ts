@@ -16,6 +16,8 @@ import { obtain, PASSWORD, PATHS, sjEnv } from "../support/simplejwt";
 import { deleted, deliver, userRecord } from "../support/sync";
 
 const clock = manualClock(Date.now());
+let integerIds = 7_700_000;
+const newIntegerId = () => ++integerIds;
 const worker = quickApp({ clock });
 const UUID_PK = sjEnv({ SIMPLE_JWT_VERSION: "5.2.2", USER_ID_FIELD: "id", USER_ID_FIELD_TYPE: "uuid" });
 
@@ -182,6 +184,59 @@ describe("a user model keyed by a UUID", () => {
     expect(await rowOf(gone)).toBeNull();
     expect(await env.DB.prepare("SELECT id FROM users_user WHERE id = 123").first()).toBeNull();
     expect((await env.DB.prepare("SELECT count(*) AS n FROM users_user").first())!.n).toBe(1);
+  });
+
+  it("a new user never gets a deleted user's id: nothing ended under it (KV, D1) passes to the newcomer", async () => {
+    clock.set(Date.now()); // the guard reads the real time: the tokens' iat not ahead of it
+    const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await send({ records: [uuidUser(a, { username: unique("uu") }), uuidUser(b, { username: unique("uu") })] });
+    const bId = (await rowOf(b))!.id;
+    // b holds the highest id; deleting it ends its sessions under that id.
+    expect(bId).toBe((await env.DB.prepare("SELECT max(id) AS id FROM users_user").first<{ id: number }>())!.id);
+    await send({ records: [deleted("user", b)] });
+    expect(await env.BLACKLIST.get(userKey(bId))).not.toBeNull();
+    const name = unique("uu");
+    await send({ records: [uuidUser(c, { username: name })] });
+    const cId = (await rowOf(c))!.id;
+    expect(cId).toBeGreaterThan(bId);
+    expect(await env.BLACKLIST.get(userKey(cId))).toBeNull();
+    // In the very second b was deleted, c's first token is good.
+    const { access } = await obtain(worker, name, UUID_PK);
+    expect(await guarded(access)).toMatchObject({ status: 200 });
+  });
+
+  it("one edge serves one origin: an integer key whose id a UUID-keyed user holds here is a 409 naming it, nothing written", async () => {
+    const uuid = crypto.randomUUID();
+    const name = unique("uu");
+    await send({ records: [uuidUser(uuid, { username: name })] });
+    const { id } = (await rowOf(uuid))!;
+    for (const record of [userRecord(id, { username: unique("int") }), deleted("user", id)]) {
+      const answer = await send({ records: [userRecord(newIntegerId(), { username: unique("int") }), record] });
+      expect(answer).toEqual({
+        status: 409,
+        body: {
+          detail: `user ${id}: a user of a UUID-keyed origin holds that id here (one edge serves one origin)`,
+          record: 1,
+        },
+      });
+      expect(await rowOf(uuid)).toMatchObject({ id, username: name, simplejwt_id: uuid });
+    }
+  });
+
+  it("USER_ID_FIELD_TYPE left at integer for such an origin: obtain issues nothing (the 500, logged), never the edge's number as the user's id", async () => {
+    const uuid = crypto.randomUUID();
+    const name = unique("uu");
+    await send({ records: [uuidUser(uuid, { username: name })] });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const body = { username: name, password: PASSWORD };
+      const response = await postJson(worker, PATHS.obtain, body, sjEnv({ SIMPLE_JWT_VERSION: "5.2.2" }));
+      expect(response.status).toBe(500);
+      expect(await response.text()).not.toContain("access");
+      expect(errors.mock.calls.map(String).join("\n")).toContain("keyed by a UUID at the origin");
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("a user key that is neither a positive integer nor a UUID: 400 naming it", async () => {

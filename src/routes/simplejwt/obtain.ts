@@ -38,6 +38,11 @@ export async function simpleJwtObtain(c: Context<AppEnv>) {
   // synced fields; a user the sync has not brought them for is the edge's misconfiguration),
   // then its access token: refresh first in the body.
   const user = tokenUserOf(sj, account);
+  if ("uuidKeyed" in user) {
+    throw new ConfigError(
+      `user ${account.userId} is keyed by a UUID at the origin: its primary key is no integer, so USER_ID_FIELD_TYPE must be uuid (org_token_edge_config prints it)`,
+    );
+  }
   if ("missing" in user) {
     throw new ConfigError(
       `user ${account.userId} has no synced ${user.missing}: run org_token_edge_sync --full after changing SIMPLE_JWT's USER_ID_FIELD or ORG_TOKEN_EDGE["CLAIMS"]`,

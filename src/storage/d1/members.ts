@@ -205,7 +205,9 @@ export class D1Members implements Members {
   credentials(userName: string): Promise<Credentials | undefined> {
     return guard("members.credentials", async () => {
       const row = await this.reader()
-        .prepare("SELECT id, username, password, is_active, simplejwt_id, claims FROM users_user WHERE username = ?1")
+        .prepare(
+          "SELECT id, username, password, is_active, simplejwt_id, claims, origin_key FROM users_user WHERE username = ?1",
+        )
         .bind(userName)
         .first<{
           id: number;
@@ -214,6 +216,7 @@ export class D1Members implements Members {
           is_active: number;
           simplejwt_id: string | null;
           claims: string | null;
+          origin_key: string | null;
         }>();
       if (row === null) return undefined;
       return {
@@ -223,6 +226,7 @@ export class D1Members implements Members {
         userActive: row.is_active === 1,
         simplejwtId: row.simplejwt_id,
         claims: row.claims,
+        uuidKeyed: row.origin_key !== null,
       };
     });
   }

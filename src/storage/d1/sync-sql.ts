@@ -32,14 +32,35 @@ const APPLYING = (kind: string, deleted: 0 | 1) =>
  * A user's key is the origin's integer id, which is its row's id here, or the origin's UUID
  * primary key (hyphenated: records.ts keyOf), kept in users_user.origin_key beside an id the
  * edge gives. Each staged user's row, found before anything is written or deleted: NULL for a
- * UUID the edge has no row for yet (FIND_NEW_USERS finds it once UPSERT_USERS made it).
+ * UUID the edge has no row for yet, until NUMBER_NEW_USERS gives it an id.
  */
 const USER_ORIGIN_KEY = "CASE WHEN key GLOB '*-*' THEN key END";
 const FIND_USERS = `UPDATE sync_staging SET row_id = CASE WHEN key GLOB '*-*'
     THEN (SELECT id FROM users_user WHERE origin_key = sync_staging.key) ELSE CAST(key AS INTEGER) END
   WHERE kind = 'user' AND applies = 1`;
-const FIND_NEW_USERS = `UPDATE sync_staging SET row_id = (SELECT id FROM users_user WHERE origin_key = sync_staging.key)
-  WHERE kind = 'user' AND applies = 1 AND deleted = 0 AND row_id IS NULL`;
+
+/**
+ * One edge serves one origin: an integer key whose id a UUID-keyed user holds here (a D1 that
+ * served another origin) fails the batch rather than overwrite that user.
+ */
+const CHECK_USER_KEYS = `INSERT INTO sync_check (failed)
+  SELECT 'user key' FROM sync_staging AS s JOIN users_user AS u ON u.id = s.row_id
+  WHERE s.kind = 'user' AND s.applies = 1 AND s.key NOT GLOB '*-*' AND u.origin_key IS NOT NULL
+  LIMIT 1`;
+
+/**
+ * New UUID-keyed users' ids, in the delivery's order, after the highest ever given
+ * (users_user_ids) or held: never a deleted user's (users_user.id has no AUTOINCREMENT).
+ */
+const NUMBER_NEW_USERS = `UPDATE sync_staging SET row_id = n.id FROM (
+    SELECT s.key AS key, row_number() OVER (ORDER BY s.idx) + max(
+      coalesce((SELECT last_id FROM users_user_ids), 0), coalesce((SELECT max(id) FROM users_user), 0)) AS id
+    FROM sync_staging AS s WHERE s.kind = 'user' AND s.applies = 1 AND s.deleted = 0 AND s.row_id IS NULL) AS n
+  WHERE sync_staging.kind = 'user' AND sync_staging.key = n.key`;
+const KEEP_LAST_USER_ID = `INSERT INTO users_user_ids (singleton, last_id)
+  SELECT 1, max(row_id) FROM sync_staging WHERE kind = 'user' AND applies = 1 AND key GLOB '*-*'
+  HAVING max(row_id) IS NOT NULL
+  ON CONFLICT (singleton) DO UPDATE SET last_id = max(last_id, excluded.last_id)`;
 
 /** ?1: whether a password change ends sessions. Computed before the users are written. */
 const MARK_REVOKED = `UPDATE sync_staging SET revoke = 1
@@ -61,7 +82,6 @@ const DISPLACE_SIMPLEJWT_IDS = `UPDATE users_user SET simplejwt_id = NULL
   WHERE id IN (SELECT u.id FROM (${APPLYING("user", 0)}) AS s JOIN users_user AS u ON u.simplejwt_id = s.simplejwt_id
     WHERE u.id IS NOT s.row_id)`;
 
-// A new UUID-keyed user's row_id is NULL: SQLite gives it the next id.
 const UPSERT_USERS = `INSERT INTO users_user (id, origin_key, username, password, is_active, simplejwt_id, claims)
   SELECT row_id, ${USER_ORIGIN_KEY}, username, password, is_active, simplejwt_id, claims FROM (${APPLYING("user", 0)})
   ORDER BY idx
@@ -205,10 +225,14 @@ export const END_RUN = "DELETE FROM sync_run WHERE singleton = 1";
 export const DELIVERY_STATE = `SELECT EXISTS (SELECT 1 FROM sync_delivery WHERE id = ?1) AS duplicate, ${OPEN_RUN} AS open_run`;
 /** ?1 the run: how many rows of each kind it saw. */
 export const SEEN_COUNTS = "SELECT kind, count(*) AS seen FROM sync_version WHERE seen_run = ?1 GROUP BY kind";
-/** ?1 user ids, ?2 organization UUIDs (JSON arrays): those the edge has. */
+/**
+ * ?1 user ids, ?2 organization UUIDs (JSON arrays): those the edge has; ?3 users' integer keys:
+ * those whose id a UUID-keyed user holds here (CHECK_USER_KEYS).
+ */
 export const PRESENT_REFERENCES = `SELECT
   (SELECT json_group_array(id) FROM users_user WHERE id IN (SELECT value FROM json_each(?1))) AS users,
-  (SELECT json_group_array(django_uuid) FROM users_orgaccount WHERE django_uuid IN (SELECT value FROM json_each(?2))) AS orgs`;
+  (SELECT json_group_array(django_uuid) FROM users_orgaccount WHERE django_uuid IN (SELECT value FROM json_each(?2))) AS orgs,
+  (SELECT json_group_array(id) FROM users_user WHERE origin_key IS NOT NULL AND id IN (SELECT value FROM json_each(?3))) AS held`;
 
 /** What a delivery holds: which statements it needs (the others would find nothing to do). */
 export type Holds = (kind: string, deleted: boolean) => boolean;
@@ -220,11 +244,13 @@ export type Holds = (kind: string, deleted: boolean) => boolean;
 export const RECORD_STATEMENTS: readonly { name: string; sql: string; when: (holds: Holds) => boolean }[] = [
   { name: "DECIDE", sql: DECIDE, when: () => true },
   { name: "FIND_USERS", sql: FIND_USERS, when: (h) => h("user", false) || h("user", true) },
+  { name: "CHECK_USER_KEYS", sql: CHECK_USER_KEYS, when: (h) => h("user", false) || h("user", true) },
+  { name: "NUMBER_NEW_USERS", sql: NUMBER_NEW_USERS, when: (h) => h("user", false) },
+  { name: "KEEP_LAST_USER_ID", sql: KEEP_LAST_USER_ID, when: (h) => h("user", false) },
   { name: "MARK_REVOKED", sql: MARK_REVOKED, when: (h) => h("user", false) || h("user", true) },
   { name: "DISPLACE_USERS", sql: DISPLACE_USERS, when: (h) => h("user", false) },
   { name: "DISPLACE_SIMPLEJWT_IDS", sql: DISPLACE_SIMPLEJWT_IDS, when: (h) => h("user", false) },
   { name: "UPSERT_USERS", sql: UPSERT_USERS, when: (h) => h("user", false) },
-  { name: "FIND_NEW_USERS", sql: FIND_NEW_USERS, when: (h) => h("user", false) },
   { name: "END_SESSIONS", sql: END_SESSIONS, when: (h) => h("user", false) },
   {
     name: "DELETE_USERS_MEMBERSHIPS",

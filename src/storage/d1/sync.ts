@@ -132,7 +132,9 @@ export class D1SyncStore implements SyncStore {
         const short = await this.incomplete(full.run, full.counts ?? {});
         if (short !== undefined) return short;
       }
-      return { kind: "missing_reference", record: (await this.diagnose(delivery)).missing };
+      const { missing, heldKey } = await this.diagnose(delivery);
+      if (heldKey !== undefined) return { kind: "conflict", ...heldKey };
+      return { kind: "missing_reference", record: missing };
     }
     if (/UNIQUE constraint failed: sync_delivery\.id/.test(message)) return { kind: "duplicate" };
     if (/UNIQUE constraint failed/.test(message)) {
@@ -170,7 +172,9 @@ export class D1SyncStore implements SyncStore {
       const records = distinctRecords(delivery.records).sort((a, b) => a.index - b.index);
       const users = new Set<number>();
       const orgs = new Set<string>();
+      const userKeys: number[] = [];
       for (const record of records) {
+        if (record.kind === "user" && !isUuidUserKey(record.key)) userKeys.push(Number(record.key));
         if (record.deleted) continue;
         if (record.kind === "membership") {
           users.add(record.row.user_id);
@@ -178,18 +182,32 @@ export class D1SyncStore implements SyncStore {
         } else if (record.kind === "social_account") users.add(record.row.user_id);
       }
       const [present, applying] = await this.db.batch([
-        this.db.prepare(PRESENT_REFERENCES).bind(JSON.stringify([...users]), JSON.stringify([...orgs])),
+        this.db
+          .prepare(PRESENT_REFERENCES)
+          .bind(JSON.stringify([...users]), JSON.stringify([...orgs]), JSON.stringify(userKeys)),
         this.db
           .prepare(APPLYING_INDEXES)
           .bind(JSON.stringify(records.map((r) => [r.index, r.kind, r.key, r.version])), delivery.full ? 1 : 0),
       ]);
-      const row = present?.results[0] as { users: string; orgs: string } | undefined;
+      const row = present?.results[0] as { users: string; orgs: string; held: string } | undefined;
       const applies = new Set(((applying?.results ?? []) as { idx: number }[]).map((r) => r.idx));
-      return diagnosis(
-        records.filter((record) => applies.has(record.index)),
-        new Set<number>(JSON.parse(row?.users ?? "[]")),
-        new Set<string>(JSON.parse(row?.orgs ?? "[]")),
-      );
+      const applied = records.filter((record) => applies.has(record.index));
+      const held = new Set<string>((JSON.parse(row?.held ?? "[]") as number[]).map(String));
+      const holder = applied.find((record) => record.kind === "user" && held.has(record.key));
+      return {
+        ...diagnosis(
+          applied,
+          new Set<number>(JSON.parse(row?.users ?? "[]")),
+          new Set<string>(JSON.parse(row?.orgs ?? "[]")),
+        ),
+        heldKey:
+          holder === undefined
+            ? undefined
+            : {
+                record: holder,
+                detail: `user ${holder.key}: a user of a UUID-keyed origin holds that id here (one edge serves one origin)`,
+              },
+      };
     });
   }
 }
@@ -197,6 +215,8 @@ export class D1SyncStore implements SyncStore {
 interface Diagnosis {
   missing: SyncRecord | undefined;
   conflict: { record: SyncRecord; detail: string } | undefined;
+  /** A user record whose integer key a UUID-keyed user's id here is (CHECK_USER_KEYS). */
+  heldKey?: { record: SyncRecord; detail: string };
 }
 
 /** The diagnosis over the records that apply (in the delivery's order) and the rows here now. */
