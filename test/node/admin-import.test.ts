@@ -481,9 +481,9 @@ describe("admin import-django", { timeout: 120_000 }, () => {
   });
 
   /** A real SQLite failure on the file's very last membership: the last statement of the import. */
-  async function failOnLastMembership(records: DumpRecord[]) {
+  async function failOnLastMembership(records: DumpRecord[], db: Db = shared.db) {
     const last = records.filter((r) => r.model === "users.membership" && r.fields.user !== null).at(-1)!;
-    await shared.db.batch([
+    await db.batch([
       {
         sql: `CREATE TRIGGER fail_last_membership BEFORE INSERT ON users_membership WHEN NEW.user_id = ${Number(last.fields.user)} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
         params: [],
@@ -504,12 +504,31 @@ describe("admin import-django", { timeout: 120_000 }, () => {
 
   it("the same through `wrangler d1 execute --file` (the --remote code path): one file, nothing written", async () => {
     const records = generateDjangoDump({ users: 300, seed: 6 });
-    const before = await snapshot();
-    await failOnLastMembership(records);
-    const result = await shared.admin(["--via-wrangler", "import-django", file(records)]);
+    // A state directory of its own, open in no other process while wrangler writes it.
+    const target = resolveTarget(CONFIG_PATH, "DB", mkdtempSync(join(files, "via-wrangler-")));
+    const withDb = async <T>(work: (db: Db) => Promise<T>) => {
+      const db = await openLocal(target);
+      try {
+        return await work(db);
+      } finally {
+        await db.close();
+      }
+    };
+    const before = await withDb(async (db) => {
+      await db.batch([{ sql: "INSERT INTO users_user (id, username) VALUES (90000, 'kept')", params: [] }]);
+      await failOnLastMembership(records, db);
+      return snapshot(db);
+    });
+    const result = await runInProcess([
+      "--persist-to",
+      target.stateDir,
+      "--via-wrangler",
+      "import-django",
+      file(records),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/injected failure/);
-    expect(await snapshot()).toEqual(before);
+    expect(await withDb(snapshot)).toEqual(before);
   });
 
   it("refuses a user whose id a user of a UUID-keyed origin holds here (one edge serves one origin), nothing written", async () => {

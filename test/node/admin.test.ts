@@ -5,9 +5,12 @@
  * command (help and exit statuses, a password piped on stdin, the real opening of a local
  * database), and one through `wrangler d1 execute`, the --remote code path.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Result, SECRET, type SharedAdmin, sharedAdmin, spawnAdmin } from "./support/admin";
+import { type Result, runInProcess, SECRET, type SharedAdmin, sharedAdmin, spawnAdmin } from "./support/admin";
 
 let shared: SharedAdmin;
 beforeAll(async () => {
@@ -265,17 +268,24 @@ describe("admin CLI", { timeout: 180_000 }, () => {
   });
 
   it("runs the same commands through `wrangler d1 execute` (the --remote code path) on the same data", async () => {
-    const tricky = "x'y; DROP TABLE users_user; -- ?1";
-    const viaWrangler = (args: string[]) => admin(["--via-wrangler", ...args]);
-    expect(ok(await viaWrangler(["org", "add", tricky]))).toBe(`Added organization ${tricky} (id 1)\n`);
-    expect(json(await viaWrangler(["user", "add", "alice", "--id", "5", "--json"]))).toMatchObject({
-      id: 5,
-      username: "alice",
-    });
-    ok(await viaWrangler(["member", "add", "alice", tricky, "--active"]));
-    // Read back through the bound D1 binding: the literals stored exactly what was given.
-    expect(json(await admin(["member", "list", tricky, "--json"]))).toEqual([
-      { org: tricky, username: "alice", user_id: 5, active: true, user_active: true },
-    ]);
+    // A state directory of its own (migrated by the first command), open in no other process
+    // while wrangler writes it; read back through the bound binding once wrangler has exited.
+    const dir = mkdtempSync(join(tmpdir(), "admin-via-wrangler-"));
+    try {
+      const tricky = "x'y; DROP TABLE users_user; -- ?1";
+      const viaWrangler = (args: string[]) => runInProcess(["--persist-to", dir, "--via-wrangler", ...args]);
+      expect(ok(await viaWrangler(["org", "add", tricky]))).toBe(`Added organization ${tricky} (id 1)\n`);
+      expect(json(await viaWrangler(["user", "add", "alice", "--id", "5", "--json"]))).toMatchObject({
+        id: 5,
+        username: "alice",
+      });
+      ok(await viaWrangler(["member", "add", "alice", tricky, "--active"]));
+      // The literals stored exactly what was given.
+      expect(json(await runInProcess(["--persist-to", dir, "member", "list", tricky, "--json"]))).toEqual([
+        { org: tricky, username: "alice", user_id: 5, active: true, user_active: true },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
