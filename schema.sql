@@ -143,7 +143,7 @@ CREATE TABLE IF NOT EXISTS sync_staging (
   claims           TEXT,
   applies          INTEGER NOT NULL DEFAULT 0,
   revoke           INTEGER NOT NULL DEFAULT 0,
-  row_id           INTEGER,                 -- a user's row here (0010)
+  row_id           INTEGER CHECK (row_id IS NULL OR row_id > 0), -- a user's row here (0010)
   PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 

@@ -32,21 +32,17 @@ const APPLYING = (kind: string, deleted: 0 | 1) =>
  * A user's key is the origin's integer id, which is its row's id here, or the origin's UUID
  * primary key (hyphenated: records.ts keyOf), kept in users_user.origin_key beside an id the
  * edge gives. Each staged user's row, found before anything is written or deleted: NULL for a
- * UUID the edge has no row for yet, until NUMBER_NEW_USERS gives it an id.
+ * UUID the edge has no row for yet, until NUMBER_NEW_USERS gives it an id. One edge serves one
+ * origin: an integer key whose id a UUID-keyed user holds here (a D1 that served another
+ * origin) is 0, which sync_staging's CHECK refuses, failing the batch rather than overwrite
+ * that user.
  */
 const USER_ORIGIN_KEY = "CASE WHEN key GLOB '*-*' THEN key END";
-const FIND_USERS = `UPDATE sync_staging SET row_id = CASE WHEN key GLOB '*-*'
-    THEN (SELECT id FROM users_user WHERE origin_key = sync_staging.key) ELSE CAST(key AS INTEGER) END
+const FIND_USERS = `UPDATE sync_staging SET row_id = CASE
+    WHEN key GLOB '*-*' THEN (SELECT id FROM users_user WHERE origin_key = sync_staging.key)
+    WHEN EXISTS (SELECT 1 FROM users_user WHERE id = CAST(sync_staging.key AS INTEGER) AND origin_key IS NOT NULL) THEN 0
+    ELSE CAST(key AS INTEGER) END
   WHERE kind = 'user' AND applies = 1`;
-
-/**
- * One edge serves one origin: an integer key whose id a UUID-keyed user holds here (a D1 that
- * served another origin) fails the batch rather than overwrite that user.
- */
-const CHECK_USER_KEYS = `INSERT INTO sync_check (failed)
-  SELECT 'user key' FROM sync_staging AS s JOIN users_user AS u ON u.id = s.row_id
-  WHERE s.kind = 'user' AND s.applies = 1 AND s.key NOT GLOB '*-*' AND u.origin_key IS NOT NULL
-  LIMIT 1`;
 
 /**
  * New UUID-keyed users' ids, in the delivery's order, after the highest ever given
@@ -227,15 +223,18 @@ export const DELIVERY_STATE = `SELECT EXISTS (SELECT 1 FROM sync_delivery WHERE 
 export const SEEN_COUNTS = "SELECT kind, count(*) AS seen FROM sync_version WHERE seen_run = ?1 GROUP BY kind";
 /**
  * ?1 user ids, ?2 organization UUIDs (JSON arrays): those the edge has; ?3 users' integer keys:
- * those whose id a UUID-keyed user holds here (CHECK_USER_KEYS).
+ * those whose id a UUID-keyed user holds here (FIND_USERS).
  */
 export const PRESENT_REFERENCES = `SELECT
   (SELECT json_group_array(id) FROM users_user WHERE id IN (SELECT value FROM json_each(?1))) AS users,
   (SELECT json_group_array(django_uuid) FROM users_orgaccount WHERE django_uuid IN (SELECT value FROM json_each(?2))) AS orgs,
   (SELECT json_group_array(id) FROM users_user WHERE origin_key IS NOT NULL AND id IN (SELECT value FROM json_each(?3))) AS held`;
 
-/** What a delivery holds: which statements it needs (the others would find nothing to do). */
-export type Holds = (kind: string, deleted: boolean) => boolean;
+/**
+ * What a delivery holds: which statements it needs (the others would find nothing to do). A
+ * kind, or `uuid_user`: users keyed by UUID (records.ts isUuidUserKey).
+ */
+export type Holds = (kind: Kind | "uuid_user", deleted: boolean) => boolean;
 
 /**
  * The statements of a delivery's records, each with when it is needed; exported for the
@@ -244,9 +243,8 @@ export type Holds = (kind: string, deleted: boolean) => boolean;
 export const RECORD_STATEMENTS: readonly { name: string; sql: string; when: (holds: Holds) => boolean }[] = [
   { name: "DECIDE", sql: DECIDE, when: () => true },
   { name: "FIND_USERS", sql: FIND_USERS, when: (h) => h("user", false) || h("user", true) },
-  { name: "CHECK_USER_KEYS", sql: CHECK_USER_KEYS, when: (h) => h("user", false) || h("user", true) },
-  { name: "NUMBER_NEW_USERS", sql: NUMBER_NEW_USERS, when: (h) => h("user", false) },
-  { name: "KEEP_LAST_USER_ID", sql: KEEP_LAST_USER_ID, when: (h) => h("user", false) },
+  { name: "NUMBER_NEW_USERS", sql: NUMBER_NEW_USERS, when: (h) => h("uuid_user", false) },
+  { name: "KEEP_LAST_USER_ID", sql: KEEP_LAST_USER_ID, when: (h) => h("uuid_user", false) },
   { name: "MARK_REVOKED", sql: MARK_REVOKED, when: (h) => h("user", false) || h("user", true) },
   { name: "DISPLACE_USERS", sql: DISPLACE_USERS, when: (h) => h("user", false) },
   { name: "DISPLACE_SIMPLEJWT_IDS", sql: DISPLACE_SIMPLEJWT_IDS, when: (h) => h("user", false) },

@@ -52,7 +52,12 @@ export class D1SyncStore implements SyncStore {
     } else if (full !== undefined) {
       statements.push(db.prepare(CHECK_OPEN_RUN).bind(full.run));
     }
-    const present = new Set(records.map((record) => `${record.kind} ${record.deleted}`));
+    const present = new Set(
+      records.flatMap((record) => [
+        `${record.kind} ${record.deleted}`,
+        ...(record.kind === "user" && isUuidUserKey(record.key) ? [`uuid_user ${record.deleted}`] : []),
+      ]),
+    );
     const holds: Holds = (kind, deleted) => present.has(`${kind} ${deleted}`);
     if (records.length > 0) {
       statements.push(
@@ -122,7 +127,7 @@ export class D1SyncStore implements SyncStore {
   /** Why a batch failed: a check of ours (answered as such) or D1 itself (StorageUnavailable). */
   private async refused(error: unknown, delivery: Delivery, options: ApplyOptions): Promise<SyncOutcome> {
     const message = String(error);
-    if (/CHECK constraint failed: failed = ''/i.test(message) || /sync_check/.test(message)) {
+    if (/CHECK constraint failed: (failed = ''|row_id)/i.test(message) || /sync_(check|staging)/.test(message)) {
       const after = await this.state(options.id);
       const { full } = delivery;
       if (full !== undefined && full.phase !== "begin" && after.openRun !== full.run) {
@@ -215,7 +220,7 @@ export class D1SyncStore implements SyncStore {
 interface Diagnosis {
   missing: SyncRecord | undefined;
   conflict: { record: SyncRecord; detail: string } | undefined;
-  /** A user record whose integer key a UUID-keyed user's id here is (CHECK_USER_KEYS). */
+  /** A user record whose integer key a UUID-keyed user's id here is (sync-sql.ts FIND_USERS). */
   heldKey?: { record: SyncRecord; detail: string };
 }
 
