@@ -62,10 +62,12 @@ async function verifiedBy(token: string, pair: TestKeyPair) {
   return (await jwtVerify(token, pair.publicKey, { algorithms: [pair.algorithm] })).payload;
 }
 
-/** An org token as ps-web's origin signs it: PyJWT's header, no kid. */
-function originOrgToken(pair: TestKeyPair, s: { userId: number; userName: string; orgName: string }, type = "refresh") {
+type Member = { userId: number; userName: string; orgName: string };
+
+/** An org token's claims as ps-web writes them, for a seeded member, issued now. */
+function orgClaims(s: Member, type = "refresh") {
   const iat = Math.floor(Date.now() / 1000);
-  return signWith(pair, {
+  return {
     token_type: type,
     exp: iat + 3600,
     iat,
@@ -73,7 +75,12 @@ function originOrgToken(pair: TestKeyPair, s: { userId: number; userName: string
     user_id: s.userId,
     org_name: s.orgName,
     user_name: s.userName,
-  });
+  };
+}
+
+/** An org token as ps-web's origin signs it: PyJWT's header, no kid. */
+function originOrgToken(pair: TestKeyPair, s: Member, type = "refresh") {
+  return signWith(pair, orgClaims(s, type));
 }
 
 /** A simplejwt refresh token as the origin's simplejwt signs it. */
@@ -203,20 +210,7 @@ describe("rotation: PREVIOUS_VERIFYING_KEYS still verify", () => {
     const s = await seed();
     const user = await seedUser();
     for (const header of [{ kid: rsOld.kid }, {}]) {
-      const iat = Math.floor(Date.now() / 1000);
-      const org = await signWith(
-        rsOld,
-        {
-          token_type: "refresh",
-          exp: iat + 60,
-          iat,
-          jti: hexId(),
-          user_id: s.userId,
-          org_name: s.orgName,
-          user_name: s.userName,
-        },
-        header,
-      );
+      const org = await signWith(rsOld, orgClaims(s), header);
       const response = await postJson(quickApp(), ORG_REFRESH, { refresh: org }, withOld());
       expect(response.status).toBe(200);
       expect(decodeProtectedHeader((await response.json<Pair>()).access).kid).toBe(rs.kid);
@@ -276,20 +270,7 @@ describe("rotation: PREVIOUS_VERIFYING_KEYS still verify", () => {
       "Token is invalid or expired",
     );
     const s = await seed();
-    const iat = Math.floor(Date.now() / 1000);
-    const org = await signWith(
-      rs,
-      {
-        token_type: "refresh",
-        exp: iat + 60,
-        iat,
-        jti: hexId(),
-        user_id: s.userId,
-        org_name: s.orgName,
-        user_name: s.userName,
-      },
-      { kid: "no-such-key" },
-    );
+    const org = await signWith(rs, orgClaims(s), { kid: "no-such-key" });
     expect(await (await postJson(quickApp(), ORG_REFRESH, { refresh: org }, withOld())).json()).toEqual(
       TOKEN_NOT_VALID,
     );
@@ -303,17 +284,7 @@ describe("no algorithm confusion: exactly ALGORITHM verifies", () => {
     const iat = Math.floor(Date.now() / 1000);
     for (const secret of [rs.publicPem, SECRET]) {
       const key = new TextEncoder().encode(secret);
-      const org = await new SignJWT({
-        token_type: "refresh",
-        exp: iat + 60,
-        iat,
-        jti: hexId(),
-        user_id: s.userId,
-        org_name: s.orgName,
-        user_name: s.userName,
-      })
-        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-        .sign(key);
+      const org = await new SignJWT(orgClaims(s)).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
       expect(await (await postJson(quickApp(), ORG_REFRESH, { refresh: org }, keyEnv(rs))).json()).toEqual(
         TOKEN_NOT_VALID,
       );
@@ -343,17 +314,7 @@ describe("no algorithm confusion: exactly ALGORITHM verifies", () => {
     expect(decodeProtectedHeader(access)).toEqual({ alg: "HS512", typ: "JWT" });
     const key = new TextEncoder().encode(SECRET);
     expect((await jwtVerify(refresh, key, { algorithms: ["HS512"] })).payload.user_id).toBe(s.userId);
-    const hs256 = await new SignJWT({
-      token_type: "refresh",
-      exp: Math.floor(Date.now() / 1000) + 60,
-      iat: Math.floor(Date.now() / 1000),
-      jti: hexId(),
-      user_id: s.userId,
-      org_name: s.orgName,
-      user_name: s.userName,
-    })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .sign(key);
+    const hs256 = await new SignJWT(orgClaims(s)).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
     const refused = await postJson(quickApp(), ORG_REFRESH, { refresh: hs256 }, { ALGORITHM: "HS512" });
     expect(await refused.json()).toEqual(TOKEN_NOT_VALID);
   });
