@@ -85,61 +85,79 @@ function expectSame(edge: Answer, origin: Answer) {
   expect(reconcile(reference, strip(edge))).toEqual(reference);
 }
 
-describe("the example's custom-user variant: USER_ID_FIELD uuid, custom claims (rotation and blacklist on)", () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let origin: Origin | undefined;
-  let edge: LocalWorker | undefined;
-  let edgeVars: EdgeVars;
-  let users: { alice: { id: number; uuid: string }; bob: { id: number; uuid: string } };
-  const O = () => origin!.url;
-  const E = () => edge!.url;
+/** One variant of the example at the origin and the edge, configured and filled by the origin's two commands. */
+interface Sides<U> {
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+  origin?: Origin;
+  edge?: LocalWorker;
+  edgeVars?: EdgeVars;
+  users?: U;
+}
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "simplejwt-oracle-custom-"));
-    env = exampleEnv({
-      EXAMPLE_CUSTOM_USER: "1",
-      SIMPLE_JWT_ROTATE: "1",
-      DJANGO_SQLITE_PATH: join(dir, "origin.sqlite3"),
-      DJANGO_SECRET_KEY: SIGNING_KEY,
-      ORG_TOKEN_EDGE_SECRET: SYNC_SECRET,
-      ORG_TOKEN_EDGE_DELIVER_ON_COMMIT: "0",
-    });
-    await manage(["migrate", "--noinput", "-v", "0"], env);
-    users = JSON.parse(
-      await manage(
-        [
-          "shell",
-          "-c",
-          `import json
+/**
+ * The variant `customUser` (rotation on) migrated, its users made by `usersScript` (Python
+ * printing them as JSON), the origin started, the edge started on `org_token_edge_config`'s
+ * vars and filled by `org_token_edge_sync --full`; `sides` filled as it goes, so a failure
+ * part way leaves what started to `tearDown`.
+ */
+async function setUp<U>(sides: Sides<U>, customUser: string, usersScript: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `simplejwt-oracle-${customUser}-`));
+  sides.dir = dir;
+  const env = exampleEnv({
+    EXAMPLE_CUSTOM_USER: customUser,
+    SIMPLE_JWT_ROTATE: "1",
+    DJANGO_SQLITE_PATH: join(dir, "origin.sqlite3"),
+    DJANGO_SECRET_KEY: SIGNING_KEY,
+    ORG_TOKEN_EDGE_SECRET: SYNC_SECRET,
+    ORG_TOKEN_EDGE_DELIVER_ON_COMMIT: "0",
+  });
+  sides.env = env;
+  await manage(["migrate", "--noinput", "-v", "0"], env);
+  sides.users = JSON.parse(await manage(["shell", "-c", usersScript], env));
+  const stateDir = join(dir, "edge");
+  const persistTo = join(stateDir, "state");
+  const started = await Promise.allSettled([
+    startOrigin(env),
+    edgeVarsFromOrigin(env),
+    seedDatabase(persistTo, stateDir, "SELECT 1;"),
+  ]);
+  if (started[0].status === "fulfilled") sides.origin = started[0].value;
+  for (const result of started) if (result.status === "rejected") throw result.reason;
+  sides.edgeVars = (started[1] as PromiseFulfilledResult<EdgeVars>).value;
+  sides.edge = await startWorker({ persistTo, stateDir, vars: { ...sides.edgeVars.vars, ...EDGE_ONLY_VARS } });
+  await manage(["org_token_edge_sync", "--full"], { ...env, ORG_TOKEN_EDGE_URL: sides.edge.url });
+}
+
+async function tearDown(sides: Sides<unknown>): Promise<void> {
+  await Promise.all([sides.origin?.stop(), sides.edge?.stop()]);
+  if (sides.dir) rmSync(sides.dir, { recursive: true, force: true });
+}
+
+describe("the example's custom-user variant: USER_ID_FIELD uuid, custom claims (rotation and blacklist on)", () => {
+  const sides: Sides<{ alice: { id: number; uuid: string }; bob: { id: number; uuid: string } }> = {};
+  const O = () => sides.origin!.url;
+  const E = () => sides.edge!.url;
+
+  beforeAll(
+    () =>
+      setUp(
+        sides,
+        "1",
+        `import json
 from django.contrib.auth import get_user_model
 User = get_user_model()
 alice = User.objects.create_user("alice", email="alice@example.org", first_name="Alice Zoë",
                                  password=${JSON.stringify(PASSWORD.alice)}, is_staff=True)
 bob = User.objects.create_user("bob", password=${JSON.stringify(PASSWORD.bob)}, is_active=False)
 print(json.dumps({u.username: {"id": u.pk, "uuid": str(u.uuid)} for u in (alice, bob)}))`,
-        ],
-        env,
       ),
-    );
-    const stateDir = join(dir, "edge");
-    const persistTo = join(stateDir, "state");
-    [origin, edgeVars] = await Promise.all([
-      startOrigin(env),
-      edgeVarsFromOrigin(env),
-      seedDatabase(persistTo, stateDir, "SELECT 1;"),
-    ]);
-    edge = await startWorker({ persistTo, stateDir, vars: { ...edgeVars.vars, ...EDGE_ONLY_VARS } });
-    await manage(["org_token_edge_sync", "--full"], { ...env, ORG_TOKEN_EDGE_URL: edge.url });
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all([origin?.stop(), edge?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    120_000,
+  );
+  afterAll(() => tearDown(sides));
 
   it("the edge's vars from the origin: USER_ID_FIELD, its type, and the claims in order", () => {
-    expect(edgeVars.vars).toMatchObject({
+    expect(sides.edgeVars!.vars).toMatchObject({
       USER_ID_FIELD: "uuid",
       USER_ID_FIELD_TYPE: "uuid",
       TOKEN_CLAIMS: "name:first_name,email:email,staff:is_staff",
@@ -151,7 +169,7 @@ print(json.dumps({u.username: {"id": u.pk, "uuid": str(u.uuid)} for u in (alice,
     const [atOrigin, atEdge] = [await post(O(), P.obtain, credentials), await post(E(), P.obtain, credentials)];
     expect(atOrigin.status).toBe(200);
     expect(decode(atOrigin.tokens.refresh)?.payload).toMatchObject({
-      user_id: users.alice.uuid,
+      user_id: sides.users!.alice.uuid,
       name: "Alice Zoë",
       email: "alice@example.org",
       staff: true,
@@ -185,67 +203,43 @@ print(json.dumps({u.username: {"id": u.pk, "uuid": str(u.uuid)} for u in (alice,
     // The origin's protected view (JWTAuthentication by the UUID) takes the edge's access tokens.
     for (const access of [fromEdge.access, refreshedAtEdge.tokens.access!]) {
       const whoami = await fetch(`${O()}${P.whoami}`, { headers: { Authorization: `Bearer ${access}` } });
-      expect([whoami.status, await whoami.json()]).toEqual([200, { id: users.alice.id, username: "alice" }]);
+      expect([whoami.status, await whoami.json()]).toEqual([200, { id: sides.users!.alice.id, username: "alice" }]);
     }
   });
 });
 
 describe("the example's UUID-key variant: a user model keyed by a UUID (USER_ID_FIELD id), rotation and blacklist on", () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let origin: Origin | undefined;
-  let edge: LocalWorker | undefined;
-  let edgeVars: EdgeVars;
-  let users: { alice: string; bob: string };
-  const O = () => origin!.url;
-  const E = () => edge!.url;
-  const sync = () => manage(["org_token_edge_sync"], { ...env, ORG_TOKEN_EDGE_URL: edge!.url });
-  const shell = (code: string) => manage(["shell", "-c", code], env);
+  const sides: Sides<{ alice: string; bob: string }> = {};
+  const O = () => sides.origin!.url;
+  const E = () => sides.edge!.url;
+  const sync = () => manage(["org_token_edge_sync"], { ...sides.env, ORG_TOKEN_EDGE_URL: E() });
+  const shell = (code: string) => manage(["shell", "-c", code], sides.env!);
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "simplejwt-oracle-uuid-pk-"));
-    env = exampleEnv({
-      EXAMPLE_CUSTOM_USER: "uuid-pk",
-      SIMPLE_JWT_ROTATE: "1",
-      DJANGO_SQLITE_PATH: join(dir, "origin.sqlite3"),
-      DJANGO_SECRET_KEY: SIGNING_KEY,
-      ORG_TOKEN_EDGE_SECRET: SYNC_SECRET,
-      ORG_TOKEN_EDGE_DELIVER_ON_COMMIT: "0",
-    });
-    await manage(["migrate", "--noinput", "-v", "0"], env);
-    users = JSON.parse(
-      await shell(`import json
+  beforeAll(
+    () =>
+      setUp(
+        sides,
+        "uuid-pk",
+        `import json
 from django.contrib.auth import get_user_model
 User = get_user_model()
 alice = User.objects.create_user("alice", password=${JSON.stringify(PASSWORD.alice)})
 bob = User.objects.create_user("bob", password=${JSON.stringify(PASSWORD.bob)})
-print(json.dumps({u.username: str(u.pk) for u in (alice, bob)}))`),
-    );
-    const stateDir = join(dir, "edge");
-    const persistTo = join(stateDir, "state");
-    [origin, edgeVars] = await Promise.all([
-      startOrigin(env),
-      edgeVarsFromOrigin(env),
-      seedDatabase(persistTo, stateDir, "SELECT 1;"),
-    ]);
-    edge = await startWorker({ persistTo, stateDir, vars: { ...edgeVars.vars, ...EDGE_ONLY_VARS } });
-    await manage(["org_token_edge_sync", "--full"], { ...env, ORG_TOKEN_EDGE_URL: edge.url });
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all([origin?.stop(), edge?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+print(json.dumps({u.username: str(u.pk) for u in (alice, bob)}))`,
+      ),
+    120_000,
+  );
+  afterAll(() => tearDown(sides));
 
   it("the edge's vars from the origin: USER_ID_FIELD id of type uuid", () => {
-    expect(edgeVars.vars).toMatchObject({ USER_ID_FIELD: "id", USER_ID_FIELD_TYPE: "uuid", TOKEN_CLAIMS: "" });
+    expect(sides.edgeVars!.vars).toMatchObject({ USER_ID_FIELD: "id", USER_ID_FIELD_TYPE: "uuid", TOKEN_CLAIMS: "" });
   });
 
   it("obtain, refresh (rotating), verify: the same answers, the user named by its UUID; tokens cross", async () => {
     const credentials = { username: "alice", password: PASSWORD.alice };
     const [atOrigin, atEdge] = [await post(O(), P.obtain, credentials), await post(E(), P.obtain, credentials)];
     expect(atOrigin.status).toBe(200);
-    expect(decode(atOrigin.tokens.refresh)?.payload).toMatchObject({ user_id: users.alice });
+    expect(decode(atOrigin.tokens.refresh)?.payload).toMatchObject({ user_id: sides.users!.alice });
     expectSame(atEdge, atOrigin);
     const [refreshedAtOrigin, refreshedAtEdge] = [
       await post(O(), P.refresh, { refresh: atOrigin.tokens.refresh }),
@@ -262,7 +256,7 @@ print(json.dumps({u.username: str(u.pk) for u in (alice, bob)}))`),
     // The origin's protected view finds the user by the UUID in the edge's access tokens.
     for (const access of [atEdge.tokens.access!, refreshedAtEdge.tokens.access!]) {
       const whoami = await fetch(`${O()}${P.whoami}`, { headers: { Authorization: `Bearer ${access}` } });
-      expect([whoami.status, await whoami.json()]).toEqual([200, { id: users.alice, username: "alice" }]);
+      expect([whoami.status, await whoami.json()]).toEqual([200, { id: sides.users!.alice, username: "alice" }]);
     }
   });
 
