@@ -9,8 +9,8 @@ import { fail, type Problem } from "../errors";
 import { log, noteRequest } from "../log";
 import { lastAccessExpiry, sessionOf } from "../policy/ended-sessions";
 import type { Stores } from "../storage";
-import type { TokenSession, TokenStanding, UserRef } from "../storage/members";
-import type { UserState, Verdict } from "../storage/revocations";
+import type { TokenSession, TokenStanding, UserRef, UserState } from "../storage/members";
+import type { Verdict } from "../storage/revocations";
 import type { TokenClaims } from "../tokens/claims";
 import type { AppEnv } from "../types";
 

@@ -6,7 +6,7 @@
  * the token's family as reuse. An implementation does all of it in one transaction, so the
  * answers agree with each other and the decision costs one round trip.
  */
-import type { Standing, UserRef } from "./members";
+import type { Standing, UserRef, UserState } from "./members";
 
 export type Revocation =
   | { kind: "rotated"; usedAtMs: number } // redeemed by a refresh at usedAtMs
@@ -70,11 +70,6 @@ export interface PresentedUserToken {
   /** The jti of the refresh token its rotation signs (deterministic, src/tokens/issue.ts). */
   successorJti: string;
 }
-
-/** The token's user as D1 has it. */
-import type { UserState } from "./members";
-
-export type { UserState };
 
 export interface UserVerdict {
   /** This call wrote the ledger row (rotated or logged out), once. */
