@@ -14,14 +14,15 @@ class FullRunError(Exception):
 
 
 def _rows(kind, model, using):
-    names = [attname for _, attname in records.columns(kind, model)]
+    cols = records.columns(kind, model)
+    names = [attname for _, attname in cols]
     queryset = model._base_manager.using(using).order_by("pk")
     if kind == records.MEMBERSHIP:
         # A membership without its user or organization is gone at the edge.
         queryset = queryset.filter(user__isnull=False, org__isnull=False)
     for values in queryset.values_list("pk", *names).iterator(chunk_size=2000):
         row = dict(zip(names, values[1:]))
-        yield values[0], records.fields_from(kind, model, row.__getitem__)
+        yield values[0], records.fields_from(kind, model, row.__getitem__, cols)
 
 
 def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
@@ -88,8 +89,9 @@ def run(sender, max_attempts=12, page_size=conf.MAX_BATCH, out=None):
             if kind not in models:
                 continue
             for key, fields in _rows(kind, models[kind], using):
-                version = versions.get((kind, records.key_text(kind, key)), 0)
-                record = {"kind": kind, "key": records.wire_key(kind, key), "version": version, "fields": fields}
+                wire = records.wire_key(kind, key)  # the database's own key: always one
+                version = versions.get((kind, str(wire)), 0)
+                record = {"kind": kind, "key": wire, "version": version, "fields": fields}
                 fault = records.fault(record)
                 if fault is not None:
                     # Left out like a record the edge refuses: the end removes the row there.

@@ -112,6 +112,8 @@ def _value(kind, name, value):
     if kind == USER and name == "simplejwt_id":
         # Django's lookup form, as the edge compares it: a UUID hyphenated, an int in decimal.
         return None if value is None else str(value)
+    if name.startswith(CLAIMS_PREFIX):
+        return value
     if name == "password":
         return value or None  # "" is no password, like an unusable one
     if name in ("is_active", "active"):
@@ -131,35 +133,38 @@ def _value(kind, name, value):
     return value
 
 
-def fields_from(kind, model, get):
-    """The record's fields; `get(attname)` reads one attribute of the row. The claims' fields
-    go under "claims" as {field: value}, in their order."""
+def fields_from(kind, model, get, cols=None):
+    """The record's fields; `get(attname)` reads one attribute of the row, `cols` are
+    columns(kind, model) when the caller has them. The claims' fields go under "claims" as
+    {field: value}, in their order."""
     fields = {}
-    for name, attname in columns(kind, model):
+    for name, attname in columns(kind, model) if cols is None else cols:
+        value = _value(kind, name, get(attname))
         if name.startswith(CLAIMS_PREFIX):
-            fields.setdefault("claims", {})[name[len(CLAIMS_PREFIX):]] = _python(model, attname, get(attname))
-        elif name == "simplejwt_id":
-            fields[name] = _value(kind, name, _python(model, attname, get(attname)))
+            fields.setdefault("claims", {})[name[len(CLAIMS_PREFIX):]] = value
         else:
-            fields[name] = _value(kind, name, get(attname))
+            fields[name] = value
     return fields
 
 
-def _python(model, attname, value):
-    """The value as the database gives it back: an instance holds what was assigned ("007" to an
-    IntegerField, an upper-case UUID string), which the edge, comparing Django's lookup form,
-    would not find. A value the field refuses is sent as it is (saving it fails anyway)."""
-    field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
-    if field is None or value is None:
-        return value
-    try:
-        return field.to_python(value)
-    except Exception:
-        return value
-
-
 def fields_of(kind, instance):
-    return fields_from(kind, type(instance), lambda attname: getattr(instance, attname))
+    """An instance's fields as the database gives them back: an instance holds what was
+    assigned ("007" to an IntegerField, an upper-case UUID string), which the edge, comparing
+    Django's lookup form, would not find. A value the field refuses is sent as it is (saving it
+    fails anyway)."""
+    by_attname = {field.attname: field for field in type(instance)._meta.concrete_fields}
+
+    def get(attname):
+        value = getattr(instance, attname)
+        field = by_attname.get(attname)
+        if field is None or value is None:
+            return value
+        try:
+            return field.to_python(value)
+        except Exception:
+            return value
+
+    return fields_from(kind, type(instance), get)
 
 
 def fault(value, at=""):
