@@ -24,6 +24,11 @@ def _options(strict=True):
     return options
 
 
+def option(name):
+    """One option of ORG_TOKEN_EDGE as given (None when absent, or when the setting is not a dict)."""
+    return _options(strict=False).get(name)
+
+
 def _timeout(options):
     value = options.get("TIMEOUT", 10)
     try:
@@ -111,7 +116,7 @@ def simplejwt_user_id_field() -> Optional[str]:
 def claims() -> Optional[dict]:
     """ORG_TOKEN_EDGE["CLAIMS"]: {claim: user field}, in the order the origin's get_token adds
     them; None when not declared (org_token_edge_config validates it)."""
-    value = _options(strict=False).get("CLAIMS")
+    value = option("CLAIMS")
     return value if isinstance(value, dict) else None
 
 

@@ -291,15 +291,14 @@ def _user_id_field(User, name, refused):
     return name, field_type
 
 
-def _claims(options, claim_settings, refused):
-    """ORG_TOKEN_EDGE["CLAIMS"] as TOKEN_CLAIMS (`claim:field`, comma-separated, in order)."""
-    declared = options.get("CLAIMS") if isinstance(options, dict) else None
+def _claims(User, declared, claim_settings, refused):
+    """ORG_TOKEN_EDGE["CLAIMS"] (`declared`) as TOKEN_CLAIMS (`claim:field`, comma-separated, in
+    order), each a field of the user model `User`."""
     if declared is None:
         return ""
     if not isinstance(declared, dict):
         refused.append("ORG_TOKEN_EDGE['CLAIMS'] must be a dict {claim: user field}")
         return ""
-    User = get_user_model()
     written = set(WRITTEN_CLAIMS) | {value for value in claim_settings if value}
     pairs = []
     for claim, name in declared.items():
@@ -415,6 +414,13 @@ def _paths(refused, notes):
     return values
 
 
+def _forwarded_hash_algorithms():
+    """PASSWORD_HASHERS' algorithms but pbkdf2_sha256: the edge forwards their users' logins here."""
+    from django.contrib.auth.hashers import get_hashers
+
+    return [hasher.algorithm for hasher in get_hashers() if hasher.algorithm != "pbkdf2_sha256"]
+
+
 def _password_iterations(refused, notes):
     """The count the origin hashes pbkdf2_sha256 passwords at: the edge checks those hashes and
     upgrades a weaker one to it. A user whose hash is another algorithm logs in through this
@@ -429,7 +435,7 @@ def _password_iterations(refused, notes):
             " edge checks itself; list django.contrib.auth.hashers.PBKDF2PasswordHasher"
         )
         return ""
-    others = [hasher.algorithm for hasher in hashers if hasher.algorithm != "pbkdf2_sha256"]
+    others = _forwarded_hash_algorithms()
     if others:
         notes.append(
             "PASSWORD_HASHERS also checks %s: the edge forwards the login of a user whose hash is one of"
@@ -525,19 +531,18 @@ def read(with_secrets=False):
                     "SIMPLE_JWT[%r] is ignored under %s (simplejwt verifies with the signing key), and by the edge"
                     % (name, algorithm or "HS*")
                 )
-    values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(
-        get_user_model(), get("USER_ID_FIELD"), refused
-    )
+    User = get_user_model()
+    values["USER_ID_FIELD"], values["USER_ID_FIELD_TYPE"] = _user_id_field(User, get("USER_ID_FIELD"), refused)
     for name in ("USER_ID_CLAIM", "TOKEN_TYPE_CLAIM", "JTI_CLAIM", "AUTH_HEADER_NAME"):
         values[name] = _text(name, get(name), refused)
-    options = getattr(settings, "ORG_TOKEN_EDGE", None)
     claim_settings = [values["USER_ID_CLAIM"], values["TOKEN_TYPE_CLAIM"], values["JTI_CLAIM"]]
-    values["TOKEN_CLAIMS"] = _claims(options, claim_settings, refused)
+    declared = conf.option("CLAIMS")
+    values["TOKEN_CLAIMS"] = _claims(User, declared, claim_settings, refused)
     # A serializer of the project's own is served once it declares the claims its get_token
     # adds (CLAIMS, {} for none): the edge writes those, and answers as simplejwt's otherwise.
     obtain = user_settings.get("TOKEN_OBTAIN_SERIALIZER")
     custom = obtain is not None and _name(obtain) != _name(defaults["TOKEN_OBTAIN_SERIALIZER"])
-    if custom and not (isinstance(options, dict) and isinstance(options.get("CLAIMS"), dict)):
+    if custom and not isinstance(declared, dict):
         refused.append(
             "SIMPLE_JWT['TOKEN_OBTAIN_SERIALIZER'] = %r is not served by the edge until ORG_TOKEN_EDGE['CLAIMS']"
             " declares the claims its get_token adds ({claim: user field}; {} for none)" % (obtain,)
@@ -546,7 +551,6 @@ def read(with_secrets=False):
     values["LEEWAY"] = _seconds("LEEWAY", get("LEEWAY"), refused, 0)
     values["AUDIENCE"] = _text("AUDIENCE", get("AUDIENCE"), refused, blank=True)
     values["ISSUER"] = _text("ISSUER", get("ISSUER"), refused, blank=True)
-    User = get_user_model()
     values["USERNAME_FIELD"] = User.USERNAME_FIELD
     values["PASSWORD_ITERATIONS"] = _password_iterations(refused, notes)
 
@@ -598,17 +602,13 @@ def _secrets(asymmetric, signing, pkcs8, user_settings, refused):
         if not isinstance(key, str) or "\n" in key or "\r" in key:
             refused.append("SIMPLE_JWT['SIGNING_KEY'] is not served by the edge: it takes one line of text")
         elif len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
-            source = "SECRET_KEY (simplejwt's SIGNING_KEY)"
-            if "SIGNING_KEY" in user_settings:
-                source = "SIMPLE_JWT['SIGNING_KEY']"
             refused.append(
                 "%s is %d bytes: the edge's JWT_SECRET_KEY must be at least %d; set a longer signing key"
-                % (source, len(key.encode("utf-8")), MIN_SIGNING_KEY_BYTES)
+                % (_signing_key_source(user_settings), len(key.encode("utf-8")), MIN_SIGNING_KEY_BYTES)
             )
         else:
             secrets.append(("JWT_SECRET_KEY", key))
-    options = getattr(settings, "ORG_TOKEN_EDGE", None)
-    sync_secret = options.get("SECRET") if isinstance(options, dict) else None
+    sync_secret = conf.option("SECRET")
     if not isinstance(sync_secret, str) or not sync_secret:
         refused.append("ORG_TOKEN_EDGE['SECRET'] is not set: it is the edge's SYNC_SECRET")
     elif len(conf.secret_key(sync_secret)) < conf.MIN_SECRET_BYTES or "\n" in sync_secret:
@@ -641,12 +641,16 @@ def _algorithm(algorithm, refused):
     return algorithm
 
 
+def _signing_key_source(user_settings):
+    """Where simplejwt's SIGNING_KEY comes from, for messages: its own setting, or SECRET_KEY."""
+    return "SIMPLE_JWT['SIGNING_KEY']" if "SIGNING_KEY" in user_settings else "SECRET_KEY (simplejwt's SIGNING_KEY)"
+
+
 def _asymmetric(algorithm, signing, user_settings, values, refused, notes, warnings):
     """VERIFYING_KEY (the public key of SIGNING_KEY, which must pair with SIMPLE_JWT's own) and
     JWKS_PATH into `values`; the PKCS#8 PEM of SIGNING_KEY returned ("" when refused)."""
-    values["VERIFYING_KEY"] = values["JWKS_PATH"] = ""
     pkcs8 = public = ""
-    source = "SIMPLE_JWT['SIGNING_KEY']" if "SIGNING_KEY" in user_settings else "SECRET_KEY (simplejwt's SIGNING_KEY)"
+    source = _signing_key_source(user_settings)
     try:
         pkcs8, public = keys.private_key(signing, algorithm)
     except keys.BadKey as error:
@@ -681,9 +685,7 @@ def _asymmetric(algorithm, signing, user_settings, values, refused, notes, warni
 def _jwk_url_and_forwarded_logins(warnings):
     """A login the edge forwards (a hash it does not check) gets this origin's tokens, which carry
     no kid; PyJWKClient finds no key for a token without one."""
-    from django.contrib.auth.hashers import get_hashers
-
-    others = [hasher.algorithm for hasher in get_hashers() if hasher.algorithm != "pbkdf2_sha256"]
+    others = _forwarded_hash_algorithms()
     if others:
         warnings.append(
             "SIMPLE_JWT['JWK_URL'] with PASSWORD_HASHERS checking %s: the edge forwards those users' logins to"
@@ -711,8 +713,7 @@ def _jwks_path(jwk_url, notes, warnings, refused):
         refused.append("SIMPLE_JWT['JWK_URL'] = %r is not served by the edge: it takes a URL" % (jwk_url,))
         return ""
     url = urllib.parse.urlsplit(jwk_url)
-    options = getattr(settings, "ORG_TOKEN_EDGE", None)
-    edge = options.get("URL") if isinstance(options, dict) else None
+    edge = conf.option("URL")
     edge_url = urllib.parse.urlsplit(edge) if isinstance(edge, str) and edge else None
     at_edge = edge_url is not None and (url.scheme, url.netloc.lower()) == (edge_url.scheme, edge_url.netloc.lower())
     if at_edge:

@@ -84,7 +84,7 @@ def private_key(value, algorithm):
     elif isinstance(data, bytes):
         if not data.startswith(b"-----BEGIN ") or b"PRIVATE KEY-----" not in data:
             raise BadKey("it is not a PEM private key (-----BEGIN PRIVATE KEY-----)")
-        if b"ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data:
+        if b"ENCRYPTED" in data:  # PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy Proc-Type header
             raise BadKey("it is an encrypted PEM; simplejwt signs with an unencrypted one")
         try:
             key = serialization.load_pem_private_key(data, password=None)
