@@ -224,19 +224,43 @@ function atLeast(version: SimpleJwtVersion, least: SimpleJwtVersion): boolean {
   return true;
 }
 
+/** How a failed decode is worded by the origin's version: one message through 5.4, two from 5.5.0. */
+function decodeMessagesOf(version: SimpleJwtVersion): DecodeMessages {
+  return atLeast(version, "5.5.0") ? "split" : "joined";
+}
+
+/**
+ * How a token's user is found (USER_ID_FIELD and its type), read on its own: the org-token
+ * API's refusal rests on it whatever else of simplejwt's settings fails.
+ */
+function userIdLookupOf(read: SettingsReader): SimpleJwtConfig["userIdLookup"] {
+  const userIdField = read.read("userIdField");
+  const userIdFieldType = read.read("userIdFieldType");
+  const pk = userIdField === "id" || userIdField === "pk";
+  if (pk && userIdFieldType === "string") {
+    throw new ConfigError(
+      `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer or UUID primary key`,
+    );
+  }
+  // A UUID primary key is found as any synced field is: the sync sends it as simplejwt_id.
+  return pk && userIdFieldType === "integer" ? { by: "pk" } : { by: "field", type: userIdFieldType };
+}
+
+/** Why the org-token API issues no token (its tokens name users by integer primary key), or undefined. */
+function orgTokensRefusedBy(read: SettingsReader): string | undefined {
+  try {
+    if (userIdLookupOf(read).by === "pk") return undefined;
+    return `${read.name("userIdField")} ${read.read("userIdField")} is not an integer primary key: the org-token API, whose tokens name users by integer primary key, issues none`;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+}
+
 function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig | { error: string } {
   try {
     const version = read.read("simpleJwtVersion");
-    const userIdField = read.read("userIdField");
-    const userIdFieldType = read.read("userIdFieldType");
-    const pk = userIdField === "id" || userIdField === "pk";
-    if (pk && userIdFieldType === "string") {
-      throw new ConfigError(
-        `${read.name("userIdField")} ${userIdField} with ${read.name("userIdFieldType")} ${userIdFieldType} is not served: the edge keys users by an integer or UUID primary key`,
-      );
-    }
-    // A UUID primary key is found as any synced field is: the sync sends it as simplejwt_id.
-    const byPk = pk && userIdFieldType === "integer";
+    const userIdLookup = userIdLookupOf(read);
     const tokenClaims = read.read("tokenClaims");
     const claims = {
       userIdClaim: read.read("userIdClaim"),
@@ -261,7 +285,7 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
     const authHeaderTypes = read.read("authHeaderTypes");
     return {
       version,
-      decodeMessages: atLeast(version, "5.5.0") ? "split" : "joined",
+      decodeMessages: decodeMessagesOf(version),
       refreshChecksUser: atLeast(version, "5.4.0"),
       userIdAsString: atLeast(version, "5.5.1"),
       accessOwnIat: atLeast(version, "5.5.1"),
@@ -270,7 +294,7 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
       algorithm: keys.algorithm,
       keys,
       usernameField: read.read("usernameField"),
-      userIdLookup: byPk ? { by: "pk" } : { by: "field", type: userIdFieldType },
+      userIdLookup,
       tokenClaims,
       ...claims,
       wwwAuthenticate: `${authHeaderTypes[0]} realm="api"`,
@@ -393,7 +417,13 @@ async function buildConfig({
   const secretDerivations = await derivationKeys(secrets);
   const derivations = isHmac(keys.algorithm) ? secretDerivations : keys.verifying.map(() => secretDerivations[0]!);
   const simpleJwt = simpleJwtConfig(read, keys);
-  const decodeMessages: DecodeMessages = "error" in simpleJwt ? "joined" : simpleJwt.decodeMessages;
+  // The org-token API's wording follows the origin's version alone, whatever else of simplejwt's fails.
+  let decodeMessages: DecodeMessages = "joined";
+  try {
+    decodeMessages = decodeMessagesOf(read.read("simpleJwtVersion"));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+  }
   return {
     keys,
     jwks,
@@ -413,10 +443,7 @@ async function buildConfig({
     sync,
     simpleJwt,
     decodeMessages,
-    orgTokensRefused:
-      "error" in simpleJwt || simpleJwt.userIdLookup.by === "pk"
-        ? undefined
-        : `${read.name("userIdField")} ${read.read("userIdField")} is not an integer primary key: the org-token API, whose tokens name users by integer primary key, issues none`,
+    orgTokensRefused: orgTokensRefusedBy(read),
   };
 }
 

@@ -61,4 +61,17 @@ describe("the org-token API answers in the words of the origin's simplejwt versi
     });
     expect(await status(s, both, "5.5.1")).toEqual({ status: 403, message: "Token is invalid" });
   });
+
+  it("the wording follows the version alone: a simplejwt setting the views cannot honour changes nothing here", async () => {
+    const s = await seed();
+    const forged = await mintToken(s, { type: "access", nowMs: clock(), secret: WRONG_SECRET });
+    const response = await call(
+      target,
+      `/api/membership_status/${s.orgName}/`,
+      { headers: { Authorization: `Bearer ${forged}` } },
+      { SIMPLE_JWT_VERSION: "5.5.1", JTI_CLAIM: "exp" },
+    );
+    expect(response.status).toBe(403);
+    expect((await response.json<{ messages: { message: string }[] }>()).messages[0]!.message).toBe("Token is invalid");
+  });
 });

@@ -428,4 +428,19 @@ describe("the org-token API under a USER_ID_FIELD that is not the primary key", 
     }
     expect((await postJson(quickApp(), "/api/org_token/", body, sjEnv())).status).toBe(200);
   });
+
+  it("issues none either when another simplejwt setting is one the views cannot honour", async () => {
+    const s = await seed({ passwordHash: QUICK_HASH });
+    const body = { username: s.userName, password: PASSWORD, org_name: s.orgName };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const login = await postJson(quickApp(), "/api/org_token/", body, { ...FIELD, JTI_CLAIM: "exp" });
+      expect(login.status).toBe(500);
+      expect(errors.mock.calls.some(([line]) => /config_error.*USER_ID_FIELD employee_no/.test(String(line)))).toBe(
+        true,
+      );
+    } finally {
+      errors.mockRestore();
+    }
+  });
 });
