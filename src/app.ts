@@ -367,13 +367,12 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     if (view === undefined) return next();
     const spec = SIMPLE_JWT_VIEW_SPECS[view];
     if (c.req.method === "POST") return spec.handler(c);
-    const allow = VIEW_ALLOW;
     if (c.req.method === "OPTIONS") {
       const simpleJwt = c.var.config.simpleJwt;
       const usernameField = "error" in simpleJwt ? "username" : simpleJwt.usernameField;
-      return c.json(viewMetadata(spec, usernameField, PARSES), 200, { Allow: allow.join(", ") });
+      return c.json(viewMetadata(spec, usernameField, PARSES), 200, { Allow: VIEW_ALLOW.join(", ") });
     }
-    throw fail({ kind: "method_not_allowed", method: c.req.method, allow });
+    throw fail({ kind: "method_not_allowed", method: c.req.method, allow: VIEW_ALLOW });
   });
 
   /** A route answering `methods`, with DRF's 405 and Allow header for every other method. */

@@ -228,7 +228,7 @@ function jwksPath(raw: string, name: string): string {
   return value;
 }
 
-export const ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
+const ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
 /** simplejwt's ALGORITHM, as far as PyJWT and workerd's Web Crypto both sign it. */
 function algorithm(raw: string, name: string): JwsAlgorithm {
@@ -255,7 +255,7 @@ function fieldName(raw: string, name: string): string {
 }
 
 /** How Django's lookup converts a USER_ID_FIELD value (IntegerField, UUIDField, CharField's to_python). */
-export const USER_ID_FIELD_TYPES = ["integer", "uuid", "string"] as const;
+const USER_ID_FIELD_TYPES = ["integer", "uuid", "string"] as const;
 export type UserIdFieldType = (typeof USER_ID_FIELD_TYPES)[number];
 
 function userIdFieldType(raw: string, name: string): UserIdFieldType {

@@ -5,12 +5,14 @@
  * `kid` is its RFC 7638 thumbprint (SHA-256): the same on every deploy, and computable by anyone.
  * A key that is not one of the algorithm's, or too weak, is refused before anything is signed.
  */
+import { base64url } from "jose";
 import type { AsymmetricAlgorithm } from "./algorithms";
 import type { KeyRing, RingKey } from "./keys";
 import { type KeyType, PemError, type PemKey, pemKeys } from "./pem";
 
-// Web Crypto directly, not jose's key import and export: those bring their own ASN.1 reader
-// into the bundle, and ./pem.ts has already read what is needed.
+// Web Crypto directly, not jose's key import and export (nor its thumbprint, which exports
+// keys): those bring their own ASN.1 reader into the bundle, and ./pem.ts has already read
+// what is needed.
 
 /** A key refused; its message starts with the setting's name. */
 export class KeyError extends Error {}
@@ -47,18 +49,11 @@ function importParams(algorithm: AsymmetricAlgorithm): Parameters<SubtleCrypto["
   return { name: "ECDSA", namedCurve: KEY_TYPES[algorithm] };
 }
 
-function base64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
 /** RFC 7638: SHA-256 of the required members, in lexicographic order, as compact JSON; base64url. */
 async function thumbprint(jwk: Jwk): Promise<string> {
   const members = Object.keys(jwk).sort();
   const json = `{${members.map((name) => `${JSON.stringify(name)}:${JSON.stringify(jwk[name as keyof Jwk])}`).join(",")}}`;
-  return base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(json)));
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(json))));
 }
 
 export interface AsymmetricKeys {

@@ -29,7 +29,7 @@ export interface KeyRing {
  * a token without a kid (the origin's PyJWT writes none), and any token under HMAC (PyJWT
  * ignores a kid there too), against each key in order.
  */
-export function candidateKeys(ring: KeyRing, token: string): readonly number[] {
+function candidateKeys(ring: KeyRing, token: string): readonly number[] {
   const all = ring.verifying.map((_, index) => index);
   if (ring.signing.kid === undefined) return all;
   let kid: unknown;

@@ -25,7 +25,7 @@ export async function verifiedAccessToken(
   authorization: string | undefined,
   keys: KeyRing,
   nowMs: number,
-  messages: DecodeMessages = "joined",
+  messages: DecodeMessages,
 ): Promise<TokenClaims> {
   const token = bearerToken(authorization);
   if (token === undefined) throw fail({ kind: "no_bearer_token" });

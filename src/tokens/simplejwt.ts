@@ -32,11 +32,6 @@ export type TokenMessage =
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const JTI = /^[0-9a-f]{32}$/;
 
-/** The decode failure's message: 5.2.2 says one thing for all, 5.5.0+ tells an expired token apart. */
-export function decodeMessage(sj: SimpleJwtConfig, expired: boolean): string {
-  return decodeFailureMessage(sj.decodeMessages, expired);
-}
-
 /** Python's int() of a claim, as PyJWT applies it to iat, nbf and exp; undefined where int() raises. */
 function pythonInt(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
@@ -55,7 +50,7 @@ export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: num
   const verified = await verifyWithRing(sj.keys, token, (key) =>
     compactVerify(token, key, { algorithms: [sj.algorithm] }),
   );
-  const invalid: Decoded = { ok: false, message: decodeMessage(sj, false) };
+  const invalid: Decoded = { ok: false, message: decodeFailureMessage(sj.decodeMessages, false) };
   // Malformed, another algorithm, no key's signature: the same answer.
   if (!verified.ok) return invalid;
   let payload: unknown;
@@ -78,7 +73,7 @@ export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: num
   if ("exp" in claims) {
     const exp = pythonInt(claims.exp);
     if (exp === undefined) return invalid;
-    if (exp <= now - sj.leeway) return { ok: false, message: decodeMessage(sj, true) };
+    if (exp <= now - sj.leeway) return { ok: false, message: decodeFailureMessage(sj.decodeMessages, true) };
   }
   if (sj.issuer !== undefined && claims.iss !== sj.issuer) return invalid;
   if (sj.audience !== undefined) {
@@ -147,7 +142,7 @@ const PY_DECIMAL = /^\s*([+-]?\d+(?:_\d+)*)\s*$/;
  * truncated, a decimal string parsed as Python does; undefined where int() raises (the
  * origin's 500), or for an id beyond JavaScript's exact integers (no user has one).
  */
-export function djangoInt(value: unknown): number | undefined {
+function djangoInt(value: unknown): number | undefined {
   let id: number;
   if (typeof value === "boolean") id = value ? 1 : 0;
   else if (typeof value === "number") id = Math.trunc(value);
@@ -169,7 +164,7 @@ const PY_HEX = /^\s*([+-]?)(?:0[xX]_?)?([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)\s*$/;
  * the edge keeps (lower case, hyphenated). undefined where Django raises ValidationError
  * (the origin's 500).
  */
-export function djangoUuid(value: unknown): string | undefined {
+function djangoUuid(value: unknown): string | undefined {
   let n: bigint;
   if (typeof value === "boolean") n = value ? 1n : 0n;
   else if (typeof value === "number") {

@@ -72,7 +72,7 @@ export async function checkToken(
   type: TokenType,
   keys: KeyRing,
   nowMs: number,
-  messages: DecodeMessages = "joined",
+  messages: DecodeMessages,
 ): Promise<TokenCheck> {
   const verified = await verifiedPayload(token, keys, nowMs);
   if (verified === undefined || verified === "expired") return decodeFailed(messages, verified === "expired");
@@ -85,28 +85,4 @@ export async function checkToken(
   // Outside any catch: a fault in parsing claims is a server error, not a client's bad token.
   const claims = parseClaims(payload, type);
   return claims === undefined ? decodeFailed(messages, false) : { ok: true, claims, keyIndex: verified.keyIndex };
-}
-
-/**
- * The token's claims, and which of `keys` signed it, when it is a valid `type` token now;
- * else undefined.
- */
-export async function verifyTokenKey(
-  token: string,
-  type: TokenType,
-  keys: KeyRing,
-  nowMs: number,
-): Promise<{ claims: TokenClaims; keyIndex: number } | undefined> {
-  const checked = await checkToken(token, type, keys, nowMs);
-  return checked.ok ? { claims: checked.claims, keyIndex: checked.keyIndex } : undefined;
-}
-
-/** The token's claims when one of `keys` signed it and it is a valid `type` token now; else undefined. */
-export async function verifyToken(
-  token: string,
-  type: TokenType,
-  keys: KeyRing,
-  nowMs: number,
-): Promise<TokenClaims | undefined> {
-  return (await verifyTokenKey(token, type, keys, nowMs))?.claims;
 }

@@ -1,22 +1,23 @@
 /**
- * verifyToken turns only jose's verdicts into "invalid": any other fault (a bug in parsing
+ * checkToken turns only jose's verdicts into "invalid": any other fault (a bug in parsing
  * the claims, a broken key) must surface as a 500, never as a client's 403. Module mocking
  * fails in this pool ("asyncLocalStorage.disable() is not implemented"), so the non-jose
  * fault here is a real one: a key jose refuses to use for HS256, with a TypeError.
  */
 import { describe, expect, it } from "vitest";
 import type { KeyRing } from "../../src/crypto/keys";
-import { verifyToken as verifyWith } from "../../src/tokens/verify";
+import { checkToken } from "../../src/tokens/verify";
 import { mintToken, SECRET, seed } from "../support/harness";
 
 const hmac = (hash: string, secret = SECRET) =>
   crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash }, false, ["verify"]);
 
-/** HS256 keys as a ring, the first signing. */
-const verifyToken = (token: string, type: "access" | "refresh", keys: CryptoKey[], nowMs: number) => {
+/** HS256 keys as a ring, the first signing; the claims of a valid token, else undefined. */
+const verifyToken = async (token: string, type: "access" | "refresh", keys: CryptoKey[], nowMs: number) => {
   const verifying = keys.map((key) => ({ key, kid: undefined }));
   const ring: KeyRing = { algorithm: "HS256", signing: verifying[0]!, verifying };
-  return verifyWith(token, type, ring, nowMs);
+  const checked = await checkToken(token, type, ring, nowMs, "joined");
+  return checked.ok ? checked.claims : undefined;
 };
 
 describe("verifyToken's errors", () => {
