@@ -47,6 +47,19 @@ export function normalizePath(raw: string): string {
 }
 
 /**
+ * The normalized path cut at its first `?`, `#` or control character: a stack that decodes
+ * and then splits a query or fragment off again, or a pattern whose `$` matches before a
+ * trailing newline (Django's `re_path`, and `path()` before 3.2.10), routes what is left.
+ */
+function truncated(normalized: string): string {
+  for (let i = 0; i < normalized.length; i++) {
+    const code = normalized.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x3f /* ? */ || code === 0x23 /* # */) return normalized.slice(0, i);
+  }
+  return normalized;
+}
+
+/**
  * A path the edge serves as it is: no escape of a separator, a dot or `%` itself, no `\`,
  * no repeated slash, no dot segment. Anything else under the API's prefixes is refused.
  */
@@ -77,7 +90,8 @@ export type PathOwner = { route: string } | { refused: true } | undefined;
  *   `paths`, with or without the trailing slash, non-separator escapes decoded as the router does;
  * - refused: a path under one of the API's prefixes, as it came or normalized, that is not a
  *   plain spelling (encoded separators, `%25`, `\`, `//`, dot segments), or whose normalized
- *   form is one of the API's paths although the path as it came is not;
+ *   form, whole or cut at a `?`, `#` or control character, is one of the API's paths although
+ *   the path as it came is not;
  * - undefined: every other path, which the origin (or the host) gets unchanged.
  */
 export function pathOwner(paths: readonly string[]): (pathname: string) => PathOwner {
@@ -91,10 +105,13 @@ export function pathOwner(paths: readonly string[]): (pathname: string) => PathO
   const prefixes = ownedPrefixes(paths);
   const under = (path: string) => prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
   const matchOf = (path: string) => patterns.find(({ pattern }) => pattern.test(path))?.path;
+  // One of the API's paths as the origin could route the normalized path, cut or not.
+  const routedOnto = (normalized: string) =>
+    matchOf(normalized) !== undefined || matchOf(truncated(normalized)) !== undefined;
 
   return (pathname) => {
     const normalized = normalizePath(pathname);
-    const owned = under(normalized) || under(pathname) || matchOf(normalized) !== undefined;
+    const owned = under(normalized) || under(pathname) || routedOnto(normalized);
     if (!owned) return undefined;
     if (!isPlainSpelling(pathname)) return { refused: true };
     let decoded = pathname;
@@ -107,7 +124,7 @@ export function pathOwner(paths: readonly string[]): (pathname: string) => PathO
     if (route !== undefined) return { route };
     // A plain path under a prefix that is none of the API's paths: the origin's, unless it
     // still normalizes onto one of them.
-    return matchOf(normalized) !== undefined ? { refused: true } : undefined;
+    return routedOnto(normalized) ? { refused: true } : undefined;
   };
 }
 

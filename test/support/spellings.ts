@@ -43,6 +43,14 @@ export const REFUSED_SPELLINGS = [
   "/api/org_token/..%2F..%2Fadmin/",
   "/api/other/..%2Forg_token/refresh/",
   "/api/%6Frg_token%252Frefresh/",
+  // Cut at a decoded newline, query or fragment, a stack could still route these onto a view.
+  "/api/org_token/refresh/%0A",
+  "/api/org_token/refresh/%0d%0a",
+  "/api/org_token/refresh%3Fx=1",
+  "/api/org_token/refresh/%23x",
+  "/api/org_token/refresh/%00",
+  "/api/token/blacklist/%0a",
+  "/api/token/blacklist%3F",
 ] as const;
 
 /** Origin paths, some with odd characters, that no engineer adds to the route table: forwarded unchanged. */

@@ -186,6 +186,15 @@ describe("obtain: path ownership", () => {
     "/api/token%252F",
     "/api//token/",
     "/api/x/%252e%252e/token/",
+    // The other views too, and a path a stack could cut at a decoded newline, query or fragment.
+    "/api/token/refresh%2F",
+    "/api/token%2Fverify/",
+    "/api/sj/blacklist%252F",
+    "/api/token/refresh/%0A",
+    "/api/token/verify/%0d%0a",
+    "/api/token/refresh%3F",
+    "/api/token/refresh/%23x",
+    "/api/sj/blacklist/%00",
   ])("%s is refused, never forwarded", async (spelling) => {
     const response = await call(quickApp(), spelling, { method: "POST" }, env);
     expect(response.status).toBe(404);
