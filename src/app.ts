@@ -279,6 +279,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     if (known !== undefined) return known;
     const paths = simpleJwtPaths(settingsOf(env), names);
     const views = new Map<string, SimpleJwtView>();
+    const viewPaths: string[] = []; // as configured: the route names a view by its own spelling
     for (const [view, path] of Object.entries(paths) as [SimpleJwtView, string][]) {
       const full = base + path;
       const taken = orgRouteOf(full) ?? orgRouteOf(`${bare(full)}/`);
@@ -286,6 +287,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
         throw new ConfigError(`${simpleJwtPathName(view, names)} ${path} is the org-token API's route ${taken}`);
       }
       views.set(bare(full), view);
+      viewPaths.push(full);
     }
     const jwksPath = jwksPathOf(settingsOf(env), names);
     const jwks = jwksPath === undefined ? undefined : bare(base + jwksPath);
@@ -295,7 +297,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
       if (taken !== undefined)
         throw new ConfigError(`${names.jwksPath ?? "jwksPath"} ${jwksPath} is the route ${taken} too`);
     }
-    const extra = [...views.keys(), ...(jwks === undefined ? [] : [jwks])];
+    const extra = [...viewPaths, ...(jwks === undefined ? [] : [jwks])];
     const ownership: Ownership =
       extra.length === 0 ? { owner: ownerOf, views, jwks } : { owner: pathOwner([...ownPaths, ...extra]), views, jwks };
     if (keyed) ownershipByEnv.set(env, ownership);

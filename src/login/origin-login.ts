@@ -47,7 +47,11 @@ export async function loginAtOrigin(
     headers.set("Content-Type", body.contentType);
     headers.delete("Content-Length"); // the new body's own
   }
-  const request = new Request(raw.url, { method: raw.method, headers, body: body.bytes });
+  // To the view's own spelling, trailing slash included: the client's may lack it, which
+  // Django's APPEND_SLASH answers with a redirect no POST follows.
+  const url = new URL(raw.url);
+  url.pathname = c.get("route") ?? url.pathname;
+  const request = new Request(url, { method: raw.method, headers, body: body.bytes });
   let response: Response;
   try {
     response = await askOrigin(request, origin, (forwarded) => c.var.outbound(forwarded));

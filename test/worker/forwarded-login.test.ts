@@ -111,6 +111,20 @@ describe("obtain: a hash only the origin checks", () => {
     expect(request.headers.get("Via")).toBe(VIA);
   });
 
+  it("a path without its trailing slash goes to the view's own spelling (Django's APPEND_SLASH would redirect a POST), its query kept", async () => {
+    const user = await seedHashed(ARGON2);
+    const stub = origin(() => originJson(200, { refresh: "r", access: "a" }));
+    for (const path of [`${PATHS.obtain.replace(/\/$/, "")}?next=1`, "/api/org_token?next=1"]) {
+      const body = JSON.stringify({ username: user.userName, password: PASSWORD, org_name: "Any" });
+      const response = await post(quickApp({ outbound: stub.outbound }), path, body, withOrigin());
+      expect(response.status).toBe(200);
+    }
+    expect(stub.seen.map((seen) => seen.request.url)).toEqual([
+      `${ORIGIN_URL}${PATHS.obtain}?next=1`,
+      `${ORIGIN_URL}/api/org_token/?next=1`,
+    ]);
+  });
+
   it("a form body goes as sent; a multipart body as the form of the fields the edge read", async () => {
     const user = await seedHashed(BCRYPT_SHA256);
     const stub = origin(() => originJson(401, { detail: "x" }));
