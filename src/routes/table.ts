@@ -62,13 +62,13 @@ export const BODY_PROBLEMS: readonly Problem[] = [
 ];
 
 /** A login forwarded to the origin (docs/contract.md "Passwords the origin checks"), the origin away. */
-const originProblems: readonly Problem[] = [
+export const ORIGIN_PROBLEMS: readonly Problem[] = [
   { kind: "origin_not_set" },
   { kind: "origin_unreachable" },
   { kind: "origin_timeout" },
   { kind: "forwarding_loop" },
 ];
-const originSources: Partial<Record<Problem["kind"], Source>> = {
+export const ORIGIN_SOURCES: Partial<Record<Problem["kind"], Source>> = {
   origin_not_set: "edge",
   origin_unreachable: "edge",
   origin_timeout: "edge",
@@ -78,7 +78,7 @@ const originSources: Partial<Record<Problem["kind"], Source>> = {
 const tokenProblems: readonly Problem[] = [{ kind: "token_not_valid" }, { kind: "token_blacklisted" }];
 
 /** How DRF reads a body (docs/bodies.md); the size limit and a broken-off body are the edge's. */
-const bodySources: Partial<Record<Problem["kind"], Source>> = {
+export const BODY_SOURCES: Partial<Record<Problem["kind"], Source>> = {
   field_errors: "origin: rest_framework/fields.py CharField",
   json_parse_error: "origin: rest_framework/parsers.py JSONParser.parse",
   unsupported_media_type: "origin: rest_framework/request.py Request._parse",
@@ -106,12 +106,12 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "not_member", user: USER, org: ORG },
       { kind: "member_not_active", user: USER, org: ORG },
       // A user whose password hash only the origin checks: its view's answer, or these.
-      ...originProblems,
+      ...ORIGIN_PROBLEMS,
     ],
     source: `origin: ${SERIALIZERS} OrgTokenObtainPairSerializer.validate`,
     sources: {
-      ...bodySources,
-      ...originSources,
+      ...BODY_SOURCES,
+      ...ORIGIN_SOURCES,
       bad_credentials: "origin: rest_framework_simplejwt/serializers.py TokenObtainSerializer.validate",
       too_many_attempts: "edge",
     },
@@ -159,7 +159,7 @@ export const ROUTES: readonly RouteSpec[] = [
     ],
     source: "seed",
     sources: {
-      ...bodySources,
+      ...BODY_SOURCES,
       token_not_valid: "seed",
       token_blacklisted: "seed",
       // ps-web's OrgTokenRefreshSerializer.validate does not check the account: the edge's own.
@@ -180,7 +180,7 @@ export const ROUTES: readonly RouteSpec[] = [
       { kind: "token_view_rejected", message: "Token is blacklisted" },
     ],
     source: "origin: rest_framework_simplejwt/views.py TokenViewBase.post, serializers.py TokenBlacklistSerializer",
-    sources: bodySources,
+    sources: BODY_SOURCES,
     handler: logout,
   },
   {

@@ -5,7 +5,7 @@
  */
 import type { SimpleJwtPaths, SimpleJwtView } from "../../config";
 import type { Problem } from "../../errors";
-import { BODY_PROBLEMS, type RouteSpec, type Source } from "../table";
+import { BODY_PROBLEMS, BODY_SOURCES, ORIGIN_PROBLEMS, ORIGIN_SOURCES, type RouteSpec, type Source } from "../table";
 import { SIMPLE_JWT_VIEW_SPECS } from "./index";
 
 /** What the document needs of the views' settings. */
@@ -19,18 +19,11 @@ const D = "rest_framework_simplejwt/";
 /** DRF's negotiation, before anything else (docs/contract.md "What the four views share"). */
 const negotiationProblems: readonly Problem[] = [{ kind: "not_acceptable" }, { kind: "format_not_found" }];
 const viewSources: Partial<Record<Problem["kind"], Source>> = {
-  field_errors: "origin: rest_framework/fields.py CharField",
-  json_parse_error: "origin: rest_framework/parsers.py JSONParser.parse",
-  unsupported_media_type: "origin: rest_framework/request.py Request._parse",
-  body_unreadable: "edge",
-  payload_too_large: "edge",
+  ...BODY_SOURCES,
   not_acceptable: "origin: rest_framework/negotiation.py DefaultContentNegotiation.select_renderer",
   format_not_found: "origin: rest_framework/negotiation.py DefaultContentNegotiation.filter_renderers",
   too_many_attempts: "edge",
-  origin_not_set: "edge",
-  origin_unreachable: "edge",
-  origin_timeout: "edge",
-  forwarding_loop: "edge",
+  ...ORIGIN_SOURCES,
 };
 
 export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: SimpleJwtRoutesOptions): RouteSpec[] {
@@ -55,10 +48,7 @@ export function simpleJwtRoutes({ paths, usernameField, wwwAuthenticate }: Simpl
           authenticate: wwwAuthenticate,
         },
         // A user whose password hash only the origin checks: its view's answer, or these.
-        { kind: "origin_not_set" },
-        { kind: "origin_unreachable" },
-        { kind: "origin_timeout" },
-        { kind: "forwarding_loop" },
+        ...ORIGIN_PROBLEMS,
       ],
       source: `origin: ${D}serializers.py TokenObtainPairSerializer.validate`,
     },
