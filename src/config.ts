@@ -137,7 +137,6 @@ export interface SimpleJwtConfig {
   accessOwnIat: boolean;
   rotateRefreshTokens: boolean;
   blacklistAfterRotation: boolean;
-  algorithm: JwsAlgorithm;
   /** The algorithm's keys (Config.keys: both APIs sign alike). */
   keys: KeyRing;
   usernameField: string;
@@ -291,7 +290,6 @@ function simpleJwtConfig(read: SettingsReader, keys: KeyRing): SimpleJwtConfig |
       accessOwnIat: atLeast(version, "5.5.1"),
       rotateRefreshTokens: read.read("rotateRefreshTokens"),
       blacklistAfterRotation: read.read("blacklistAfterRotation"),
-      algorithm: keys.algorithm,
       keys,
       usernameField: read.read("usernameField"),
       userIdLookup,

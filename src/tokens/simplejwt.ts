@@ -48,7 +48,7 @@ function pythonInt(value: unknown): number | undefined {
  */
 export async function decodeToken(token: string, sj: SimpleJwtConfig, nowMs: number): Promise<Decoded> {
   const verified = await verifyWithRing(sj.keys, token, (key) =>
-    compactVerify(token, key, { algorithms: [sj.algorithm] }),
+    compactVerify(token, key, { algorithms: [sj.keys.algorithm] }),
   );
   const invalid: Decoded = { ok: false, message: decodeFailureMessage(sj.decodeMessages, false) };
   // Malformed, another algorithm, no key's signature: the same answer.
