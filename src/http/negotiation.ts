@@ -23,6 +23,9 @@ const RENDERERS = [
   { renderer: "browsable", mediaType: "text/html", format: "api" },
 ] as const;
 
+/** The renderers' own media types, parsed once. */
+const RENDERER_TYPES = new Map(RENDERERS.map(({ mediaType }) => [mediaType, parseMediaType(mediaType)]));
+
 /** Django's _parse_header_params: `;`-separated, a `;` inside double quotes kept. */
 function splitParams(line: string): string[] {
   const parts: string[] = [];
@@ -93,8 +96,7 @@ export function negotiate(accept: string | null | undefined, format: string | nu
   for (const level of [3, 2, 1, 0]) {
     const set = accepted.filter((media) => precedence(media) === level);
     for (const candidate of renderers) {
-      const renderer = parseMediaType(candidate.mediaType);
-      const media = set.find((m) => matches(renderer, m));
+      const media = set.find((m) => matches(RENDERER_TYPES.get(candidate.mediaType)!, m));
       if (media === undefined) continue;
       // The accepted type's parameters go with the renderer's type either way (`*\/*; indent=4` too).
       return candidate.renderer === "json"
