@@ -15,7 +15,7 @@ import type { Context, Next } from "hono";
 import { fail } from "../errors";
 import { noteRequest } from "../log";
 import type { AppEnv } from "../types";
-import { answeredByOrigin, askOrigin, isForwardingLoop } from "./forward";
+import { answeredByOrigin, askOrigin, isForwardingLoop, isOriginsAnswer } from "./forward";
 import { addVary, formatOf, indented, negotiate, type Rendering } from "./negotiation";
 import { problemOf, problemResponse } from "./problem";
 
@@ -60,7 +60,7 @@ export async function drfRendered(c: Context<AppEnv>, next: Next, allow: string)
     return finished(problemResponse(c, problem), allow);
   }
   await next(); // the view's answer or its error's, on c.res
-  if (c.var.requestNote?.outcome === "forwarded") return undefined;
+  if (isOriginsAnswer(c.res)) return undefined;
   c.res = finished(await indented(c.res, rendering.indent), allow);
   return undefined;
 }

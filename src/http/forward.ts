@@ -122,7 +122,15 @@ export function answeredByOrigin(response: Response, origin: URL, publicOrigin: 
   for (const name of [...answer.headers.keys()]) {
     if (name.toLowerCase().startsWith("access-control-")) answer.headers.delete(name);
   }
+  ORIGINS_ANSWERS.add(answer);
   return answer;
+}
+
+const ORIGINS_ANSWERS = new WeakSet<Response>();
+
+/** Whether `response` is the origin's own answer (answeredByOrigin): passed on as it is, never rendered again. */
+export function isOriginsAnswer(response: Response): boolean {
+  return ORIGINS_ANSWERS.has(response);
 }
 
 /** Whether this request already went through this Worker's forwarding once (any case or spacing of VIA). */
