@@ -135,13 +135,6 @@ type Handler = (c: Context<AppEnv>) => Promise<Response>;
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
 const SCHEMA_PATH = "/api/schema/";
 
-/** A ConfigError logged (it names the setting or binding) and answered as the contract's 500; anything else rethrown. */
-function misconfigured(error: unknown): never {
-  if (!(error instanceof ConfigError)) throw error;
-  log("error", "config_error", { message: error.message });
-  throw fail({ kind: "misconfigured" }); // rendered by onError, seen by the request log
-}
-
 /** "/", "", "auth/" → "" and "/auth". */
 function normalizeBase(basePath = "/"): string {
   const trimmed = basePath.trim().replace(/\/+$/, "");
@@ -219,13 +212,10 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const keyed = typeof env === "object" && env !== null;
     const known = keyed ? preparedByEnv.get(env) : undefined;
     if (known !== undefined) return known;
-    try {
-      const prepared = await load(env);
-      if (keyed) preparedByEnv.set(env, prepared);
-      return prepared;
-    } catch (error) {
-      return misconfigured(error);
-    }
+    // A ConfigError goes on: problemOf logs it by name and answers the contract's 500.
+    const prepared = await load(env);
+    if (keyed) preparedByEnv.set(env, prepared);
+    return prepared;
   }
 
   const originByEnv = new WeakMap<object, OriginTarget | undefined>();
@@ -237,17 +227,13 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   function originOf(env: E): OriginTarget | undefined {
     const keyed = typeof env === "object" && env !== null;
     if (keyed && originByEnv.has(env)) return originByEnv.get(env);
-    try {
-      const url = loadOriginUrl(options.originUrl?.(env), names.originUrl);
-      const origin =
-        url === undefined
-          ? undefined
-          : { url, timeoutMs: loadOriginTimeout(options.originTimeout?.(env), names.originTimeout) };
-      if (keyed) originByEnv.set(env, origin);
-      return origin;
-    } catch (error) {
-      return misconfigured(error);
-    }
+    const url = loadOriginUrl(options.originUrl?.(env), names.originUrl);
+    const origin =
+      url === undefined
+        ? undefined
+        : { url, timeoutMs: loadOriginTimeout(options.originTimeout?.(env), names.originTimeout) };
+    if (keyed) originByEnv.set(env, origin);
+    return origin;
   }
 
   const ownPaths = [...ROUTES.map((spec) => spec.path), SCHEMA_PATH].map((path) => base + path);
@@ -304,22 +290,13 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     return ownership;
   }
 
-  /** As `ownershipOf`, a misconfiguration logged and answered as the contract's 500. */
-  function ownership(env: E): Ownership {
-    try {
-      return ownershipOf(env);
-    } catch (error) {
-      return misconfigured(error);
-    }
-  }
-
   // strict: false — every path matches with or without its trailing slash, as the origin's do.
   const app = new Hono<AppEnv>({ strict: false });
 
   // One log line per request; then paths the API does not own go to ORIGIN_URL, before
   // configuration and CORS touch them.
   app.use(async (c, next) => {
-    const owner = ownership(c.env as E).owner(new URL(c.req.url).pathname); // once: the log line and forwarding ask
+    const owner = ownershipOf(c.env as E).owner(new URL(c.req.url).pathname); // once: the log line and forwarding ask
     c.set("route", owner === undefined ? undefined : "route" in owner ? owner.route : REFUSED_ROUTE);
     await next();
   });
@@ -349,13 +326,13 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   app.use(async (c, next) => {
     const route = c.get("route");
     const set = c.var.config.jwks;
-    if (route === undefined || set === undefined || bare(route) !== ownership(c.env as E).jwks) return next();
+    if (route === undefined || set === undefined || bare(route) !== ownershipOf(c.env as E).jwks) return next();
     return jwks(c, set);
   });
 
   const viewOf = (c: Context<AppEnv>) => {
     const route = c.get("route");
-    return route === undefined ? undefined : ownership(c.env as E).views.get(bare(route));
+    return route === undefined ? undefined : ownershipOf(c.env as E).views.get(bare(route));
   };
   const VIEW_ALLOW = ["POST", "OPTIONS"];
   // simplejwt's views under DRF's content negotiation and rendering (Accept, indent, Vary).

@@ -12,12 +12,15 @@ const STORAGE_RETRY_AFTER = 1;
  * answers: a ProblemError's own; storage's own failure (StorageUnavailable, already logged
  * as storage_error) the 503 storage_unavailable; anything else undefined (a bug: the 500).
  */
+const LOGGED = new WeakSet<ConfigError>();
+
 export function problemOf(error: unknown): Problem | undefined {
   if (error instanceof ProblemError) return error.problem;
   if (error instanceof StorageUnavailable) return { kind: "storage_unavailable", retryAfter: STORAGE_RETRY_AFTER };
-  // A setting found wrong only where it matters (an org token under a USER_ID_FIELD that is not the key).
+  // A setting or binding found wrong: logged by name once (the request log asks too), the 500.
   if (error instanceof ConfigError) {
-    log("error", "config_error", { message: error.message });
+    if (!LOGGED.has(error)) log("error", "config_error", { message: error.message });
+    LOGGED.add(error);
     return { kind: "misconfigured" };
   }
   return undefined;

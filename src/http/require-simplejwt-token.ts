@@ -12,7 +12,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import type { Config, SimpleJwtConfig } from "../config";
-import { log } from "../log";
+import { ConfigError } from "../settings";
 import type { Stores } from "../storage";
 import { decodeToken, issuedAtMsOf, tokenMessage, userRefOf } from "../tokens/simplejwt";
 import { jsonRendering } from "./drf-rendering";
@@ -131,11 +131,8 @@ export function simpleJwtTokenGuard<E extends object>(
     try {
       const { config, stores } = await prepare(c);
       const sj = config.simpleJwt;
-      if ("error" in sj) {
-        // As simplejwt's views: a setting the edge cannot honour is the 500, logged by name.
-        log("error", "config_error", { message: sj.error });
-        return refusedAs(c, () => problemResponse(c, { kind: "misconfigured" }));
-      }
+      // As simplejwt's views: a setting the edge cannot honour is the 500, logged by name (below).
+      if ("error" in sj) throw new ConfigError(sj.error);
       realm = sj.wwwAuthenticate;
       answer = await authenticate(c, sj, stores);
     } catch (error) {

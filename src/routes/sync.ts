@@ -36,10 +36,7 @@ function parse(bytes: Uint8Array, contentType: string): Delivery {
 export async function sync(c: Context<AppEnv>) {
   const { config, clock, stores } = c.var;
   // 500: no (or a weak) SYNC_SECRET; only this route depends on it.
-  if ("error" in config.sync) {
-    log("error", "config_error", { message: new ConfigError(config.sync.error).message });
-    throw fail({ kind: "misconfigured" });
-  }
+  if ("error" in config.sync) throw new ConfigError(config.sync.error); // logged and answered by http/problem.ts
   // 413: the raw bytes are what is signed.
   const bytes = await readBytes(c.req.raw, MAX_SYNC_BODY_BYTES);
   const nowMs = clock();
