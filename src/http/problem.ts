@@ -7,13 +7,15 @@ import { StorageUnavailable } from "../storage/errors";
 /** How long a client waits before retrying once storage failed (the 503's Retry-After, seconds). */
 const STORAGE_RETRY_AFTER = 1;
 
+/** The ConfigErrors already logged: the request log and the error handler both map one. */
+const LOGGED = new WeakSet<ConfigError>();
+
 /**
  * The contract's problem for an error thrown while answering, the one place errors become
  * answers: a ProblemError's own; storage's own failure (StorageUnavailable, already logged
- * as storage_error) the 503 storage_unavailable; anything else undefined (a bug: the 500).
+ * as storage_error) the 503 storage_unavailable; a ConfigError (logged, naming the setting or
+ * binding) the 500 misconfigured; anything else undefined (a bug: the 500).
  */
-const LOGGED = new WeakSet<ConfigError>();
-
 export function problemOf(error: unknown): Problem | undefined {
   if (error instanceof ProblemError) return error.problem;
   if (error instanceof StorageUnavailable) return { kind: "storage_unavailable", retryAfter: STORAGE_RETRY_AFTER };
