@@ -91,12 +91,20 @@ function milliseconds(raw: string | number, name: string, [min, max]: Bounds): n
   return Math.ceil(value * 1000);
 }
 
+/** `value` when it is one of `allowed`; else a ConfigError listing them (`why` after the list). */
+function oneOf<T extends string>(allowed: readonly T[], value: string, name: string, why = ""): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}${why}`);
+  return value as T;
+}
+
+/** Each value as inline code, for a doc line: `a`, `b`. */
+function codes(values: readonly string[]): string {
+  return values.map((value) => `\`${value}\``).join(", ");
+}
+
 function requestLog(raw: string, name: string): RequestLogMode {
-  const value = raw.trim().toLowerCase();
-  if (!(REQUEST_LOG_MODES as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name} must be one of ${REQUEST_LOG_MODES.join(", ")}`);
-  }
-  return value as RequestLogMode;
+  return oneOf(REQUEST_LOG_MODES, raw.trim().toLowerCase(), name);
 }
 
 /** on or off (true/false, 1/0 too). */
@@ -187,13 +195,7 @@ export const SIMPLE_JWT_VERSIONS = ["5.2.2", "5.3.0", "5.3.1", "5.4.0", "5.5.0",
 export type SimpleJwtVersion = (typeof SIMPLE_JWT_VERSIONS)[number];
 
 function simpleJwtVersion(raw: string, name: string): SimpleJwtVersion {
-  const value = raw.trim();
-  if (!(SIMPLE_JWT_VERSIONS as readonly string[]).includes(value)) {
-    throw new ConfigError(
-      `${name} must be one of ${SIMPLE_JWT_VERSIONS.join(", ")} (the origin's installed simplejwt)`,
-    );
-  }
-  return value as SimpleJwtVersion;
+  return oneOf(SIMPLE_JWT_VERSIONS, raw.trim(), name, " (the origin's installed simplejwt)");
 }
 
 /** A plain absolute path, as Django routes it: no escapes, query, `\`, `//` or dot segments. */
@@ -206,26 +208,24 @@ function isPlainPath(value: string): boolean {
 }
 
 /** Where the origin mounts a simplejwt view (`/api/token/`); blank: the view is not served. */
-function viewPath(raw: string, name: string): string | undefined {
-  const value = raw.trim();
-  if (value === "") return undefined;
+/** `value` when it is a plain path (isPlainPath); else a ConfigError with `example`. */
+function plainPath(value: string, name: string, example: string): string {
   if (!isPlainPath(value)) {
     throw new ConfigError(
-      `${name} must be a plain absolute path such as /api/token/ (no escapes, query, // or dot segments)`,
+      `${name} must be a plain absolute path such as ${example} (no escapes, query, // or dot segments)`,
     );
   }
   return value;
 }
 
+function viewPath(raw: string, name: string): string | undefined {
+  const value = raw.trim();
+  return value === "" ? undefined : plainPath(value, name, "/api/token/");
+}
+
 /** Where the JWKS is served. */
 function jwksPath(raw: string, name: string): string {
-  const value = raw.trim();
-  if (!isPlainPath(value)) {
-    throw new ConfigError(
-      `${name} must be a plain absolute path such as /.well-known/jwks.json (no escapes, query, // or dot segments)`,
-    );
-  }
-  return value;
+  return plainPath(raw.trim(), name, "/.well-known/jwks.json");
 }
 
 const ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
@@ -259,11 +259,7 @@ const USER_ID_FIELD_TYPES = ["integer", "uuid", "string"] as const;
 export type UserIdFieldType = (typeof USER_ID_FIELD_TYPES)[number];
 
 function userIdFieldType(raw: string, name: string): UserIdFieldType {
-  const value = raw.trim();
-  if (!(USER_ID_FIELD_TYPES as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name} must be one of ${USER_ID_FIELD_TYPES.join(", ")}`);
-  }
-  return value as UserIdFieldType;
+  return oneOf(USER_ID_FIELD_TYPES, raw.trim(), name);
 }
 
 /** A custom claim and the user's field it is written from (ORG_TOKEN_EDGE["CLAIMS"]). */
@@ -515,7 +511,7 @@ export const SETTINGS = {
     kind: "var",
     default: "HS256",
     parse: algorithm,
-    doc: "simplejwt's `ALGORITHM`, for both APIs' tokens: `HS256`, `HS384`, `HS512` with `JWT_SECRET_KEY`; `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`, `ES384`, `ES512`, `EdDSA` (Ed25519) with `SIGNING_KEY` ([keys](docs/contract.md#asymmetric-keys-and-the-jwks))",
+    doc: `simplejwt's \`ALGORITHM\`, for both APIs' tokens: ${codes(HMAC_ALGORITHMS)} with \`JWT_SECRET_KEY\`; ${codes(ASYMMETRIC_ALGORITHMS)} (\`EdDSA\`: Ed25519) with \`SIGNING_KEY\` ([keys](docs/contract.md#asymmetric-keys-and-the-jwks))`,
   },
   signingKey: {
     env: "SIGNING_KEY",
@@ -529,14 +525,14 @@ export const SETTINGS = {
     kind: "var",
     default: undefined,
     parse: pemText,
-    doc: "the public key PEM of `SIGNING_KEY` (simplejwt's `VERIFYING_KEY`); optional, derived from `SIGNING_KEY`, and refused if not its pair",
+    doc: "the public key PEM of `SIGNING_KEY` (simplejwt's `VERIFYING_KEY`); optional, derived from `SIGNING_KEY`, and refused if not its pair; refused under `HS*`",
   },
   previousVerifyingKeys: {
     env: "PREVIOUS_VERIFYING_KEYS",
     kind: "var",
     default: undefined,
     parse: pemText,
-    doc: "public key PEMs one after another that verify too and are published: previous signing keys, kept `REFRESH_TOKEN_LIFETIME` after they stopped signing ([rotation](docs/deploy.md#rotating-the-signing-key))",
+    doc: "public key PEMs one after another that verify too and are published: previous signing keys, kept `REFRESH_TOKEN_LIFETIME` after they stopped signing ([rotation](docs/deploy.md#rotating-the-signing-key)); refused under `HS*`",
   },
   jwksPath: {
     env: "JWKS_PATH",
