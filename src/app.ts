@@ -33,6 +33,7 @@ import { jwks } from "./routes/jwks";
 import { openApiDocument } from "./routes/openapi";
 import { SIMPLE_JWT_VIEW_SPECS, viewMetadata } from "./routes/simplejwt";
 import { ROUTES } from "./routes/table";
+import { SETTINGS } from "./settings";
 import { type Background, type StorageBindings, type Stores, storesOver } from "./storage";
 import type { AppEnv, OriginTarget } from "./types";
 
@@ -131,6 +132,21 @@ export interface Prepared {
 }
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
+
+/**
+ * What the views' metadata and the OpenAPI entries say of simplejwt's settings; under a
+ * setting the edge cannot honour (the views' 500), the settings' defaults.
+ */
+function viewTerms(sj: Config["simpleJwt"]): { usernameField: string; wwwAuthenticate: string; rotate: boolean } {
+  if (!("error" in sj)) {
+    return { usernameField: sj.usernameField, wwwAuthenticate: sj.wwwAuthenticate, rotate: sj.rotateRefreshTokens };
+  }
+  return {
+    usernameField: SETTINGS.usernameField.default,
+    wwwAuthenticate: `${SETTINGS.authHeaderTypes.default} realm="api"`,
+    rotate: false,
+  };
+}
 
 const PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
 const SCHEMA_PATH = "/api/schema/";
@@ -347,8 +363,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
     const spec = SIMPLE_JWT_VIEW_SPECS[view];
     if (c.req.method === "POST") return spec.handler(c);
     if (c.req.method === "OPTIONS") {
-      const simpleJwt = c.var.config.simpleJwt;
-      const usernameField = "error" in simpleJwt ? "username" : simpleJwt.usernameField;
+      const { usernameField } = viewTerms(c.var.config.simpleJwt);
       return c.json(viewMetadata(spec, usernameField, PARSES), 200, { Allow: VIEW_ALLOW.join(", ") });
     }
     throw fail({ kind: "method_not_allowed", method: c.req.method, allow: VIEW_ALLOW });
@@ -373,18 +388,7 @@ export function buildApi<E extends object>(options: OrgTokenApiOptions<E>, inter
   route(SCHEMA_PATH, ["GET"], "OpenAPI document", async (c) => {
     // simplejwt's views where they are mounted (their paths already checked by ownershipOf).
     const paths = simpleJwtPaths(settingsOf(c.env as E), names);
-    const sj = c.var.config.simpleJwt;
-    const views =
-      Object.keys(paths).length === 0
-        ? undefined
-        : "error" in sj
-          ? { paths, usernameField: "username", wwwAuthenticate: 'Bearer realm="api"', rotate: false }
-          : {
-              paths,
-              usernameField: sj.usernameField,
-              wwwAuthenticate: sj.wwwAuthenticate,
-              rotate: sj.rotateRefreshTokens,
-            };
+    const views = Object.keys(paths).length === 0 ? undefined : { paths, ...viewTerms(c.var.config.simpleJwt) };
     return c.json(openApiDocument(new URL(c.req.url).origin + base, views));
   });
 
